@@ -1,0 +1,73 @@
+with
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+    where is_purchase
+),
+
+segment_grid as (
+    select * from {{ ref('rfm_segments') }}
+),
+
+as_of as (
+    select
+        {% if var('rfm_as_of') == 'run_date' -%}
+            current_date as as_of_date
+        {%- else -%}
+            max(ordered_date) as as_of_date
+        {%- endif %}
+    from orders
+),
+
+purchases as (
+    select
+        customer_id,
+        max(ordered_date) as last_order_date,
+        count(*) as frequency,
+        sum(net_amount) as monetary
+    from orders
+    group by customer_id
+),
+
+measured as (
+    select
+        purchases.customer_id,
+        purchases.frequency,
+        purchases.monetary,
+        as_of.as_of_date,
+        {{ dbt.datediff('purchases.last_order_date', 'as_of.as_of_date', 'day') }} as recency_days
+    from purchases
+    cross join as_of
+),
+
+scored as (
+    select
+        *,
+        {{ rank_score('recency_days', descending=true) }} as r_score,
+        {{ rank_score('frequency') }} as f_score,
+        {{ rank_score('monetary') }} as m_score
+    from measured
+),
+
+final as (
+    select
+        scored.*,
+        cast(floor((scored.f_score + scored.m_score) / 2) as integer) as fm_score
+    from scored
+)
+
+select
+    cast(final.customer_id as varchar) as customer_id,
+    cast(final.recency_days as integer) as recency_days,
+    cast(final.frequency as integer) as frequency,
+    cast(final.monetary as decimal(18, 2)) as monetary,
+    cast(final.r_score as integer) as r_score,
+    cast(final.f_score as integer) as f_score,
+    cast(final.m_score as integer) as m_score,
+    cast(final.fm_score as integer) as fm_score,
+    cast(segment_grid.rfm_segment as varchar) as rfm_segment,
+    cast(segment_grid.rfm_segment_ko as varchar) as rfm_segment_ko,
+    cast(final.as_of_date as date) as as_of_date
+from final
+left join segment_grid
+    on final.r_score = segment_grid.r_score and final.fm_score = segment_grid.fm_score

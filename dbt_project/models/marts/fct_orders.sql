@@ -1,0 +1,68 @@
+with
+
+orders as (
+    select * from {{ ref('int_orders_deduplicated') }}
+),
+
+statuses as (
+    select
+        *,
+        case
+            when cancelled_at is not null or financial_status = 'voided' then 'cancelled'
+            when financial_status = 'refunded' then 'refunded'
+            when financial_status = 'partially_refunded' then 'partially_refunded'
+            when financial_status = 'paid' then 'paid'
+            else 'pending'
+        end as status
+    from orders
+),
+
+amounts as (
+    select
+        *,
+        merchandise_amount as gross_amount,
+        -- A refund beyond the merchandise paid back shipping, which is not revenue either.
+        least(refund_amount, merchandise_amount - discount_amount) as merchandise_refund_amount
+    from statuses
+),
+
+final as (
+    select
+        order_id,
+        {{ customer_key('customer_email', 'customer_phone', 'order_id') }} as customer_id,
+        ordered_at,
+        {{ local_date('ordered_at') }} as ordered_date,
+        'shopify' as source,
+        status,
+        currency,
+        gross_amount,
+        discount_amount,
+        refund_amount,
+        -- Net revenue is money kept: nothing for cancelled or not-yet-paid orders.
+        case
+            when status in ('paid', 'partially_refunded', 'refunded')
+                then gross_amount - discount_amount - merchandise_refund_amount
+            else 0
+        end as net_amount,
+        status in ('paid', 'partially_refunded') as is_purchase,
+        order_name,
+        items_count
+    from amounts
+)
+
+select
+    cast(order_id as varchar) as order_id,
+    cast(customer_id as varchar) as customer_id,
+    cast(ordered_at as timestamp with time zone) as ordered_at,
+    cast(ordered_date as date) as ordered_date,
+    cast(source as varchar) as source,
+    cast(status as varchar) as status,
+    cast(currency as varchar) as currency,
+    cast(gross_amount as decimal(18, 2)) as gross_amount,
+    cast(discount_amount as decimal(18, 2)) as discount_amount,
+    cast(refund_amount as decimal(18, 2)) as refund_amount,
+    cast(net_amount as decimal(18, 2)) as net_amount,
+    cast(is_purchase as boolean) as is_purchase,
+    cast(order_name as varchar) as order_name,
+    cast(items_count as integer) as items_count
+from final

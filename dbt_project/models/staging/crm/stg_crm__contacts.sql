@@ -1,0 +1,30 @@
+with
+
+source as (
+    select * from {{ source('crm', 'crm_contacts') }}
+),
+
+renamed as (
+    select
+        trim(contact_id) as contact_id,
+        trim(name) as customer_name,
+        {{ normalize_email('email') }} as customer_email,
+        {{ normalize_kr_phone('phone') }} as customer_phone,
+        {{ yes_no('email_consent') }} as email_consent,
+        {{ parse_local_timestamp('email_consent_date') }} as email_consent_at,
+        {{ yes_no('sms_consent') }} as sms_consent,
+        {{ parse_local_timestamp('sms_consent_date') }} as sms_consent_at,
+        {{ yes_no('kakao_consent') }} as kakao_consent,
+        {{ parse_local_timestamp('kakao_consent_date') }} as kakao_consent_at,
+        {{ yes_no('night_consent') }} as night_consent,
+        nullif(lower(ltrim(trim(instagram_handle), '@')), '') as instagram_handle,
+        {{ parse_local_timestamp('created_at') }} as created_at,
+        {{ parse_local_timestamp('updated_at') }} as updated_at,
+        _ingest_file_seq as ingest_file_seq
+    from source
+)
+
+select
+    {{ customer_key('customer_email', 'customer_phone', "'crm-' || contact_id") }} as customer_id,
+    *
+from renamed

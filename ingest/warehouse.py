@@ -1,0 +1,52 @@
+"""The build warehouse's life: start from the last published state, commit only on publish.
+
+A run works on a copy, so a run that fails or is killed leaves the state (and with it the
+ingest ledger) exactly as the last good run left it: its files simply load again next time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+
+def checkpoint(db: Path) -> None:
+    """Fold any write-ahead log into the file, so the file alone is the whole database."""
+    duckdb.connect(str(db)).execute("checkpoint").close()
+
+
+def _replace_atomically(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.copyfile(source, partial)
+    with partial.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(partial, target)
+
+
+def start_build(state_db: Path, build_db: Path) -> None:
+    build_db.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in (build_db, build_db.with_name(build_db.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    if state_db.exists():
+        _replace_atomically(state_db, build_db)
+
+
+def commit_build(build_db: Path, state_db: Path) -> None:
+    checkpoint(build_db)
+    _replace_atomically(build_db, state_db)
+
+
+def write_config_table(
+    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list[tuple]
+) -> None:
+    """Config the models read (segment rules...) as a table, values bound, never spliced."""
+    con.execute("create schema if not exists dangol_config")
+    ddl = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+    con.execute(f"create or replace table dangol_config.{table} ({ddl})")
+    if rows:
+        placeholders = ", ".join("?" for _ in columns)
+        con.executemany(f"insert into dangol_config.{table} values ({placeholders})", rows)

@@ -1,0 +1,98 @@
+"""`dangol`: run the pipeline, make sample exports, or both (the demo)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from orchestration.config import ConfigError, DangolHome
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(help="Dangol home [default: $DANGOL_HOME or ./.dangol]", show_default=False),
+]
+LandingOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Folder with shop/, crm/ and sns/ exports [default: <home>/landing]",
+        show_default=False,
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(help="Config file [default: $DANGOL_CONFIG or dangol.yaml]", show_default=False),
+]
+
+
+def _run(home: DangolHome, config: Path | None) -> None:
+    from orchestration.runner import RunLocked, run_pipeline
+
+    typer.echo(f"Running the pipeline on {home.landing}")
+    try:
+        outcome = run_pipeline(home, config)
+    except ConfigError as error:
+        typer.echo(f"Config error: {error}", err=True)
+        raise typer.Exit(2) from None
+    except RunLocked as error:
+        typer.echo(f"Not started: {error}", err=True)
+        raise typer.Exit(3) from None
+    if not outcome.published:
+        typer.echo(
+            f"Run {outcome.run_id} did not publish; the published warehouse is unchanged.",
+            err=True,
+        )
+        for problem in outcome.problems or ["no step published (see the Dagster run log)"]:
+            typer.echo(f"  - {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Published release {outcome.release_id}")
+    typer.echo(f"  BI warehouse (open read-only): {home.published_db}")
+    for segment, people in outcome.exports.items():
+        typer.echo(f"  Segment list {segment}: {people} people")
+    typer.echo(f"  Segment lists: {home.exports_dir / str(outcome.release_id)}")
+
+
+@app.command()
+def run(home: HomeOption = None, landing: LandingOption = None, config: ConfigOption = None):
+    """Ingest new exports, build and audit the marts, publish, write segment lists."""
+    _run(DangolHome.resolve(home, landing), config)
+
+
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path, typer.Option(help="Folder to write shop/, crm/ and sns/ exports into")],
+    customers: Annotated[int, typer.Option(min=1)] = 2_000,
+    seed: int = 7,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last day of history [default: today]"),
+    ] = None,
+):
+    """Write realistic sample export files (deterministic for a seed and as-of day)."""
+    from ingest.sample_exports import write_sample_exports
+
+    written = write_sample_exports(out, customers, seed, as_of.date() if as_of else None)
+    typer.echo(
+        f"Wrote {written.orders} orders ({written.order_lines} lines), {written.contacts} CRM"
+        f" contacts and {written.engagement_events} SNS events under {out}"
+    )
+
+
+@app.command()
+def demo(
+    home: HomeOption = None,
+    customers: Annotated[int, typer.Option(min=1)] = 2_000,
+    seed: int = 7,
+    config: ConfigOption = None,
+):
+    """Sample exports into the landing folder, then one pipeline run."""
+    paths = DangolHome.resolve(home)
+    demo_data(out=paths.landing, customers=customers, seed=seed, as_of=None)
+    _run(paths, config)
+    typer.echo(
+        "Next: DAGSTER_HOME=$PWD/.dangol/dagster dagster dev  (the asset graph and its checks)"
+    )

@@ -1,0 +1,165 @@
+"""The one project config file (dangol.yaml) and the home folder layout, validated up front."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = REPO_ROOT / "dangol.yaml"
+RFM_SEGMENTS = (
+    "Champions",
+    "Loyal Customers",
+    "Potential Loyalists",
+    "New Customers",
+    "Promising",
+    "Need Attention",
+    "About to Sleep",
+    "At Risk",
+    "Can't Lose Them",
+    "Hibernating",
+    "Lost",
+)
+
+
+class ConfigError(ValueError):
+    """A user-fixable problem in dangol.yaml; the message names the file and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IdentityConfig(_Strict):
+    customer_key_salt: str = Field(pattern=r"^[A-Za-z0-9_.-]{8,}$")
+
+
+class RfmConfig(_Strict):
+    as_of: Literal["latest_order", "run_date"] = "latest_order"
+
+
+class PublishConfig(_Strict):
+    keep_releases: int = Field(default=5, ge=1, le=100)
+
+
+class SegmentConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    description: str
+    channel: Literal["email", "sms", "kakao"]
+    rfm_segments: list[str] = Field(min_length=1)
+
+    @field_validator("rfm_segments")
+    @classmethod
+    def _known_rfm_segments(cls, segments: list[str]) -> list[str]:
+        unknown = [s for s in segments if s not in RFM_SEGMENTS]
+        if unknown:
+            raise ValueError(f"unknown RFM segment {unknown}; known: {', '.join(RFM_SEGMENTS)}")
+        return segments
+
+
+class DangolConfig(_Strict):
+    timezone: str = "Asia/Seoul"
+    default_currency: str = Field(default="KRW", pattern=r"^[A-Z]{3}$")
+    identity: IdentityConfig
+    rfm: RfmConfig = RfmConfig()
+    publish: PublishConfig = PublishConfig()
+    segments: list[SegmentConfig] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, timezone: str) -> str:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {timezone!r} (use an IANA name)") from None
+        return timezone
+
+    @field_validator("segments")
+    @classmethod
+    def _unique_segment_names(cls, segments: list[SegmentConfig]) -> list[SegmentConfig]:
+        names = [s.name for s in segments]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"segment names must be unique; repeated: {duplicates}")
+        return segments
+
+    def dbt_vars(self) -> dict[str, object]:
+        """The settings dbt models read with var(): business rules stay in SQL, values here."""
+        return {
+            "timezone": self.timezone,
+            "default_currency": self.default_currency,
+            "customer_key_salt": self.identity.customer_key_salt,
+            "rfm_as_of": self.rfm.as_of,
+        }
+
+
+def config_path(path: Path | str | None = None) -> Path:
+    return Path(path or os.environ.get("DANGOL_CONFIG") or DEFAULT_CONFIG).resolve()
+
+
+def load_config(path: Path | str | None = None) -> DangolConfig:
+    path = config_path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file (set --config or DANGOL_CONFIG)") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    try:
+        return DangolConfig.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+
+
+@dataclass(frozen=True)
+class DangolHome:
+    """Where a Dangol installation keeps its files. Only `warehouse/` is meant for BI tools."""
+
+    root: Path
+    landing: Path
+
+    @classmethod
+    def resolve(cls, home: Path | str | None = None, landing: Path | str | None = None):
+        root = Path(home or os.environ.get("DANGOL_HOME") or ".dangol").resolve()
+        landing = Path(landing or os.environ.get("DANGOL_LANDING") or root / "landing").resolve()
+        return cls(root=root, landing=landing)
+
+    @property
+    def state_db(self) -> Path:
+        """Raw tables, ingest ledger and models of the last run that published."""
+        return self.root / "state" / "pipeline.duckdb"
+
+    @property
+    def build_db(self) -> Path:
+        """The run in progress: a copy of the state plus new files; discarded if the run fails."""
+        return self.root / "build" / "build.duckdb"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.root / "warehouse"
+
+    @property
+    def published_db(self) -> Path:
+        return self.warehouse_dir / "dangol.duckdb"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "run.lock"

@@ -1,0 +1,21 @@
+"""Each concern of the pipeline returns its own definitions; `build_definitions` merges them."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs import activate, audit, automation, demo, ingest, publish, transform
+from orchestration.defs.resources import DangolResource
+
+
+def build_definitions(dangol: DangolResource) -> dg.Definitions:
+    return dg.Definitions.merge(
+        demo.definitions(),
+        ingest.definitions(),
+        transform.definitions(),
+        audit.definitions(),
+        publish.definitions(),
+        activate.definitions(),
+        automation.definitions(),
+        dg.Definitions(resources={"dangol": dangol, "dbt": transform.dbt_resource()}),
+    )

@@ -1,0 +1,31 @@
+"""Sample exports for the demo: not part of the pipeline job, materialised on request."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ingest.sample_exports import write_sample_exports
+from orchestration.defs.resources import DangolResource
+
+
+class SampleExportsConfig(dg.Config):
+    customers: int = 2_000
+    seed: int = 7
+
+
+@dg.asset(key=["landing", "sample_exports"], group_name="demo", kinds={"csv"})
+def sample_exports(config: SampleExportsConfig, dangol: DangolResource) -> dg.MaterializeResult:
+    """Realistic Shopify, CRM and SNS export files written into the landing folder."""
+    written = write_sample_exports(dangol.paths.landing, config.customers, config.seed)
+    return dg.MaterializeResult(
+        metadata={
+            "landing": dg.MetadataValue.path(str(dangol.paths.landing)),
+            "orders": written.orders,
+            "contacts": written.contacts,
+            "engagement_events": written.engagement_events,
+        }
+    )
+
+
+def definitions() -> dg.Definitions:
+    return dg.Definitions(assets=[sample_exports])

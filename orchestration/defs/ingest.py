@@ -1,0 +1,61 @@
+"""Stage 2: new landing files into the raw tables of a fresh build warehouse."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+
+from ingest.landing import ingest_landing
+from ingest.presets import load_presets
+from ingest.warehouse import start_build, write_config_table
+from orchestration.defs.resources import DangolResource
+
+RAW_TABLES = sorted({preset.raw_table for preset in load_presets()})
+SEGMENT_RULE_COLUMNS = {
+    "segment_name": "varchar",
+    "segment_description": "varchar",
+    "channel": "varchar",
+    "rfm_segment": "varchar",
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["raw", table], group_name="ingest", kinds={"duckdb"}) for table in RAW_TABLES
+    ]
+    + [dg.AssetSpec(["dangol_config", "segment_rules"], group_name="ingest", kinds={"duckdb"})],
+    description="Start a build from the last published state and load every new landing file.",
+)
+def landing_exports(context: dg.AssetExecutionContext, dangol: DangolResource):
+    paths, config = dangol.paths, dangol.config
+    start_build(paths.state_db, paths.build_db)
+    with duckdb.connect(str(paths.build_db)) as con:
+        report = ingest_landing(con, paths.landing, run_id=context.run_id)
+        write_config_table(
+            con,
+            "segment_rules",
+            SEGMENT_RULE_COLUMNS,
+            [
+                (segment.name, segment.description, segment.channel, rfm_segment)
+                for segment in config.segments
+                for rfm_segment in segment.rfm_segments
+            ],
+        )
+    for outcome in report.files:
+        context.log.info(f"{outcome.file.name}: {outcome.status}, {outcome.rows_loaded} rows")
+    for table in RAW_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=["raw", table],
+            metadata={
+                "rows_loaded_this_run": report.rows_loaded(table),
+                "files_loaded_this_run": len(report.loaded_files),
+            },
+        )
+    yield dg.MaterializeResult(
+        asset_key=["dangol_config", "segment_rules"],
+        metadata={"segments": len(config.segments)},
+    )
+
+
+def definitions() -> dg.Definitions:
+    return dg.Definitions(assets=[landing_exports])

@@ -1,0 +1,54 @@
+"""Stage 3: `dbt build` on the build warehouse; dbt tests appear as Dagster asset checks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.config import REPO_ROOT
+from orchestration.defs.resources import DangolResource
+
+dangol_dbt_project = DbtProject(
+    project_dir=REPO_ROOT / "dbt_project", profiles_dir=REPO_ROOT / "dbt_project"
+)
+# Parses only under `dagster dev`; `make` and `dangol` prepare the manifest otherwise.
+dangol_dbt_project.prepare_if_dev()
+
+
+class DangolDbtTranslator(DagsterDbtTranslator):
+    """Asset keys are [schema, name]: raw.shopify_orders, marts.fct_orders, ..."""
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        schema = props["schema"]
+        return spec.replace_attributes(
+            key=dg.AssetKey([schema, props["name"]]),
+            group_name=spec.group_name if props["resource_type"] == "source" else schema,
+        )
+
+
+@dbt_assets(
+    manifest=dangol_dbt_project.manifest_path,
+    project=dangol_dbt_project,
+    dagster_dbt_translator=DangolDbtTranslator(),
+)
+def dangol_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, dangol: DangolResource
+):
+    dbt_vars = {**dangol.config.dbt_vars(), "dangol_build_db": str(dangol.paths.build_db)}
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dangol_dbt_project)
+
+
+def definitions() -> dg.Definitions:
+    return dg.Definitions(assets=[dangol_dbt_models])
