@@ -22,6 +22,8 @@ def _replace_atomically(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     shutil.copyfile(source, partial)
+    # The state and build hold contact points: owner-only, like the exports.
+    partial.chmod(0o600)
     with partial.open("rb") as handle:
         os.fsync(handle.fileno())
     os.replace(partial, target)

@@ -29,12 +29,12 @@ ConfigOption = Annotated[
 ]
 
 
-def _run(home: DangolHome, config: Path | None) -> None:
+def _run(home: DangolHome, config: Path | None, verbose: bool = False) -> None:
     from orchestration.runner import RunLocked, run_pipeline
 
     typer.echo(f"Running the pipeline on {home.landing}")
     try:
-        outcome = run_pipeline(home, config)
+        outcome = run_pipeline(home, config, verbose)
     except ConfigError as error:
         typer.echo(f"Config error: {error}", err=True)
         raise typer.Exit(2) from None
@@ -57,9 +57,14 @@ def _run(home: DangolHome, config: Path | None) -> None:
 
 
 @app.command()
-def run(home: HomeOption = None, landing: LandingOption = None, config: ConfigOption = None):
+def run(
+    home: HomeOption = None,
+    landing: LandingOption = None,
+    config: ConfigOption = None,
+    verbose: Annotated[bool, typer.Option(help="Print the full Dagster event log")] = False,
+):
     """Ingest new exports, build and audit the marts, publish, write segment lists."""
-    _run(DangolHome.resolve(home, landing), config)
+    _run(DangolHome.resolve(home, landing), config, verbose)
 
 
 @app.command("demo-data")

@@ -77,7 +77,7 @@ def _instance():
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
 
 
-def run_pipeline(home: DangolHome, config_path: Path | None) -> RunOutcome:
+def run_pipeline(home: DangolHome, config_path: Path | None, verbose: bool = False) -> RunOutcome:
     config = load_config(config_path)  # fail on a bad config before any work starts
     ensure_dbt_manifest()
     import dagster as dg
@@ -92,7 +92,13 @@ def run_pipeline(home: DangolHome, config_path: Path | None) -> RunOutcome:
     )
     job = build_definitions(resource).resolve_job_def("dangol_pipeline")
     with run_lock(home):
-        result = job.execute_in_process(instance=_instance(), raise_on_error=False)
+        # The CLI prints its own verdict; the full event log is in the Dagster UI or --verbose.
+        log_level = "INFO" if verbose else "CRITICAL"
+        result = job.execute_in_process(
+            instance=_instance(),
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
 
     outcome = RunOutcome(published=False, run_id=result.run_id)
     for event in result.all_events:

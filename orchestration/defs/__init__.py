@@ -1,7 +1,5 @@
 """Each concern of the pipeline returns its own definitions; `build_definitions` merges them."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.defs import activate, audit, automation, demo, ingest, publish, transform

@@ -1,7 +1,5 @@
 """Stage 6: segment lists for marketers, cut from the audience dbt allowed (consent applied)."""
 
-from __future__ import annotations
-
 import os
 
 import dagster as dg
@@ -28,7 +26,7 @@ def segment_lists(dangol: DangolResource) -> dg.MaterializeResult:
     with duckdb.connect(str(paths.published_db), read_only=True) as published:
         release_id = published.execute("select release_id from meta.release").fetchone()[0]
     folder = paths.exports_dir / release_id
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     counts = {}
     with duckdb.connect(str(paths.build_db), read_only=True) as build:
         for segment in dangol.config.segments:

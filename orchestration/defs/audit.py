@@ -1,7 +1,5 @@
 """Stage 4: great-expectations suites on the marts, as blocking checks: a failure stops publish."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from data_quality.gate import audit_marts

@@ -3,8 +3,6 @@
 Both start stopped: a data engineer turns on whichever fits in the Dagster UI.
 """
 
-from __future__ import annotations
-
 import hashlib
 
 import dagster as dg

@@ -1,7 +1,5 @@
 """Sample exports for the demo: not part of the pipeline job, materialised on request."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from ingest.sample_exports import write_sample_exports

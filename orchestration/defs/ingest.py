@@ -1,7 +1,5 @@
 """Stage 2: new landing files into the raw tables of a fresh build warehouse."""
 
-from __future__ import annotations
-
 import dagster as dg
 import duckdb
 

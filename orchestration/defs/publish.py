@@ -1,7 +1,5 @@
 """Stage 5: the audited build becomes the published warehouse, then the new state."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from data_quality.publish import publish_release

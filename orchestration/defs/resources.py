@@ -1,5 +1,3 @@
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.config import DangolConfig, DangolHome, load_config

@@ -1,9 +1,9 @@
 """Stage 3: `dbt build` on the build warehouse; dbt tests appear as Dagster asset checks."""
 
-from __future__ import annotations
-
 import json
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -47,7 +47,10 @@ def dangol_dbt_models(
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dangol_dbt_project)
+    # The dbt installed beside this Python, even when its bin folder is not on PATH (cron).
+    return DbtCliResource(
+        project_dir=dangol_dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))
+    )
 
 
 def definitions() -> dg.Definitions:

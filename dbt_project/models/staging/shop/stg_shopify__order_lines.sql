@@ -20,7 +20,7 @@ renamed as (
 -- Line rows carry only the order's Name; its Id sits on the first row of the same file.
 order_ids as (
     select
-        ingest_file_seq,
+        _ingest_file_seq as ingest_file_seq,
         trim(name) as order_name,
         'shopify-' || trim(id) as order_id
     from source
