@@ -198,6 +198,8 @@ def load_file(
             select $sha256, $file_name, line, column_name,
                    error_type || ': ' || error_message, csv_line, $run_id
             from reject_errors
+            -- DuckDB may log several errors for one line; the row is rejected once, first reason.
+            qualify row_number() over (partition by line order by column_idx) = 1
             """,
             {"sha256": sha256, "file_name": path.name, "run_id": run_id},
         ).fetchone()[0]

@@ -28,7 +28,7 @@ def landing_exports(context: dg.AssetExecutionContext, dangol: DangolResource):
     paths, config = dangol.paths, dangol.config
     start_build(paths.state_db, paths.build_db)
     with duckdb.connect(str(paths.build_db)) as con:
-        report = ingest_landing(con, paths.landing, run_id=context.run_id)
+        report = ingest_landing(con, paths.landing, run_id=context.run.run_id)
         write_config_table(
             con,
             "segment_rules",

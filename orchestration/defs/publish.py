@@ -20,7 +20,7 @@ def published_warehouse(context: dg.AssetExecutionContext, dangol: DangolResourc
     release = publish_release(
         paths.build_db,
         paths.warehouse_dir,
-        run_id=context.run_id,
+        run_id=context.run.run_id,
         keep_releases=dangol.config.publish.keep_releases,
     )
     # Only now does the build (and its ingest ledger) become what the next run starts from.

@@ -1,0 +1,14 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def fixture_landing(tmp_path: Path) -> Path:
+    """A private copy of the small real-layout exports, safe to add files to."""
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing", landing)
+    return landing

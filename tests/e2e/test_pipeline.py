@@ -1,0 +1,202 @@
+"""The whole pipeline on generated exports: real ingest, dbt build, GX audit, publish, export.
+
+Every expected figure is computed here, independently, with pandas over the export files.
+"""
+
+import datetime as dt
+import hashlib
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from ingest.sample_exports import SampleExports, write_sample_exports
+from orchestration.config import DEFAULT_CONFIG, DangolHome
+from orchestration.runner import run_pipeline
+
+pytestmark = pytest.mark.e2e
+CENT = Decimal("0.01")
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory) -> SampleExports:
+    landing = tmp_path_factory.mktemp("exports") / "landing"
+    return write_sample_exports(landing, customers=1_200, seed=11, as_of=dt.date(2026, 10, 31))
+
+
+@pytest.fixture(scope="module")
+def published_home(tmp_path_factory, exports: SampleExports) -> DangolHome:
+    home = DangolHome(
+        root=tmp_path_factory.mktemp("home"), landing=exports.shop_orders.parent.parent
+    )
+    outcome = run_pipeline(home, DEFAULT_CONFIG)
+    assert outcome.published, outcome.problems
+    return home
+
+
+def query(db: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def expected_orders(shop_orders: Path) -> pd.DataFrame:
+    """Net revenue per order from the Shopify CSV, by the rules documented on fct_orders."""
+    rows = pd.read_csv(shop_orders, dtype=str, keep_default_na=False)
+    rows["line_amount"] = [
+        Decimal(q) * Decimal(p)
+        for q, p in zip(rows["Lineitem quantity"], rows["Lineitem price"], strict=True)
+    ]
+    merchandise = rows.groupby("Name")["line_amount"].sum()
+    orders = rows[rows["Id"] != ""].set_index("Name")
+    expected = pd.DataFrame({"order_id": "shopify-" + orders["Id"]})
+    expected["merchandise"] = merchandise.reindex(orders.index)
+    discount = orders["Discount Amount"].map(lambda v: Decimal(v or "0"))
+    refund = orders["Refunded Amount"].map(lambda v: Decimal(v or "0"))
+    kept = (
+        expected["merchandise"]
+        - discount
+        - [min(r, m - d) for r, m, d in zip(refund, expected["merchandise"], discount, strict=True)]
+    )
+    cancelled = (orders["Cancelled at"] != "") | (orders["Financial Status"] == "voided")
+    earns = orders["Financial Status"].isin(["paid", "partially_refunded", "refunded"])
+    expected["net_amount"] = [
+        k if e and not c else Decimal(0) for k, e, c in zip(kept, earns, cancelled, strict=True)
+    ]
+    return expected.reset_index(drop=True)
+
+
+def test_every_order_in_is_an_order_out(published_home: DangolHome, exports: SampleExports):
+    expected = expected_orders(exports.shop_orders)
+    published = query(published_home.published_db, "select order_id from marts.fct_orders")
+
+    assert len(expected) == exports.orders
+    assert sorted(published["order_id"]) == sorted(expected["order_id"])
+
+
+def test_net_revenue_is_conserved_to_the_cent(published_home: DangolHome, exports: SampleExports):
+    expected = expected_orders(exports.shop_orders).set_index("order_id")["net_amount"]
+    published = (
+        query(
+            published_home.published_db,
+            "select order_id, net_amount::varchar as net from marts.fct_orders",
+        )
+        .set_index("order_id")["net"]
+        .map(Decimal)
+    )
+
+    assert sum(published) == sum(expected)
+    mismatched = [
+        o for o in expected.index if published[o].quantize(CENT) != expected[o].quantize(CENT)
+    ]
+    assert mismatched == []
+    customers_total = query(
+        published_home.published_db,
+        "select sum(net_revenue)::varchar as total from marts.dim_customers",
+    )["total"][0]
+    assert Decimal(customers_total) == sum(expected)
+
+
+def test_every_customer_who_bought_has_an_rfm_segment(published_home: DangolHome):
+    db = published_home.published_db
+    buyers = query(db, "select customer_id from marts.dim_customers where orders_count > 0")
+    rfm = query(
+        db, "select customer_id, rfm_segment, r_score, f_score, m_score from marts.customer_rfm"
+    )
+
+    assert sorted(rfm["customer_id"]) == sorted(buyers["customer_id"])
+    assert rfm["rfm_segment"].notna().all()
+    assert rfm["rfm_segment"].nunique() >= 5  # a realistic customer base spreads over the grid
+
+
+def test_bi_tables_hold_no_email_or_phone(published_home: DangolHome):
+    with duckdb.connect(str(published_home.published_db), read_only=True) as con:
+        text_columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+            " where data_type = 'VARCHAR'"
+        ).fetchall()
+        leaks = [
+            f"{schema}.{table}.{column}"
+            for schema, table, column in text_columns
+            if con.execute(
+                f'select count(*) from "{schema}"."{table}"'
+                f""" where regexp_matches("{column}", '@|\\+82|01[0-9]-[0-9]{{3,4}}-[0-9]{{4}}')"""
+            ).fetchone()[0]
+        ]
+        schemas = {
+            row[0] for row in con.execute("select schema_name from duckdb_schemas()").fetchall()
+        }
+    assert leaks == []
+    assert "restricted" not in schemas and "raw" not in schemas
+
+
+def test_segment_export_holds_only_people_who_accepted_email(
+    published_home: DangolHome, exports: SampleExports
+):
+    contacts = pd.read_csv(exports.crm_contacts, dtype=str, keep_default_na=False)
+    email = contacts["Email"].str.strip().str.lower()
+    accepted = set(email[contacts["Email Consent"] == "Y"])
+    declined = set(email[contacts["Email Consent"] != "Y"])
+    [export] = (published_home.exports_dir).glob("*/at_risk_win_back_email.csv")
+    listed = pd.read_csv(export, dtype=str, encoding="utf-8-sig")
+
+    assert export.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel shows Hangul
+    assert export.stat().st_mode & 0o777 == 0o600
+    assert len(listed) > 0
+    assert set(listed["contact"]) <= accepted
+    assert not set(listed["contact"]) & declined
+    assert set(listed["rfm_segment"]) <= {"At Risk", "Can't Lose Them"}
+
+
+def test_a_second_run_with_no_new_files_publishes_the_same_numbers(
+    published_home: DangolHome, tmp_path: Path
+):
+    home = DangolHome(root=tmp_path / "home", landing=published_home.landing)
+    shutil.copytree(published_home.root, home.root)
+    marts = ["fct_orders", "dim_customers", "customer_rfm", "segment_members"]
+    before = {m: query(home.published_db, f"from marts.{m} order by all") for m in marts}
+    files_before = query(home.state_db, "select count(*) as n from raw.ingest_files")["n"][0]
+
+    outcome = run_pipeline(home, DEFAULT_CONFIG)
+
+    assert outcome.published, outcome.problems
+    for mart in marts:
+        pd.testing.assert_frame_equal(
+            query(home.published_db, f"from marts.{mart} order by all"), before[mart]
+        )
+    assert (
+        query(home.state_db, "select count(*) as n from raw.ingest_files")["n"][0] == files_before
+    )
+
+
+def test_a_failed_audit_leaves_the_published_warehouse_byte_for_byte(
+    published_home: DangolHome, exports: SampleExports, tmp_path: Path
+):
+    landing = tmp_path / "landing"
+    shutil.copytree(published_home.landing, landing)
+    home = DangolHome(root=tmp_path / "home", landing=landing)
+    shutil.copytree(published_home.root, home.root)
+    # A later export whose order has an unreadable date: the staging not_null test must block.
+    rows = pd.read_csv(exports.shop_orders, dtype=str, keep_default_na=False).head(1)
+    rows["Id"], rows["Name"], rows["Created at"] = "9999999999999", "#99999", "last Tuesday"
+    rows.to_csv(landing / "shop" / "orders_export_2.csv", index=False)
+    fingerprint = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+    published_before, state_before = fingerprint(home.published_db), fingerprint(home.state_db)
+
+    dangol = Path(sys.executable).with_name("dangol")
+    result = subprocess.run(
+        [str(dangol), "run", "--home", str(home.root), "--landing", str(landing)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert "did not publish" in result.stderr
+    assert "not_null_stg_shopify__orders_ordered_at" in result.stderr
+    assert fingerprint(home.published_db) == published_before
+    assert fingerprint(home.state_db) == state_before

@@ -1,0 +1,126 @@
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.landing import IngestError, ingest_landing
+
+
+@pytest.fixture
+def con():
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def count(con, sql: str) -> int:
+    return con.execute(sql).fetchone()[0]
+
+
+def test_every_fixture_row_lands_in_its_raw_table_with_lineage(con, fixture_landing: Path):
+    report = ingest_landing(con, fixture_landing, run_id="run-1")
+
+    assert [f.status for f in report.files] == ["loaded", "loaded", "loaded"]
+    assert count(con, "select count(*) from raw.shopify_orders") == 7  # line-item rows
+    assert count(con, "select count(*) from raw.crm_contacts") == 3
+    assert count(con, "select count(*) from raw.sns_engagement_events") == 4
+    first = con.execute(
+        "select name, lineitem_name, _source_file, _source_record, _run_id"
+        " from raw.shopify_orders order by _source_record limit 1"
+    ).fetchone()
+    assert first == ("#1001", "체험 세트 (Trial Kit)", "orders_export_1.csv", 1, "run-1")
+    ledger = con.execute(
+        "select file_name, preset, rows_read, rows_loaded, rows_rejected"
+        " from raw.ingest_files order by ingest_file_seq"
+    ).fetchall()
+    assert ledger == [
+        ("orders_export_1.csv", "shopify_orders", 7, 7, 0),
+        ("contacts.csv", "crm_contacts", 3, 3, 0),
+        ("engagement_events.csv", "sns_engagement_events", 4, 4, 0),
+    ]
+
+
+def test_same_bytes_under_a_new_name_load_once(con, fixture_landing: Path):
+    ingest_landing(con, fixture_landing, run_id="run-1")
+    shop = fixture_landing / "shop"
+    shutil.copy(shop / "orders_export_1.csv", shop / "orders_export_1 (1).csv")
+
+    report = ingest_landing(con, fixture_landing, run_id="run-2")
+
+    assert {f.file.name: f.status for f in report.files}["orders_export_1 (1).csv"] == (
+        "already_loaded"
+    )
+    assert count(con, "select count(*) from raw.shopify_orders") == 7
+    assert count(con, "select count(*) from raw.ingest_files") == 3
+
+
+def test_a_malformed_line_is_rejected_with_its_line_and_reason(con, fixture_landing: Path):
+    contacts = fixture_landing / "crm" / "contacts.csv"
+    lines = contacts.read_text(encoding="utf-8").splitlines()
+    lines.insert(2, lines[2] + ",unexpected,extra")  # line 3 of the file now has 16 fields
+    contacts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    ingest_landing(con, fixture_landing, run_id="run-1")
+
+    assert count(con, "select count(*) from raw.crm_contacts") == 3
+    reject = con.execute("select file_name, line, reason from raw.ingest_rejects").fetchall()
+    assert len(reject) == 1
+    file_name, line, reason = reject[0]
+    assert (file_name, line) == ("contacts.csv", 3)
+    assert "TOO MANY COLUMNS" in reason
+    assert con.execute(
+        "select rows_read, rows_loaded, rows_rejected from raw.ingest_files"
+        " where preset = 'crm_contacts'"
+    ).fetchone() == (4, 3, 1)
+
+
+def test_unknown_columns_are_kept_as_extras(con, fixture_landing: Path):
+    events = fixture_landing / "sns" / "engagement_events.csv"
+    lines = events.read_text(encoding="utf-8").splitlines()
+    events.write_text(
+        "\n".join([lines[0] + ",Campaign"] + [line + ",autumn" for line in lines[1:]]) + "\n",
+        encoding="utf-8",
+    )
+
+    report = ingest_landing(con, fixture_landing, run_id="run-1")
+
+    sns = next(f for f in report.files if f.preset == "sns_engagement_events")
+    assert sns.unknown_columns == ["Campaign"]
+    extras = con.execute(
+        "select distinct _extras->>'Campaign' from raw.sns_engagement_events"
+    ).fetchall()
+    assert extras == [("autumn",)]
+
+
+def test_an_unrecognised_file_names_the_closest_layout_and_missing_columns(
+    con, fixture_landing: Path
+):
+    (fixture_landing / "shop" / "orders_export_2.csv").write_text(
+        "Name,Email,Created at\n#2001,a@example.com,2026-05-01 10:00:00 +0900\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(IngestError) as error:
+        ingest_landing(con, fixture_landing, run_id="run-1")
+
+    message = str(error.value)
+    assert "orders_export_2.csv" in message
+    assert "shopify_orders" in message
+    assert "Financial Status" in message and "Lineitem price" in message
+
+
+def test_an_empty_file_is_an_error_naming_the_file(con, fixture_landing: Path):
+    (fixture_landing / "crm" / "contacts_empty.csv").write_bytes(b"")
+
+    with pytest.raises(IngestError, match=r"contacts_empty\.csv: the file is empty"):
+        ingest_landing(con, fixture_landing, run_id="run-1")
+
+
+def test_excel_lock_files_and_hidden_files_are_not_exports(con, fixture_landing: Path):
+    (fixture_landing / "shop" / "~$orders_export_1.csv").write_bytes(b"\x00junk")
+    (fixture_landing / "shop" / ".DS_Store").write_bytes(b"\x00junk")
+
+    report = ingest_landing(con, fixture_landing, run_id="run-1")
+
+    assert len(report.files) == 3
