@@ -20,11 +20,3 @@
 {% macro yes_no(column) -%}
     coalesce(upper(trim({{ column }})) in ('Y', 'YES', 'TRUE', '1'), false)
 {%- endmacro %}
-
-{#- Quantile score 1..bins; ties share a score, so re-runs on the same data agree. -#}
-{% macro rank_score(column, bins=5, descending=false) -%}
-    cast(least(
-        {{ bins }},
-        1 + floor(percent_rank() over (order by {{ column }}{{ ' desc' if descending }}) * {{ bins }})
-    ) as integer)
-{%- endmacro %}

@@ -8,5 +8,5 @@ contacts as (
 select * from contacts
 qualify row_number() over (
     partition by customer_id
-    order by updated_at desc nulls last, ingest_file_seq desc, contact_id
+    order by updated_at desc nulls last, ingest_file_seq desc, contact_id asc
 ) = 1

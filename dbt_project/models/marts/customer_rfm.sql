@@ -1,3 +1,8 @@
+{#- Recency is measured from the newest order (re-runs agree) or from the run's day. -#}
+{%- set as_of_expression = 'max(ordered_date)' -%}
+{%- if var('rfm_as_of') == 'run_date' %}{% set as_of_expression = 'current_date' %}{% endif -%}
+{%- set score_bins = 5 -%}
+
 with
 
 orders as (
@@ -10,12 +15,7 @@ segment_grid as (
 ),
 
 as_of as (
-    select
-        {% if var('rfm_as_of') == 'run_date' -%}
-            current_date as as_of_date
-        {%- else -%}
-            max(ordered_date) as as_of_date
-        {%- endif %}
+    select {{ as_of_expression }} as as_of_date
     from orders
 ),
 
@@ -35,18 +35,28 @@ measured as (
         purchases.frequency,
         purchases.monetary,
         as_of.as_of_date,
-        {{ dbt.datediff('purchases.last_order_date', 'as_of.as_of_date', 'day') }} as recency_days
+        {{ dbt.datediff('purchases.last_order_date', 'as_of.as_of_date', 'day') }} as recency_days  -- noqa: LT05
     from purchases
     cross join as_of
+),
+
+-- Quantiles by rank: equal values share a score, so a re-run on the same data agrees.
+ranked as (
+    select
+        *,
+        percent_rank() over (order by recency_days desc) as recency_rank,
+        percent_rank() over (order by frequency asc) as frequency_rank,
+        percent_rank() over (order by monetary asc) as monetary_rank
+    from measured
 ),
 
 scored as (
     select
         *,
-        {{ rank_score('recency_days', descending=true) }} as r_score,
-        {{ rank_score('frequency') }} as f_score,
-        {{ rank_score('monetary') }} as m_score
-    from measured
+        least({{ score_bins }}, 1 + floor(recency_rank * {{ score_bins }})) as r_score,
+        least({{ score_bins }}, 1 + floor(frequency_rank * {{ score_bins }})) as f_score,
+        least({{ score_bins }}, 1 + floor(monetary_rank * {{ score_bins }})) as m_score
+    from ranked
 ),
 
 final as (

@@ -20,6 +20,7 @@ reachable as (
         members.customer_id,
         members.reason,
         contacts.customer_name,
+        contacts.night_consent,
         case members.channel
             when 'email' then contacts.email
             else contacts.phone_e164
@@ -28,8 +29,7 @@ reachable as (
             when 'email' then contacts.email_consent
             when 'sms' then contacts.sms_consent
             when 'kakao' then contacts.kakao_consent
-        end as has_channel_consent,
-        contacts.night_consent
+        end as has_channel_consent
     from members
     inner join contacts on members.customer_id = contacts.customer_id
 )

@@ -29,8 +29,8 @@ order_ids as (
 
 numbered as (
     select
-        order_ids.order_id,
         renamed.*,
+        order_ids.order_id,
         row_number() over (
             partition by order_ids.order_id, renamed.ingest_file_seq
             order by renamed.source_record
@@ -43,6 +43,6 @@ numbered as (
 )
 
 select
-    order_id || '-' || line_number as order_line_id,
-    *
+    *,
+    order_id || '-' || line_number as order_line_id
 from numbered
