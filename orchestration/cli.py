@@ -48,6 +48,7 @@ def _run(home: DangolHome, config: Path | None, verbose: bool = False) -> None:
         )
         for problem in outcome.problems or ["no step published (see the Dagster run log)"]:
             typer.echo(f"  - {problem}", err=True)
+        typer.echo(f"dbt's log of this run: {home.root / 'logs' / 'last_run.log'}", err=True)
         raise typer.Exit(1)
     typer.echo(f"Published release {outcome.release_id}")
     typer.echo(f"  BI warehouse (open read-only): {home.published_db}")
@@ -94,9 +95,13 @@ def demo(
     seed: int = 7,
     config: ConfigOption = None,
 ):
-    """Sample exports into the landing folder, then one pipeline run."""
+    """Sample exports into the landing folder (unless it has some already), then one run."""
     paths = DangolHome.resolve(home)
-    demo_data(out=paths.landing, customers=customers, seed=seed, as_of=None)
+    if any(paths.landing.glob("*/*")):
+        # A new day's sample would be a different history, not new exports of the same one.
+        typer.echo(f"Sample exports already in {paths.landing}; running on those.")
+    else:
+        demo_data(out=paths.landing, customers=customers, seed=seed, as_of=None)
     _run(paths, config)
     typer.echo(
         "Next: DAGSTER_HOME=$PWD/.dangol/dagster dagster dev  (the asset graph and its checks)"

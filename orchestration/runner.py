@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +70,17 @@ def run_lock(home: DangolHome) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextmanager
+def _quiet_unless(verbose: bool, log_file: Path) -> Iterator[None]:
+    """dagster-dbt echoes every dbt log line to stdout; keep them in a file for the operator."""
+    if verbose:
+        yield
+        return
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("w", encoding="utf-8") as log, redirect_stdout(log):
+        yield
+
+
 def _instance():
     import dagster as dg
 
@@ -91,7 +102,7 @@ def run_pipeline(home: DangolHome, config_path: Path | None, verbose: bool = Fal
         config_path=str(resolve_config_path(config_path)),
     )
     job = build_definitions(resource).resolve_job_def("dangol_pipeline")
-    with run_lock(home):
+    with run_lock(home), _quiet_unless(verbose, home.root / "logs" / "last_run.log"):
         # The CLI prints its own verdict; the full event log is in the Dagster UI or --verbose.
         log_level = "INFO" if verbose else "CRITICAL"
         result = job.execute_in_process(

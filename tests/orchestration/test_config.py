@@ -1,0 +1,61 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from orchestration.config import DEFAULT_CONFIG, ConfigError, load_config
+
+
+def write_config(tmp_path: Path, change) -> Path:
+    document = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    change(document)
+    path = tmp_path / "dangol.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_the_shipped_config_is_valid():
+    config = load_config(DEFAULT_CONFIG)
+
+    assert config.timezone == "Asia/Seoul"
+    assert config.dbt_vars()["customer_key_salt"] == config.identity.customer_key_salt
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda d: d["rfm"].update(as_of="yesterday"), "rfm.as_of"),
+        (lambda d: d.update(timezone="Seoul/Gangnam"), "timezone: Value error, unknown timezone"),
+        (lambda d: d["segments"][0].update(rfm_segments=["VIPs"]), "segments.0.rfm_segments"),
+        (lambda d: d["segments"][0].update(channel="fax"), "segments.0.channel"),
+        (lambda d: d["publish"].update(keep_release=3), "publish.keep_release"),
+        (lambda d: d["segments"].append(dict(d["segments"][0])), "repeated"),
+        (lambda d: d["identity"].update(customer_key_salt="x'; drop"), "customer_key_salt"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_the_file_and_key(tmp_path: Path, change, named: str):
+    path = write_config(tmp_path, change)
+
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+
+    assert str(path) in str(error.value)
+    assert named in str(error.value)
+
+
+def test_the_cli_refuses_a_bad_config_before_any_work(tmp_path: Path):
+    path = write_config(tmp_path, lambda d: d["rfm"].update(as_of="yesterday"))
+    dangol = Path(sys.executable).with_name("dangol")
+
+    result = subprocess.run(
+        [str(dangol), "run", "--home", str(tmp_path / "home"), "--config", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "rfm.as_of" in result.stderr
+    assert not (tmp_path / "home" / "build").exists()
