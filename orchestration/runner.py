@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import fcntl
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestration.config import REPO_ROOT, DangolHome, load_config
+from orchestration.config import DangolHome, load_config
 from orchestration.config import config_path as resolve_config_path
-
-DBT_PROJECT = REPO_ROOT / "dbt_project"
-DBT_MANIFEST = DBT_PROJECT / "target" / "manifest.json"
+from orchestration.manifest import ensure_dbt_manifest
 
 
 class RunLocked(RuntimeError):
@@ -29,22 +25,6 @@ class RunOutcome:
     problems: list[str] = field(default_factory=list)
     release_id: str | None = None
     exports: dict[str, int] = field(default_factory=dict)
-
-
-def ensure_dbt_manifest() -> None:
-    """Parse the dbt project when its manifest is missing or older than any project file."""
-    sources = [
-        p
-        for p in DBT_PROJECT.rglob("*")
-        if p.is_file() and p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts
-    ]
-    newest = max((p.stat().st_mtime for p in sources), default=0)
-    if DBT_MANIFEST.exists() and DBT_MANIFEST.stat().st_mtime >= newest:
-        return
-    dbt = Path(sys.executable).with_name("dbt")
-    subprocess.run(
-        [str(dbt), "parse", "--quiet", "--profiles-dir", "."], cwd=DBT_PROJECT, check=True
-    )
 
 
 @contextmanager

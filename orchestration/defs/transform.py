@@ -1,22 +1,25 @@
 """Stage 3: `dbt build` on the build warehouse; dbt tests appear as Dagster asset checks."""
 
 import json
-import sys
+import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
-
-from orchestration.config import REPO_ROOT
-from orchestration.defs.resources import DangolResource
-
-dangol_dbt_project = DbtProject(
-    project_dir=REPO_ROOT / "dbt_project", profiles_dir=REPO_ROOT / "dbt_project"
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
 )
-# Parses only under `dagster dev`; `make` and `dangol` prepare the manifest otherwise.
-dangol_dbt_project.prepare_if_dev()
+
+from orchestration.defs.resources import DangolResource
+from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable, ensure_dbt_manifest
+
+dangol_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# What DbtProject.prepare_if_dev does, but with the project's own dbt, not the one on PATH.
+if os.getenv("DAGSTER_IS_DEV_CLI"):
+    ensure_dbt_manifest()
 
 
 class DangolDbtTranslator(DagsterDbtTranslator):
@@ -47,10 +50,7 @@ def dangol_dbt_models(
 
 
 def dbt_resource() -> DbtCliResource:
-    # The dbt installed beside this Python, even when its bin folder is not on PATH (cron).
-    return DbtCliResource(
-        project_dir=dangol_dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))
-    )
+    return DbtCliResource(project_dir=dangol_dbt_project, dbt_executable=str(dbt_executable()))
 
 
 def definitions() -> dg.Definitions:

@@ -1,0 +1,36 @@
+"""The dbt manifest that dagster-dbt reads when definitions load: made by `dbt parse`, on
+demand (CLI, `dagster dev`, make), never as a side effect of importing the definitions."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.config import REPO_ROOT
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+def dbt_executable() -> Path:
+    """The dbt installed beside this Python, even when its bin folder is not on PATH (cron)."""
+    return Path(sys.executable).with_name("dbt")
+
+
+def manifest_is_stale() -> bool:
+    if not DBT_MANIFEST.exists():
+        return True
+    built = DBT_MANIFEST.stat().st_mtime
+    return any(
+        path.stat().st_mtime > built
+        for path in DBT_PROJECT_DIR.rglob("*")
+        if path.suffix in {".sql", ".yml", ".csv"} and "target" not in path.parts
+    )
+
+
+def ensure_dbt_manifest(force: bool = False) -> None:
+    if force or manifest_is_stale():
+        subprocess.run(
+            [str(dbt_executable()), "parse", "--quiet", "--profiles-dir", "."],
+            cwd=DBT_PROJECT_DIR,
+            check=True,
+        )
