@@ -104,5 +104,7 @@ def demo(
         demo_data(out=paths.landing, customers=customers, seed=seed, as_of=None)
     _run(paths, config)
     typer.echo(
-        "Next: DAGSTER_HOME=$PWD/.dangol/dagster dagster dev  (the asset graph and its checks)"
+        "Next: the asset graph and its checks in the Dagster UI (README, 'The Dagster UI'):\n"
+        f"  export DANGOL_HOME={paths.root} DAGSTER_HOME={paths.root / 'dagster'}\n"
+        '  mkdir -p "$DAGSTER_HOME" && .venv/bin/dagster dev'
     )
