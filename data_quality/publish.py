@@ -1,31 +1,43 @@
 """Publish an audited build: BI tools see the previous release or this one, never a mix.
 
-The marts are copied into a new DuckDB file beside the warehouse, checkpointed and fsynced,
-then renamed over `dangol.duckdb` in one step. A reader that opened the old file keeps
-reading it (POSIX keeps the inode alive), a new reader gets the new one, and the pipeline
-never opens the published file for writing, so neither side ever waits on the other.
+A release is a folder `warehouse/releases/<release id>/` holding `dangol.duckdb` (the marts)
+and `parquet/` (the same tables for tools that cannot read DuckDB). It is written under a
+hidden name, fsynced and renamed into place; then its DuckDB file is copied beside the
+warehouse and renamed over `dangol.duckdb`, and the `parquet` link is swapped, each in one
+step. A reader that opened the old file keeps reading it (POSIX keeps the inode alive), a new
+reader gets the new one, and the pipeline never opens the published file for writing, so
+neither side ever waits on the other.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 PUBLISHED_SCHEMAS = ("marts",)
+RESTRICTED_SCHEMAS = ("restricted",)
 PUBLISHED_NAME = "dangol.duckdb"
+PARQUET_LINK = "parquet"
+
+
+class ReleaseError(Exception):
+    """A release the user asked for does not exist, or there is none to go back to."""
 
 
 @dataclass(frozen=True)
 class Release:
     release_id: str
-    path: Path
+    folder: Path
     published: Path
-    table_rows: dict[str, int]
+    fingerprint: str
+    table_rows: dict[str, int] = field(default_factory=dict)
+    unchanged: bool = False
 
 
 def _fsync(path: Path) -> None:
@@ -40,37 +52,73 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _write_release(build_db: Path, target: Path, release_id: str, run_id: str) -> dict[str, int]:
-    con = duckdb.connect(str(target))
-    try:
-        con.execute(f"attach {_sql_string(str(build_db))} as build (read_only)")
-        tables = con.execute(
-            """
-            select schema_name, table_name from duckdb_tables()
-            where database_name = 'build' and list_contains(?, schema_name)
-            order by schema_name, table_name
-            """,
-            [list(PUBLISHED_SCHEMAS)],
-        ).fetchall()
-        rows = {}
-        for schema, table in tables:
-            # Names come from the build's catalog, not from user input.
+def _tables(con: duckdb.DuckDBPyConnection, database: str, schemas: tuple[str, ...]):
+    return con.execute(
+        """
+        select schema_name, table_name from duckdb_tables()
+        where database_name = ? and list_contains(?, schema_name)
+        order by schema_name, table_name
+        """,
+        [database, list(schemas)],
+    ).fetchall()
+
+
+def marts_fingerprint(db: Path, database_schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> str:
+    """Content hash of the published tables: equal for equal data, whatever the row order."""
+    digest = hashlib.sha256()
+    with duckdb.connect(str(db), read_only=True) as con:
+        catalog = con.execute("select current_database()").fetchone()[0]
+        for schema, table in _tables(con, catalog, database_schemas):
+            # Names come from the catalog, not from user input.
+            rows, content = con.execute(
+                f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from "{schema}"."{table}" t'
+            ).fetchone()
+            columns = con.execute(
+                "select string_agg(column_name || ' ' || data_type, ', ' order by column_index)"
+                " from duckdb_columns() where schema_name = ? and table_name = ?",
+                [schema, table],
+            ).fetchone()[0]
+            digest.update(f"{schema}.{table}({columns}):{rows}:{content}\n".encode())
+    return digest.hexdigest()
+
+
+def copy_schemas(source_db: Path, target: Path, schemas: tuple[str, ...]) -> dict[str, int]:
+    """Copy whole schemas of `source_db` into a new DuckDB file, checkpointed and fsynced."""
+    rows = {}
+    with duckdb.connect(str(target)) as con:
+        con.execute(f"attach {_sql_string(str(source_db))} as source (read_only)")
+        for schema, table in _tables(con, "source", schemas):
             con.execute(f'create schema if not exists "{schema}"')
-            con.execute(f'create table "{schema}"."{table}" as from build."{schema}"."{table}"')
+            con.execute(f'create table "{schema}"."{table}" as from source."{schema}"."{table}"')
             rows[f"{schema}.{table}"] = con.execute(
                 f'select count(*) from "{schema}"."{table}"'
             ).fetchone()[0]
-        con.execute("detach build")
-        con.execute("create schema meta")
-        con.execute(
-            "create table meta.release as select ? as release_id, ? as run_id, ? as published_at",
-            [release_id, run_id, datetime.now(UTC)],
-        )
+        con.execute("detach source")
         con.execute("checkpoint")
-    finally:
-        con.close()
     _fsync(target)
     return rows
+
+
+def _write_release(build_db: Path, folder: Path, release_id: str, run_id: str, fingerprint: str):
+    folder.mkdir(parents=True)
+    db = folder / PUBLISHED_NAME
+    table_rows = copy_schemas(build_db, db, PUBLISHED_SCHEMAS)
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema meta")
+        con.execute(
+            "create table meta.release as select ? as release_id, ? as run_id,"
+            " ? as published_at, ? as fingerprint",
+            [release_id, run_id, datetime.now(UTC), fingerprint],
+        )
+        parquet = folder / PARQUET_LINK
+        parquet.mkdir()
+        for name in table_rows:
+            target = _sql_string(str(parquet / f"{name}.parquet"))
+            con.execute(f"copy {name} to {target} (format parquet)")
+        con.execute("checkpoint")
+    for written in [db, *parquet.iterdir(), parquet, folder]:
+        _fsync(written)
+    return table_rows
 
 
 def _place(source: Path, target: Path) -> None:
@@ -82,27 +130,96 @@ def _place(source: Path, target: Path) -> None:
     _fsync(target.parent)
 
 
+def _point_parquet_link(warehouse_dir: Path, release_folder: Path) -> None:
+    link = warehouse_dir / PARQUET_LINK
+    partial = warehouse_dir / f".{PARQUET_LINK}.partial"
+    partial.unlink(missing_ok=True)
+    partial.symlink_to(release_folder.relative_to(warehouse_dir) / PARQUET_LINK)
+    os.replace(partial, link)
+
+
+def published_release_id(warehouse_dir: Path) -> tuple[str, str] | None:
+    """(release id, fingerprint) of what BI tools see now, or None before the first release."""
+    published = warehouse_dir / PUBLISHED_NAME
+    if not published.exists():
+        return None
+    with duckdb.connect(str(published), read_only=True) as con:
+        return con.execute("select release_id, fingerprint from meta.release").fetchone()
+
+
+def list_releases(warehouse_dir: Path) -> list[str]:
+    # Release ids start with a UTC timestamp, so name order is age order.
+    releases = warehouse_dir / "releases"
+    if not releases.is_dir():
+        return []
+    return sorted(p.name for p in releases.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def publish_release(
     build_db: Path, warehouse_dir: Path, run_id: str, keep_releases: int = 5
 ) -> Release:
+    fingerprint = marts_fingerprint(build_db)
+    current = published_release_id(warehouse_dir)
+    if current and current[1] == fingerprint:
+        # Same data as what BI tools already read: publishing again would change nothing.
+        release_id = current[0]
+        return Release(
+            release_id=release_id,
+            folder=warehouse_dir / "releases" / release_id,
+            published=warehouse_dir / PUBLISHED_NAME,
+            fingerprint=fingerprint,
+            unchanged=True,
+        )
     releases = warehouse_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     release_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{run_id[:8]}"
-    release = releases / f"{release_id}.duckdb"
-    partial = releases / f".{release_id}.duckdb.partial"
-    partial.unlink(missing_ok=True)
-    table_rows = _write_release(build_db, partial, release_id, run_id)
-    os.replace(partial, release)
-    published = warehouse_dir / PUBLISHED_NAME
-    _place(release, published)
-    prune_releases(releases, keep_releases)
-    return Release(release_id=release_id, path=release, published=published, table_rows=table_rows)
+    partial = releases / f".{release_id}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    table_rows = _write_release(build_db, partial, release_id, run_id, fingerprint)
+    folder = releases / release_id
+    os.replace(partial, folder)
+    _fsync(releases)
+    activate_release(warehouse_dir, release_id)
+    prune_releases(warehouse_dir, keep_releases)
+    return Release(
+        release_id=release_id,
+        folder=folder,
+        published=warehouse_dir / PUBLISHED_NAME,
+        fingerprint=fingerprint,
+        table_rows=table_rows,
+    )
 
 
-def prune_releases(releases: Path, keep: int) -> list[Path]:
-    # Release ids start with a UTC timestamp, so name order is age order.
-    kept = sorted(releases.glob("*.duckdb"))
-    removed = kept[:-keep] if len(kept) > keep else []
-    for old in removed:
-        old.unlink()
+def activate_release(warehouse_dir: Path, release_id: str) -> None:
+    """Make a kept release the one BI tools read: the DuckDB file, then the Parquet link."""
+    folder = warehouse_dir / "releases" / release_id
+    if not (folder / PUBLISHED_NAME).exists():
+        kept = ", ".join(list_releases(warehouse_dir)) or "none"
+        raise ReleaseError(f"no release {release_id!r} in {folder.parent} (kept: {kept})")
+    _place(folder / PUBLISHED_NAME, warehouse_dir / PUBLISHED_NAME)
+    _point_parquet_link(warehouse_dir, folder)
+
+
+def rollback(warehouse_dir: Path, release_id: str | None = None) -> str:
+    """Restore `release_id`, or the release before the one published now; returns its id."""
+    if release_id is None:
+        releases = list_releases(warehouse_dir)
+        current = published_release_id(warehouse_dir)
+        earlier = [r for r in releases if current is None or r < current[0]]
+        if not earlier:
+            raise ReleaseError(
+                f"no release older than {current[0] if current else 'none'} is kept in"
+                f" {warehouse_dir / 'releases'}; name one with `dangol rollback RELEASE`"
+            )
+        release_id = earlier[-1]
+    activate_release(warehouse_dir, release_id)
+    return release_id
+
+
+def prune_releases(warehouse_dir: Path, keep: int) -> list[str]:
+    current = published_release_id(warehouse_dir)
+    releases = list_releases(warehouse_dir)
+    removed = [r for r in releases[:-keep] if not current or r != current[0]] if keep else []
+    for release_id in removed:
+        shutil.rmtree(warehouse_dir / "releases" / release_id)
     return removed

@@ -6,8 +6,11 @@ ingest ledger) exactly as the last good run left it: its files simply load again
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -27,6 +30,14 @@ def _replace_atomically(source: Path, target: Path) -> None:
     with partial.open("rb") as handle:
         os.fsync(handle.fileno())
     os.replace(partial, target)
+
+
+def replace_owner_only(source: Path, target: Path) -> None:
+    """Move a finished file over `target` in one rename, readable by its owner only."""
+    source.chmod(0o600)
+    with source.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(source, target)
 
 
 def start_build(state_db: Path, build_db: Path) -> None:
@@ -52,3 +63,33 @@ def write_config_table(
     if rows:
         placeholders = ", ".join("?" for _ in columns)
         con.executemany(f"insert into dangol_config.{table} values ({placeholders})", rows)
+
+
+class RunLocked(RuntimeError):
+    """Another run (or a rollback) holds this home; the message says which process."""
+
+
+@contextmanager
+def run_lock(lock_file: Path) -> Iterator[None]:
+    """One writer per home at a time: two runs would race for the build and the state.
+
+    An OS lock, so a killed run (even SIGKILL) releases it with its process.
+    """
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise RunLocked(
+                f"another dangol run (pid {holder}) is using {lock_file.parent}; "
+                "wait for it to finish and start again"
+            ) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

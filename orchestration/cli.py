@@ -30,7 +30,8 @@ ConfigOption = Annotated[
 
 
 def _run(home: DangolHome, config: Path | None, verbose: bool = False) -> None:
-    from orchestration.runner import RunLocked, run_pipeline
+    from ingest.warehouse import RunLocked
+    from orchestration.runner import run_pipeline
 
     typer.echo(f"Running the pipeline on {home.landing}")
     try:
@@ -50,7 +51,10 @@ def _run(home: DangolHome, config: Path | None, verbose: bool = False) -> None:
             typer.echo(f"  - {problem}", err=True)
         typer.echo(f"dbt's log of this run: {home.root / 'logs' / 'last_run.log'}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"Published release {outcome.release_id}")
+    if outcome.unchanged:
+        typer.echo(f"Data unchanged: BI tools keep reading release {outcome.release_id}")
+    else:
+        typer.echo(f"Published release {outcome.release_id}")
     typer.echo(f"  BI warehouse (open read-only): {home.published_db}")
     for segment, people in outcome.exports.items():
         typer.echo(f"  Segment list {segment}: {people} people")
@@ -108,3 +112,42 @@ def demo(
         f"  export DANGOL_HOME={paths.root} DAGSTER_HOME={paths.root / 'dagster'}\n"
         '  mkdir -p "$DAGSTER_HOME" && .venv/bin/dagster dev'
     )
+
+
+@app.command()
+def releases(home: HomeOption = None):
+    """List the kept releases; the one BI tools read now is marked."""
+    from data_quality.publish import list_releases, published_release_id
+
+    paths = DangolHome.resolve(home)
+    current = published_release_id(paths.warehouse_dir)
+    kept = list_releases(paths.warehouse_dir)
+    if not kept:
+        typer.echo(f"No releases in {paths.warehouse_dir}")
+    for release_id in kept:
+        marker = "*" if current and current[0] == release_id else " "
+        typer.echo(f"{marker} {release_id}")
+
+
+@app.command()
+def rollback(
+    release: Annotated[
+        str | None,
+        typer.Argument(help="Release id to restore [default: the one before the current]"),
+    ] = None,
+    home: HomeOption = None,
+):
+    """Point BI tools back at an earlier release, in one atomic step."""
+    from data_quality.publish import ReleaseError
+    from data_quality.publish import rollback as restore_release
+    from ingest.warehouse import RunLocked, run_lock
+
+    paths = DangolHome.resolve(home)
+    try:
+        with run_lock(paths.lock_file):
+            restored = restore_release(paths.warehouse_dir, release)
+    except (ReleaseError, RunLocked) as error:
+        typer.echo(f"Not rolled back: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"BI tools now read release {restored}: {paths.published_db}")
+    typer.echo("The next `dangol run` publishes from the pipeline's state again.")

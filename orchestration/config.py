@@ -145,6 +145,11 @@ class DangolHome:
         return self.root / "build" / "build.duckdb"
 
     @property
+    def restricted_db(self) -> Path:
+        """Contact points and consent, for the export stage only; owner-only, never published."""
+        return self.root / "restricted" / "contacts.duckdb"
+
+    @property
     def warehouse_dir(self) -> Path:
         return self.root / "warehouse"
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.warehouse import run_lock
 from orchestration.config import DangolHome, load_config
 from orchestration.config import config_path as resolve_config_path
 from orchestration.manifest import ensure_dbt_manifest
-
-
-class RunLocked(RuntimeError):
-    pass
 
 
 @dataclass
@@ -24,30 +20,8 @@ class RunOutcome:
     run_id: str
     problems: list[str] = field(default_factory=list)
     release_id: str | None = None
+    unchanged: bool = False
     exports: dict[str, int] = field(default_factory=dict)
-
-
-@contextmanager
-def run_lock(home: DangolHome) -> Iterator[None]:
-    """One run per home at a time: two writers would race for the build and the state."""
-    home.root.mkdir(parents=True, exist_ok=True)
-    with home.lock_file.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise RunLocked(
-                f"another dangol run (pid {holder}) is using {home.root}; "
-                "wait for it to finish and run again"
-            ) from None
-        handle.truncate(0)
-        handle.write(str(os.getpid()))
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager
@@ -82,7 +56,10 @@ def run_pipeline(home: DangolHome, config_path: Path | None, verbose: bool = Fal
         config_path=str(resolve_config_path(config_path)),
     )
     job = build_definitions(resource).resolve_job_def("dangol_pipeline")
-    with run_lock(home), _quiet_unless(verbose, home.root / "logs" / "last_run.log"):
+    # Fail fast with a clear message; the run's own lock resource holds it while it works.
+    with run_lock(home.lock_file):
+        pass
+    with _quiet_unless(verbose, home.root / "logs" / "last_run.log"):
         # The CLI prints its own verdict; the full event log is in the Dagster UI or --verbose.
         log_level = "INFO" if verbose else "CRITICAL"
         result = job.execute_in_process(
@@ -109,6 +86,7 @@ def run_pipeline(home: DangolHome, config_path: Path | None, verbose: bool = Fal
             if materialization.asset_key == dg.AssetKey(["warehouse", "published"]):
                 outcome.published = True
                 outcome.release_id = metadata.get("release_id")
+                outcome.unchanged = bool(metadata.get("unchanged"))
             elif materialization.asset_key == dg.AssetKey(["exports", "segment_lists"]):
                 outcome.exports = {
                     k: v for k, v in metadata.items() if k in {s.name for s in config.segments}

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.defs import activate, audit, automation, demo, ingest, publish, transform
-from orchestration.defs.resources import DangolResource
+from orchestration.defs.resources import DangolResource, RunLockResource
 
 
 def build_definitions(dangol: DangolResource) -> dg.Definitions:
@@ -15,5 +15,13 @@ def build_definitions(dangol: DangolResource) -> dg.Definitions:
         publish.definitions(),
         activate.definitions(),
         automation.definitions(),
-        dg.Definitions(resources={"dangol": dangol, "dbt": transform.dbt_resource()}),
+        dg.Definitions(
+            resources={
+                "dangol": dangol,
+                "run_lock": RunLockResource(lock_file=str(dangol.paths.lock_file)),
+                "dbt": transform.dbt_resource(),
+            },
+            # One process per run: the run lock and the build file are held by one owner.
+            executor=dg.in_process_executor,
+        ),
     )

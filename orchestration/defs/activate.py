@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.defs.publish import published_warehouse
-from orchestration.defs.resources import DangolResource
+from orchestration.defs.resources import DangolResource, RunLockResource
 
 EXPORT_COLUMNS = """
     customer_name as name, contact, channel, segment_name as segment, reason,
@@ -21,16 +21,16 @@ EXPORT_COLUMNS = """
     kinds={"csv"},
     description="One CSV per configured segment under <home>/exports/<release id>/.",
 )
-def segment_lists(dangol: DangolResource) -> dg.MaterializeResult:
+def segment_lists(dangol: DangolResource, run_lock: RunLockResource) -> dg.MaterializeResult:
     paths = dangol.paths
     with duckdb.connect(str(paths.published_db), read_only=True) as published:
         release_id = published.execute("select release_id from meta.release").fetchone()[0]
     folder = paths.exports_dir / release_id
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     counts = {}
-    with duckdb.connect(str(paths.build_db), read_only=True) as build:
+    with duckdb.connect(str(paths.restricted_db), read_only=True) as contacts:
         for segment in dangol.config.segments:
-            audience = build.execute(
+            audience = contacts.execute(
                 f"select {EXPORT_COLUMNS} from restricted.segment_audience"
                 " where segment_name = ? order by monetary desc, customer_id",
                 [segment.name],

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from data_quality.gate import audit_marts
-from orchestration.defs.resources import DangolResource
+from orchestration.defs.resources import DangolResource, RunLockResource
 
 AUDITED_MARTS = ["fct_orders", "dim_customers", "customer_rfm", "segment_members"]
 
@@ -19,7 +19,7 @@ AUDITED_MARTS = ["fct_orders", "dim_customers", "customer_rfm", "segment_members
         for mart in AUDITED_MARTS
     ],
 )
-def marts_expectation_suites(dangol: DangolResource):
+def marts_expectation_suites(dangol: DangolResource, run_lock: RunLockResource):
     for audit in audit_marts(dangol.paths.build_db):
         schema, table = audit.table.split(".")
         yield dg.AssetCheckResult(

@@ -6,7 +6,7 @@ import duckdb
 from ingest.landing import ingest_landing
 from ingest.presets import load_presets
 from ingest.warehouse import start_build, write_config_table
-from orchestration.defs.resources import DangolResource
+from orchestration.defs.resources import DangolResource, RunLockResource
 
 RAW_TABLES = sorted({preset.raw_table for preset in load_presets()})
 SEGMENT_RULE_COLUMNS = {
@@ -24,7 +24,9 @@ SEGMENT_RULE_COLUMNS = {
     + [dg.AssetSpec(["dangol_config", "segment_rules"], group_name="ingest", kinds={"duckdb"})],
     description="Start a build from the last published state and load every new landing file.",
 )
-def landing_exports(context: dg.AssetExecutionContext, dangol: DangolResource):
+def landing_exports(
+    context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
+):
     paths, config = dangol.paths, dangol.config
     start_build(paths.state_db, paths.build_db)
     with duckdb.connect(str(paths.build_db)) as con:

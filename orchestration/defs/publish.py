@@ -2,20 +2,22 @@
 
 import dagster as dg
 
-from data_quality.publish import publish_release
-from ingest.warehouse import commit_build
+from data_quality.publish import RESTRICTED_SCHEMAS, copy_schemas, publish_release
+from ingest.warehouse import commit_build, replace_owner_only
 from orchestration.defs.audit import AUDITED_MARTS
-from orchestration.defs.resources import DangolResource
+from orchestration.defs.resources import DangolResource, RunLockResource
 
 
 @dg.asset(
     key=["warehouse", "published"],
     deps=[dg.AssetKey(["marts", mart]) for mart in AUDITED_MARTS],
     group_name="publish",
-    kinds={"duckdb"},
+    kinds={"duckdb", "parquet"},
     description="The BI warehouse (schema marts), replaced in one rename once the audit passed.",
 )
-def published_warehouse(context: dg.AssetExecutionContext, dangol: DangolResource):
+def published_warehouse(
+    context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
+):
     paths = dangol.paths
     release = publish_release(
         paths.build_db,
@@ -23,11 +25,21 @@ def published_warehouse(context: dg.AssetExecutionContext, dangol: DangolResourc
         run_id=context.run.run_id,
         keep_releases=dangol.config.publish.keep_releases,
     )
+    # Contact points leave the build only into their own owner-only file, for the exports.
+    staged = paths.restricted_db.with_name(".contacts.staged.duckdb")
+    staged.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    staged.unlink(missing_ok=True)
+    copy_schemas(paths.build_db, staged, RESTRICTED_SCHEMAS)
+    replace_owner_only(staged, paths.restricted_db)
     # Only now does the build (and its ingest ledger) become what the next run starts from.
     commit_build(paths.build_db, paths.state_db)
+    if release.unchanged:
+        context.log.info(f"Data unchanged since release {release.release_id}; kept it.")
     return dg.MaterializeResult(
         metadata={
             "release_id": release.release_id,
+            "unchanged": release.unchanged,
+            "fingerprint": release.fingerprint,
             "path": dg.MetadataValue.path(str(release.published)),
             **{f"rows {table}": rows for table, rows in release.table_rows.items()},
         }

@@ -1,5 +1,10 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import dagster as dg
 
+from ingest.warehouse import run_lock
 from orchestration.config import DangolConfig, DangolHome, load_config
 
 
@@ -17,3 +22,18 @@ class DangolResource(dg.ConfigurableResource):
     @property
     def config(self) -> DangolConfig:
         return load_config(self.config_path)
+
+
+class RunLockResource(dg.ConfigurableResource):
+    """One run per home at a time, held from the run's first step to its last.
+
+    Every pipeline step requires it and the code location runs jobs in one process, so the
+    lock is taken once per run (Dagster UI, schedule, sensor or CLI alike).
+    """
+
+    lock_file: str
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["RunLockResource"]:
+        with run_lock(Path(self.lock_file)):
+            yield self

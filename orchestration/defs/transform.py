@@ -13,7 +13,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.defs.resources import DangolResource
+from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable, ensure_dbt_manifest
 
 dangol_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -43,7 +43,10 @@ class DangolDbtTranslator(DagsterDbtTranslator):
     dagster_dbt_translator=DangolDbtTranslator(),
 )
 def dangol_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, dangol: DangolResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    dangol: DangolResource,
+    run_lock: RunLockResource,
 ):
     dbt_vars = {**dangol.config.dbt_vars(), "dangol_build_db": str(dangol.paths.build_db)}
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()

@@ -1,8 +1,17 @@
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from data_quality.publish import prune_releases, publish_release
+from data_quality.publish import (
+    ReleaseError,
+    list_releases,
+    marts_fingerprint,
+    prune_releases,
+    publish_release,
+    published_release_id,
+    rollback,
+)
 
 
 def tables(db: Path) -> set[str]:
@@ -11,6 +20,16 @@ def tables(db: Path) -> set[str]:
             "select table_schema || '.' || table_name from information_schema.tables"
         )
         return {name for (name,) in rows.fetchall()}
+
+
+def orders_in(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("select count(*) from marts.fct_orders").fetchone()[0]
+
+
+def change_build(build_db: Path) -> None:
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("delete from marts.fct_orders where order_id = 'shopify-2'")
 
 
 def test_only_the_marts_reach_the_published_warehouse(build_db: Path, tmp_path: Path):
@@ -25,18 +44,57 @@ def test_only_the_marts_reach_the_published_warehouse(build_db: Path, tmp_path: 
         "meta.release",
     }
     assert release.table_rows["marts.fct_orders"] == 2
-    with duckdb.connect(str(release.published), read_only=True) as con:
-        assert con.execute("select release_id from meta.release").fetchone()[0] == (
-            release.release_id
+    assert published_release_id(tmp_path / "warehouse") == (release.release_id, release.fingerprint)
+
+
+def test_a_parquet_snapshot_of_the_marts_sits_beside_each_release(build_db: Path, tmp_path: Path):
+    warehouse = tmp_path / "warehouse"
+    release = publish_release(build_db, warehouse, run_id="0123456789abcdef")
+
+    current = warehouse / "parquet"
+    assert current.resolve() == (release.folder / "parquet").resolve()
+    assert sorted(p.name for p in current.iterdir()) == [
+        "marts.customer_rfm.parquet",
+        "marts.dim_customers.parquet",
+        "marts.fct_orders.parquet",
+        "marts.segment_members.parquet",
+    ]
+    with duckdb.connect() as con:
+        parquet_orders = con.execute(
+            f"select count(*) from '{current / 'marts.fct_orders.parquet'}'"
+        ).fetchone()[0]
+    assert parquet_orders == 2
+
+
+def test_publishing_the_same_build_twice_changes_nothing(build_db: Path, tmp_path: Path):
+    warehouse = tmp_path / "warehouse"
+    first = publish_release(build_db, warehouse, run_id="run-one-0000")
+    published_bytes = first.published.read_bytes()
+
+    second = publish_release(build_db, warehouse, run_id="run-two-0000")
+
+    assert second.unchanged and second.release_id == first.release_id
+    assert first.published.read_bytes() == published_bytes
+    assert list_releases(warehouse) == [first.release_id]
+
+
+def test_the_fingerprint_follows_content_not_row_order(build_db: Path, tmp_path: Path):
+    before = marts_fingerprint(build_db)
+    with duckdb.connect(str(build_db)) as con:
+        con.execute(
+            "create or replace table marts.fct_orders as"
+            " from marts.fct_orders order by order_id desc"
         )
+    assert marts_fingerprint(build_db) == before
+    change_build(build_db)
+    assert marts_fingerprint(build_db) != before
 
 
 def test_a_reader_keeps_its_release_while_the_next_one_is_published(build_db: Path, tmp_path: Path):
     warehouse = tmp_path / "warehouse"
     first = publish_release(build_db, warehouse, run_id="run-one-0000")
     reader = duckdb.connect(str(first.published), read_only=True)
-    with duckdb.connect(str(build_db)) as con:
-        con.execute("delete from marts.fct_orders where order_id = 'shopify-2'")
+    change_build(build_db)
 
     second = publish_release(build_db, warehouse, run_id="run-two-0000")
 
@@ -44,21 +102,51 @@ def test_a_reader_keeps_its_release_while_the_next_one_is_published(build_db: Pa
     assert reader.execute("select count(*) from marts.fct_orders").fetchone()[0] == 2
     assert reader.execute("select run_id from meta.release").fetchone()[0] == "run-one-0000"
     reader.close()
-    with duckdb.connect(str(second.published), read_only=True) as fresh:
-        assert fresh.execute("select count(*) from marts.fct_orders").fetchone()[0] == 1
-    assert not list(warehouse.glob(".*partial"))
+    assert orders_in(second.published) == 1
+    assert not list(warehouse.glob(".*partial")) and not list(warehouse.glob("releases/.*"))
 
 
-def test_old_releases_beyond_the_limit_are_pruned(tmp_path: Path):
-    releases = tmp_path / "releases"
-    releases.mkdir()
-    for stamp in ["20260101T000000Z-a", "20260102T000000Z-b", "20260103T000000Z-c"]:
-        (releases / f"{stamp}.duckdb").write_bytes(b"")
+def test_rollback_restores_the_previous_release_and_can_go_forward_again(
+    build_db: Path, tmp_path: Path
+):
+    warehouse = tmp_path / "warehouse"
+    first = publish_release(build_db, warehouse, run_id="run-one-0000")
+    change_build(build_db)
+    second = publish_release(build_db, warehouse, run_id="run-two-0000")
+    assert first.release_id < second.release_id
 
-    removed = prune_releases(releases, keep=2)
+    assert rollback(warehouse) == first.release_id
+    assert orders_in(warehouse / "dangol.duckdb") == 2
+    assert (warehouse / "parquet").resolve() == (first.folder / "parquet").resolve()
 
-    assert [p.name for p in removed] == ["20260101T000000Z-a.duckdb"]
-    assert sorted(p.name for p in releases.iterdir()) == [
-        "20260102T000000Z-b.duckdb",
-        "20260103T000000Z-c.duckdb",
-    ]
+    assert rollback(warehouse, second.release_id) == second.release_id
+    assert orders_in(warehouse / "dangol.duckdb") == 1
+
+
+def test_rollback_names_the_kept_releases_when_asked_for_an_unknown_one(
+    build_db: Path, tmp_path: Path
+):
+    warehouse = tmp_path / "warehouse"
+    only = publish_release(build_db, warehouse, run_id="run-one-0000")
+
+    with pytest.raises(ReleaseError, match="no release older than"):
+        rollback(warehouse)
+    with pytest.raises(ReleaseError, match=only.release_id):
+        rollback(warehouse, "20200101T000000Z-nothere")
+
+
+def test_old_releases_beyond_the_limit_are_pruned_but_never_the_current(
+    build_db: Path, tmp_path: Path
+):
+    warehouse = tmp_path / "warehouse"
+    kept = []
+    for run in range(3):
+        with duckdb.connect(str(build_db)) as con:
+            con.execute(f"update marts.fct_orders set items_count = {run + 2}")
+        kept.append(publish_release(build_db, warehouse, run_id=f"run-{run}-0000").release_id)
+    rollback(warehouse, kept[0])
+
+    removed = prune_releases(warehouse, keep=1)
+
+    assert removed == [kept[1]]
+    assert list_releases(warehouse) == [kept[0], kept[2]]
