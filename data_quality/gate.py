@@ -1,4 +1,7 @@
-"""Runs the suites on a build warehouse and decides whether it may be published."""
+"""Runs the audit targets on a build warehouse and decides whether it may be published.
+
+Each run's results are written as great-expectations Data Docs (HTML) to its report folder.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import duckdb
 import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from data_quality.suites import ERROR, BuildFacts, marts_suites
+from data_quality.suites import ERROR, AuditTarget, QualityThresholds, audit_targets
 
 
 @dataclass(frozen=True)
@@ -26,16 +29,17 @@ class FailedExpectation:
 
     def describe(self) -> str:
         where = f" on {self.column}" if self.column else ""
-        count = f" ({self.unexpected_count} rows" if self.unexpected_count else " ("
-        return f"{self.expectation}{where}{count}, e.g. {self.sample[:3]})"
+        count = f"{self.unexpected_count} rows, " if self.unexpected_count else ""
+        return f"{self.expectation}{where} ({count}e.g. {self.sample[:3]})"
 
 
 @dataclass(frozen=True)
-class TableAudit:
-    table: str
-    rows: int
-    evaluated: int
+class TargetAudit:
+    target: AuditTarget
+    rows: int = 0
+    evaluated: int = 0
     failures: list[FailedExpectation] = field(default_factory=list)
+    skipped: str | None = None
 
     @property
     def blocking_failures(self) -> list[FailedExpectation]:
@@ -46,55 +50,140 @@ class TableAudit:
         return not self.blocking_failures
 
     def summary(self) -> str:
+        if self.skipped:
+            return f"{self.target.name}: skipped, {self.skipped}"
         if not self.failures:
-            return f"{self.table}: {self.evaluated} expectations passed on {self.rows} rows"
-        return f"{self.table}: " + "; ".join(f.describe() for f in self.failures)
+            return f"{self.target.name}: {self.evaluated} expectations passed on {self.rows} rows"
+        return f"{self.target.name}: " + "; ".join(
+            f"[{f.severity}] {f.describe()}" for f in self.failures
+        )
 
 
-def measure_build(con: duckdb.DuckDBPyConnection) -> BuildFacts:
-    total = con.execute("select coalesce(sum(net_amount), 0) from marts.fct_orders").fetchone()
-    return BuildFacts(orders_net_revenue=float(total[0]))
+@dataclass(frozen=True)
+class AuditReport:
+    audits: list[TargetAudit]
+    data_docs: Path | None
+
+    @property
+    def passed(self) -> bool:
+        return all(audit.passed for audit in self.audits)
+
+    def verdict(self) -> str:
+        """One paragraph for a person: what blocked (or warned) and where the report is."""
+        blocked = [a for a in self.audits if not a.passed]
+        warned = [a for a in self.audits if a.passed and a.failures]
+        where = f" Full report: {self.data_docs}" if self.data_docs else ""
+        if blocked:
+            return (
+                f"Publication blocked by {len(blocked)} failed check(s): "
+                + " | ".join(a.summary() for a in blocked)
+                + "."
+                + where
+            )
+        if warned:
+            return "Passed with warnings: " + " | ".join(a.summary() for a in warned) + "." + where
+        return f"All {len(self.audits)} quality checks passed." + where
 
 
-def audit_marts(build_db: Path) -> list[TableAudit]:
-    """Validate every mart of the build with its suite; read-only, so nothing can change."""
-    con = duckdb.connect(str(build_db), read_only=True)
-    try:
-        suites = marts_suites(measure_build(con))
-        frames = {table: con.execute(f"select * from {table}").df() for table in suites}
-    finally:
-        con.close()
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _fetch_batches(build_db: Path, published_db: Path | None, targets: list[AuditTarget]):
+    batches, skipped = {}, {}
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        if published_db and published_db.exists():
+            con.execute(f"attach {_sql_string(str(published_db))} as published (read_only)")
+        else:
+            published_db = None
+        for target in targets:
+            if target.needs_previous_release and published_db is None:
+                skipped[target.name] = "first release: nothing published to compare with"
+                continue
+            batches[target.name] = con.execute(target.query).df()
+    return batches, skipped
+
+
+def _failures(result) -> list[FailedExpectation]:
+    return [
+        FailedExpectation(
+            expectation=r.expectation_config.type,
+            column=r.expectation_config.kwargs.get("column")
+            or r.expectation_config.kwargs.get("column_A"),
+            severity=(r.expectation_config.meta or {}).get("severity", ERROR),
+            unexpected_count=r.result.get("unexpected_count"),
+            sample=list(
+                r.result.get("partial_unexpected_list") or [r.result.get("observed_value")]
+            ),
+        )
+        for r in result.results
+        if not r.success
+    ]
+
+
+def run_audit(
+    build_db: Path,
+    thresholds: QualityThresholds,
+    raw_tables: list[str],
+    published_db: Path | None = None,
+    report_dir: Path | None = None,
+    layers: tuple[str, ...] = ("raw", "staging", "marts"),
+) -> AuditReport:
+    """Validate the build read-only against the targets of `layers`; Data Docs to `report_dir`."""
+    targets = [t for t in audit_targets(thresholds, raw_tables) if t.asset[0] in layers]
+    batches, skipped = _fetch_batches(build_db, published_db, targets)
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    actions = []
+    if report_dir:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        context.add_data_docs_site(
+            site_name="quality",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(report_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+        actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["quality"])]
     datasource = context.data_sources.add_pandas("build_warehouse")
+
     audits = []
-    for table, expectations in suites.items():
-        batch = datasource.add_dataframe_asset(table).add_batch_definition_whole_dataframe("all")
-        suite = context.suites.add(gx.ExpectationSuite(name=table, expectations=expectations))
+    for target in targets:
+        if target.name in skipped:
+            audits.append(TargetAudit(target=target, skipped=skipped[target.name]))
+            continue
+        batch = datasource.add_dataframe_asset(target.name).add_batch_definition_whole_dataframe(
+            "all"
+        )
+        suite = context.suites.add(
+            gx.ExpectationSuite(name=target.name, expectations=target.expectations)
+        )
         validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=table, data=batch, suite=suite)
+            gx.ValidationDefinition(name=target.name, data=batch, suite=suite)
         )
-        result = validation.run(batch_parameters={"dataframe": frames[table]})
-        failures = [
-            FailedExpectation(
-                expectation=r.expectation_config.type,
-                column=r.expectation_config.kwargs.get("column"),
-                severity=(r.expectation_config.meta or {}).get("severity", ERROR),
-                unexpected_count=r.result.get("unexpected_count"),
-                sample=list(
-                    r.result.get("partial_unexpected_list") or [r.result.get("observed_value")]
-                ),
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name=target.name,
+                validation_definitions=[validation],
+                actions=actions,
+                result_format="SUMMARY",
             )
-            for r in result.results
-            if not r.success
-        ]
+        )
+        frame = batches[target.name]
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+        [result] = outcome.run_results.values()
         audits.append(
-            TableAudit(
-                table=table,
-                rows=len(frames[table]),
+            TargetAudit(
+                target=target,
+                rows=len(frame),
                 evaluated=len(result.results),
-                failures=failures,
+                failures=_failures(result),
             )
         )
-    return audits
+    index = report_dir / "index.html" if report_dir else None
+    return AuditReport(audits=audits, data_docs=index if index and index.exists() else None)

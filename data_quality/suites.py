@@ -1,11 +1,14 @@
-"""What a build's marts must satisfy before BI tools may see them.
+"""What a build must satisfy before BI tools may see it, as great-expectations suites in code.
 
-Each expectation carries a severity in its meta: "error" blocks publication, "warn" reports.
+An audit target is one batch (a SQL query over the build warehouse, which has the last
+published release attached as `published`) and the expectations on it. Each expectation
+carries a severity in its meta: "error" blocks publication, "warn" reports and lets it pass.
+Queries read only the columns they check, so raw tables of any size stay cheap to audit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import great_expectations.expectations as gxe
 
@@ -24,80 +27,274 @@ RFM_SEGMENTS = [
     "Lost",
 ]
 ORDER_STATUSES = ["paid", "partially_refunded", "refunded", "cancelled", "pending"]
+# A few minutes of clock skew between the shop and this machine is not a future order.
+FUTURE_TOLERANCE_MINUTES = 24 * 60
 
 
 @dataclass(frozen=True)
-class BuildFacts:
-    """Figures measured on the build itself, for expectations that compare tables."""
-
-    orders_net_revenue: float
-
-
-def _severity(level: str) -> dict:
-    return {"severity": level}
+class Threshold:
+    limit: float
+    severity: str = ERROR
 
 
-def marts_suites(facts: BuildFacts) -> dict[str, list[gxe.Expectation]]:
-    """Table (schema.name) -> its expectations."""
-    return {
-        "marts.fct_orders": [
-            gxe.ExpectColumnValuesToNotBeNull(column="order_id", meta=_severity(ERROR)),
-            gxe.ExpectColumnValuesToBeUnique(column="order_id", meta=_severity(ERROR)),
-            gxe.ExpectColumnValuesToNotBeNull(column="customer_id", meta=_severity(ERROR)),
-            gxe.ExpectColumnValuesToNotBeNull(column="ordered_at", meta=_severity(ERROR)),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="status", value_set=ORDER_STATUSES, meta=_severity(ERROR)
-            ),
-            gxe.ExpectColumnValuesToMatchRegex(
-                column="currency", regex=r"^[A-Z]{3}$", meta=_severity(ERROR)
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="net_amount", min_value=0, meta=_severity(ERROR)
-            ),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="gross_amount",
-                column_B="net_amount",
-                or_equal=True,
-                meta=_severity(ERROR),
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="items_count", min_value=0, meta=_severity(ERROR)
+@dataclass(frozen=True)
+class QualityThresholds:
+    """Limits a brand tunes in dangol.yaml (quality:)."""
+
+    max_order_amount: float = 100_000_000
+    max_line_quantity: int = 1_000
+    max_days_since_last_order: Threshold = Threshold(7, WARN)
+    max_order_count_drop_pct: Threshold = Threshold(1, ERROR)
+    max_net_revenue_swing_pct: Threshold = Threshold(50, ERROR)
+    max_segment_share_jump_pct_points: Threshold = Threshold(20, WARN)
+
+
+@dataclass(frozen=True)
+class AuditTarget:
+    asset: tuple[str, str]  # (schema, table) of the asset the check reports on
+    check_name: str
+    query: str
+    expectations: list[gxe.Expectation] = field(default_factory=list)
+    needs_previous_release: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{'.'.join(self.asset)}.{self.check_name}"
+
+
+def _meta(severity: str) -> dict:
+    return {"severity": severity}
+
+
+def _ledger_conservation(raw_table: str) -> AuditTarget:
+    # Every row the ledger says was loaded from a file is in the raw table, and no more.
+    return AuditTarget(
+        asset=("raw", raw_table),
+        check_name="rows_match_ingest_ledger",
+        query=f"""
+            select ledger.file_name, ledger.rows_loaded, count(loaded._file_sha256) as rows_in_table
+            from raw.ingest_files as ledger
+            left join raw.{raw_table} as loaded on loaded._file_sha256 = ledger.file_sha256
+            where ledger.raw_table = '{raw_table}'
+            group by ledger.file_name, ledger.rows_loaded
+        """,
+        expectations=[
+            gxe.ExpectColumnPairValuesToBeEqual(
+                column_A="rows_loaded", column_B="rows_in_table", meta=_meta(ERROR)
             ),
         ],
-        "marts.dim_customers": [
-            gxe.ExpectColumnValuesToNotBeNull(column="customer_id", meta=_severity(ERROR)),
-            gxe.ExpectColumnValuesToBeUnique(column="customer_id", meta=_severity(ERROR)),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="orders_count", min_value=0, meta=_severity(ERROR)
-            ),
-            # Conservation: every won of net revenue in the facts reaches a customer.
-            gxe.ExpectColumnSumToBeBetween(
-                column="net_revenue",
-                min_value=facts.orders_net_revenue - 0.005,
-                max_value=facts.orders_net_revenue + 0.005,
-                meta=_severity(ERROR),
-            ),
-        ],
-        "marts.customer_rfm": [
-            gxe.ExpectColumnValuesToBeUnique(column="customer_id", meta=_severity(ERROR)),
-            *(
+    )
+
+
+def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarget]:
+    suite = "great_expectations_suite"
+    return [
+        *(_ledger_conservation(table) for table in raw_tables),
+        AuditTarget(
+            asset=("staging", "stg_shopify__orders"),
+            check_name=suite,
+            query="""
+                select order_id, subtotal_amount, discount_amount, refund_amount,
+                    date_diff('minute', now(), ordered_at) as minutes_in_future
+                from staging.stg_shopify__orders
+            """,
+            expectations=[
+                gxe.ExpectColumnValuesToNotBeNull(column="order_id", meta=_meta(ERROR)),
+                gxe.ExpectColumnValuesToNotBeNull(column="minutes_in_future", meta=_meta(ERROR)),
                 gxe.ExpectColumnValuesToBeBetween(
-                    column=score, min_value=1, max_value=5, meta=_severity(ERROR)
+                    column="minutes_in_future",
+                    max_value=FUTURE_TOLERANCE_MINUTES,
+                    meta=_meta(ERROR),
+                ),
+                *(
+                    gxe.ExpectColumnValuesToBeBetween(
+                        column=amount, min_value=0, max_value=t.max_order_amount, meta=_meta(ERROR)
+                    )
+                    for amount in ("subtotal_amount", "discount_amount", "refund_amount")
+                ),
+            ],
+        ),
+        AuditTarget(
+            asset=("staging", "stg_shopify__order_lines"),
+            check_name=suite,
+            query="select quantity, unit_price from staging.stg_shopify__order_lines",
+            expectations=[
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="quantity", min_value=1, max_value=t.max_line_quantity, meta=_meta(ERROR)
+                ),
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="unit_price",
+                    min_value=0,
+                    max_value=t.max_order_amount,
+                    meta=_meta(ERROR),
+                ),
+            ],
+        ),
+        AuditTarget(
+            asset=("marts", "fct_orders"),
+            check_name=suite,
+            query="""
+                select order_id, customer_id, status, currency, gross_amount, net_amount,
+                    items_count, date_diff('minute', now(), ordered_at) as minutes_in_future
+                from marts.fct_orders
+            """,
+            expectations=[
+                gxe.ExpectColumnValuesToNotBeNull(column="order_id", meta=_meta(ERROR)),
+                gxe.ExpectColumnValuesToBeUnique(column="order_id", meta=_meta(ERROR)),
+                gxe.ExpectColumnValuesToNotBeNull(column="customer_id", meta=_meta(ERROR)),
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="status", value_set=ORDER_STATUSES, meta=_meta(ERROR)
+                ),
+                gxe.ExpectColumnValuesToMatchRegex(
+                    column="currency", regex=r"^[A-Z]{3}$", meta=_meta(ERROR)
+                ),
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="net_amount", min_value=0, meta=_meta(ERROR)
+                ),
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="gross_amount",
+                    min_value=0,
+                    max_value=t.max_order_amount,
+                    meta=_meta(ERROR),
+                ),
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="gross_amount",
+                    column_B="net_amount",
+                    or_equal=True,
+                    meta=_meta(ERROR),
+                ),
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="items_count", min_value=0, meta=_meta(ERROR)
+                ),
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="minutes_in_future",
+                    max_value=FUTURE_TOLERANCE_MINUTES,
+                    meta=_meta(ERROR),
+                ),
+            ],
+        ),
+        AuditTarget(
+            asset=("marts", "fct_orders"),
+            check_name="freshness",
+            query="""
+                select coalesce(date_diff('day', max(ordered_at), now()), 0)
+                    as days_since_last_order
+                from marts.fct_orders
+            """,
+            expectations=[
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="days_since_last_order",
+                    max_value=t.max_days_since_last_order.limit,
+                    meta=_meta(t.max_days_since_last_order.severity),
+                ),
+            ],
+        ),
+        AuditTarget(
+            asset=("marts", "fct_orders"),
+            check_name="anomalies_vs_last_release",
+            needs_previous_release=True,
+            query="""
+                with
+                build_orders as (
+                    select count(*) as orders, sum(net_amount) as revenue from marts.fct_orders
+                ),
+                published_orders as (
+                    select count(*) as orders, sum(net_amount) as revenue
+                    from published.marts.fct_orders
+                ),
+                build_shares as (
+                    select rfm_segment, count(*) / sum(count(*)) over () as share
+                    from marts.customer_rfm group by rfm_segment
+                ),
+                published_shares as (
+                    select rfm_segment, count(*) / sum(count(*)) over () as share
+                    from published.marts.customer_rfm group by rfm_segment
                 )
-                for score in ("r_score", "f_score", "m_score")
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="frequency", min_value=1, meta=_severity(ERROR)
-            ),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="rfm_segment", value_set=RFM_SEGMENTS, meta=_severity(ERROR)
-            ),
-            gxe.ExpectColumnValuesToNotBeNull(column="rfm_segment", meta=_severity(ERROR)),
-        ],
-        "marts.segment_members": [
-            gxe.ExpectColumnValuesToNotBeNull(column="customer_id", meta=_severity(ERROR)),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="channel", value_set=["email", "sms", "kakao"], meta=_severity(ERROR)
-            ),
-        ],
-    }
+                select
+                    coalesce(100.0 * (p.orders - b.orders) / nullif(p.orders, 0), 0)
+                        as order_count_drop_pct,
+                    coalesce(100.0 * abs(b.revenue - p.revenue) / nullif(p.revenue, 0), 0)
+                        as net_revenue_swing_pct,
+                    (
+                        select coalesce(max(abs(coalesce(bs.share, 0) - coalesce(ps.share, 0))), 0)
+                        from build_shares as bs
+                        full join published_shares as ps on bs.rfm_segment = ps.rfm_segment
+                    ) * 100 as segment_share_jump_pct_points
+                from build_orders as b, published_orders as p
+            """,
+            expectations=[
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=column, max_value=threshold.limit, meta=_meta(threshold.severity)
+                )
+                for column, threshold in (
+                    ("order_count_drop_pct", t.max_order_count_drop_pct),
+                    ("net_revenue_swing_pct", t.max_net_revenue_swing_pct),
+                    ("segment_share_jump_pct_points", t.max_segment_share_jump_pct_points),
+                )
+            ],
+        ),
+        AuditTarget(
+            asset=("marts", "dim_customers"),
+            check_name=suite,
+            query="""
+                select customer_id, orders_count, net_revenue,
+                    (select sum(net_amount) from marts.fct_orders) as orders_net_revenue,
+                    sum(net_revenue) over () as customers_net_revenue
+                from marts.dim_customers
+            """,
+            expectations=[
+                gxe.ExpectColumnValuesToNotBeNull(column="customer_id", meta=_meta(ERROR)),
+                gxe.ExpectColumnValuesToBeUnique(column="customer_id", meta=_meta(ERROR)),
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="orders_count", min_value=0, meta=_meta(ERROR)
+                ),
+                # Conservation: every won of net revenue in the facts reaches a customer.
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="orders_net_revenue",
+                    column_B="customers_net_revenue",
+                    meta=_meta(ERROR),
+                ),
+            ],
+        ),
+        AuditTarget(
+            asset=("marts", "customer_rfm"),
+            check_name=suite,
+            query="""
+                select customer_id, frequency, r_score, f_score, m_score, rfm_segment,
+                    (select count(*) from marts.dim_customers where orders_count > 0) as buyers,
+                    count(*) over () as scored_customers
+                from marts.customer_rfm
+            """,
+            expectations=[
+                gxe.ExpectColumnValuesToBeUnique(column="customer_id", meta=_meta(ERROR)),
+                *(
+                    gxe.ExpectColumnValuesToBeBetween(
+                        column=score, min_value=1, max_value=5, meta=_meta(ERROR)
+                    )
+                    for score in ("r_score", "f_score", "m_score")
+                ),
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="frequency", min_value=1, meta=_meta(ERROR)
+                ),
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="rfm_segment", value_set=RFM_SEGMENTS, meta=_meta(ERROR)
+                ),
+                gxe.ExpectColumnValuesToNotBeNull(column="rfm_segment", meta=_meta(ERROR)),
+                # Every customer who bought is scored, none twice, none invented.
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="buyers", column_B="scored_customers", meta=_meta(ERROR)
+                ),
+            ],
+        ),
+        AuditTarget(
+            asset=("marts", "segment_members"),
+            check_name=suite,
+            query="select segment_name, channel, customer_id from marts.segment_members",
+            expectations=[
+                gxe.ExpectColumnValuesToNotBeNull(column="customer_id", meta=_meta(ERROR)),
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="channel", value_set=["email", "sms", "kakao"], meta=_meta(ERROR)
+                ),
+            ],
+        ),
+    ]

@@ -49,8 +49,12 @@ def _run(home: DangolHome, config: Path | None, verbose: bool = False) -> None:
         )
         for problem in outcome.problems or ["no step published (see the Dagster run log)"]:
             typer.echo(f"  - {problem}", err=True)
+        if outcome.quality_report:
+            typer.echo(f"Quality report: {outcome.quality_report}", err=True)
         typer.echo(f"dbt's log of this run: {home.root / 'logs' / 'last_run.log'}", err=True)
         raise typer.Exit(1)
+    for warning in outcome.warnings:
+        typer.echo(f"Warning: {warning}")
     if outcome.unchanged:
         typer.echo(f"Data unchanged: BI tools keep reading release {outcome.release_id}")
     else:
@@ -59,6 +63,8 @@ def _run(home: DangolHome, config: Path | None, verbose: bool = False) -> None:
     for segment, people in outcome.exports.items():
         typer.echo(f"  Segment list {segment}: {people} people")
     typer.echo(f"  Segment lists: {home.exports_dir / str(outcome.release_id)}")
+    if outcome.quality_report:
+        typer.echo(f"  Quality report: {outcome.quality_report}")
 
 
 @app.command()

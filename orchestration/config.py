@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from data_quality.suites import QualityThresholds, Threshold
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "dangol.yaml"
 RFM_SEGMENTS = (
@@ -48,6 +50,37 @@ class PublishConfig(_Strict):
     keep_releases: int = Field(default=5, ge=1, le=100)
 
 
+class ThresholdConfig(_Strict):
+    limit: float = Field(ge=0)
+    severity: Literal["error", "warn"] = "error"
+
+
+class QualityConfig(_Strict):
+    max_order_amount: float = Field(default=100_000_000, gt=0)
+    max_line_quantity: int = Field(default=1_000, gt=0)
+    max_days_since_last_order: ThresholdConfig = ThresholdConfig(limit=7, severity="warn")
+    max_order_count_drop_pct: ThresholdConfig = ThresholdConfig(limit=1)
+    max_net_revenue_swing_pct: ThresholdConfig = ThresholdConfig(limit=50)
+    max_segment_share_jump_pct_points: ThresholdConfig = ThresholdConfig(limit=20, severity="warn")
+
+    def thresholds(self) -> QualityThresholds:
+        return QualityThresholds(
+            max_order_amount=self.max_order_amount,
+            max_line_quantity=self.max_line_quantity,
+            **{
+                name: Threshold(
+                    limit=getattr(self, name).limit, severity=getattr(self, name).severity
+                )
+                for name in (
+                    "max_days_since_last_order",
+                    "max_order_count_drop_pct",
+                    "max_net_revenue_swing_pct",
+                    "max_segment_share_jump_pct_points",
+                )
+            },
+        )
+
+
 class SegmentConfig(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
     description: str
@@ -69,6 +102,7 @@ class DangolConfig(_Strict):
     identity: IdentityConfig
     rfm: RfmConfig = RfmConfig()
     publish: PublishConfig = PublishConfig()
+    quality: QualityConfig = QualityConfig()
     segments: list[SegmentConfig] = []
 
     @field_validator("timezone")

@@ -22,6 +22,8 @@ class RunOutcome:
     release_id: str | None = None
     unchanged: bool = False
     exports: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    quality_report: str | None = None
 
 
 @contextmanager
@@ -76,10 +78,16 @@ def run_pipeline(home: DangolHome, config_path: Path | None, verbose: bool = Fal
             outcome.problems.append(f"step {event.step_key} failed: {message}")
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
+            key = evaluation.asset_key.to_user_string()
+            detail = evaluation.description or ""
+            report = evaluation.metadata.get("data_docs")
+            if report is not None and report.value and not outcome.problems:
+                # The first failing check's report, else the last one written.
+                outcome.quality_report = report.value
             if not evaluation.passed:
-                key = evaluation.asset_key.to_user_string()
-                detail = evaluation.description or ""
-                outcome.problems.append(f"check {key}:{evaluation.check_name} failed {detail}")
+                outcome.problems.append(f"check {key}:{evaluation.check_name} failed: {detail}")
+            elif "[warn]" in detail:
+                outcome.warnings.append(f"check {key}:{evaluation.check_name} warns: {detail}")
         elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.event_specific_data.materialization
             metadata = {k: v.value for k, v in materialization.metadata.items()}

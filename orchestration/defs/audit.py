@@ -1,41 +1,79 @@
-"""Stage 4: great-expectations suites on the marts, as blocking checks: a failure stops publish."""
+"""Stage 4: great-expectations suites on raw, staging and marts, as blocking checks.
+
+A failed "error" expectation blocks everything downstream, publication included; "warn"
+expectations are reported on the check and let the run go on.
+"""
 
 import dagster as dg
 
-from data_quality.gate import audit_marts
+from data_quality.gate import run_audit
+from data_quality.suites import QualityThresholds, audit_targets
+from orchestration.defs.ingest import RAW_TABLES
 from orchestration.defs.resources import DangolResource, RunLockResource
 
-AUDITED_MARTS = ["fct_orders", "dim_customers", "customer_rfm", "segment_members"]
+# Check names and assets do not depend on the thresholds, only the verdicts do.
+AUDIT_TARGETS = audit_targets(QualityThresholds(), RAW_TABLES)
+AUDITED_MARTS = sorted({t.asset[1] for t in AUDIT_TARGETS if t.asset[0] == "marts"})
 
 
-@dg.multi_asset_check(
-    specs=[
-        dg.AssetCheckSpec(
-            name="great_expectations_suite",
-            asset=dg.AssetKey(["marts", mart]),
-            blocking=True,
-            description=f"The marts.{mart} expectation suite in data_quality/suites.py.",
+def _quality_gate(name: str, layers: tuple[str, ...], description: str):
+    targets = [t for t in AUDIT_TARGETS if t.asset[0] in layers]
+
+    @dg.multi_asset_check(
+        name=name,
+        description=description,
+        specs=[
+            dg.AssetCheckSpec(
+                name=target.check_name,
+                asset=dg.AssetKey(list(target.asset)),
+                blocking=True,
+                description=f"{target.name} in data_quality/suites.py (great-expectations).",
+            )
+            for target in targets
+        ],
+    )
+    def quality_gate(
+        context: dg.AssetCheckExecutionContext, dangol: DangolResource, run_lock: RunLockResource
+    ):
+        paths = dangol.paths
+        report = run_audit(
+            paths.build_db,
+            dangol.config.quality.thresholds(),
+            RAW_TABLES,
+            published_db=paths.published_db,
+            report_dir=paths.reports_dir / "quality" / context.run.run_id / name,
+            layers=layers,
         )
-        for mart in AUDITED_MARTS
-    ],
+        context.log.info(report.verdict())
+        for audit in report.audits:
+            yield dg.AssetCheckResult(
+                asset_key=dg.AssetKey(list(audit.target.asset)),
+                check_name=audit.target.check_name,
+                passed=audit.passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=audit.summary(),
+                metadata={
+                    "rows": audit.rows,
+                    "expectations": audit.evaluated,
+                    "failed_blocking": len(audit.blocking_failures),
+                    "failed_warning": len(audit.failures) - len(audit.blocking_failures),
+                    "data_docs": dg.MetadataValue.path(str(report.data_docs or "")),
+                },
+            )
+
+    return quality_gate
+
+
+# Raw is audited before dbt runs (no point modelling a load that lost rows), the models after.
+raw_quality_gate = _quality_gate(
+    "raw_quality_gate", ("raw",), "Every loaded row is in its raw table."
 )
-def marts_expectation_suites(dangol: DangolResource, run_lock: RunLockResource):
-    for audit in audit_marts(dangol.paths.build_db):
-        schema, table = audit.table.split(".")
-        yield dg.AssetCheckResult(
-            asset_key=dg.AssetKey([schema, table]),
-            check_name="great_expectations_suite",
-            passed=audit.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=audit.summary(),
-            metadata={
-                "rows": audit.rows,
-                "expectations": audit.evaluated,
-                "failed_blocking": len(audit.blocking_failures),
-                "failed_warning": len(audit.failures) - len(audit.blocking_failures),
-            },
-        )
+models_quality_gate = _quality_gate(
+    "models_quality_gate",
+    ("staging", "marts"),
+    "Staging and marts: keys, ranges, conservation, freshness, anomalies vs last release.",
+)
 
 
 def definitions() -> dg.Definitions:
-    return dg.Definitions(asset_checks=[marts_expectation_suites])
+    return dg.Definitions(asset_checks=[raw_quality_gate, models_quality_gate])

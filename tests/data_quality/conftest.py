@@ -3,7 +3,22 @@ from pathlib import Path
 import duckdb
 import pytest
 
-MARTS_DDL = """
+BUILD_DDL = """
+create schema raw;
+create table raw.ingest_files as select * from (values
+    ('orders_export_1.csv', 'sha-1', 'shopify_orders', 3)
+) t(file_name, file_sha256, raw_table, rows_loaded);
+create table raw.shopify_orders as select * from (values ('sha-1'), ('sha-1'), ('sha-1'))
+    t(_file_sha256);
+create table raw.crm_contacts as select 'minjun.kim@example.com' as email, 'x' as _file_sha256;
+create schema staging;
+create table staging.stg_shopify__orders as select * from (values
+    ('shopify-1', timestamptz '2026-03-01 10:00:00+09', 9000.00::decimal(18,2), 0.00, 0.00),
+    ('shopify-2', timestamptz '2026-03-02 10:00:00+09', 5000.00, 0.00, 5000.00)
+) t(order_id, ordered_at, subtotal_amount, discount_amount, refund_amount);
+create table staging.stg_shopify__order_lines as select * from (values
+    (1, 5000.00), (2, 2500.00)
+) t(quantity, unit_price);
 create schema marts;
 create table marts.fct_orders as select * from (values
     ('shopify-1', 'c1', timestamptz '2026-03-01 10:00:00+09', 'paid', 'KRW',
@@ -20,15 +35,13 @@ create table marts.customer_rfm as select * from (values
 create table marts.segment_members as select * from (values
     ('win_back', 'email', 'c1')
 ) t(segment_name, channel, customer_id);
-create schema raw;
-create table raw.crm_contacts as select 'minjun.kim@example.com' as email;
 """
 
 
 @pytest.fixture
 def build_db(tmp_path: Path) -> Path:
-    """A small build warehouse whose marts pass every suite; tests break it on purpose."""
+    """A small build warehouse that passes every check; tests break it on purpose."""
     path = tmp_path / "build.duckdb"
     with duckdb.connect(str(path)) as con:
-        con.execute(MARTS_DDL)
+        con.execute(BUILD_DDL)
     return path

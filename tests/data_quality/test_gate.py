@@ -1,50 +1,111 @@
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 
-from data_quality.gate import audit_marts
+from data_quality.gate import run_audit
+from data_quality.suites import ERROR, WARN, QualityThresholds, Threshold
+
+# The fixture's newest order is from March 2026: a freshness limit that always passes.
+LENIENT = QualityThresholds(max_days_since_last_order=Threshold(100_000, ERROR))
 
 
-def audits_by_table(build_db: Path):
-    return {audit.table: audit for audit in audit_marts(build_db)}
+def audit(build_db: Path, thresholds=LENIENT, published: Path | None = None, report=None):
+    report = run_audit(build_db, thresholds, ["shopify_orders"], published, report)
+    return report, {a.target.name: a for a in report.audits}
 
 
-def test_clean_marts_pass_every_suite(build_db: Path):
-    audits = audits_by_table(build_db)
+def execute(db: Path, sql: str) -> None:
+    with duckdb.connect(str(db)) as con:
+        con.execute(sql)
 
-    assert set(audits) == {
-        "marts.fct_orders",
-        "marts.dim_customers",
-        "marts.customer_rfm",
-        "marts.segment_members",
-    }
-    assert all(audit.passed and not audit.failures for audit in audits.values())
-    assert audits["marts.fct_orders"].rows == 2
+
+def test_a_clean_build_passes_every_check_and_writes_data_docs(build_db: Path, tmp_path: Path):
+    report, audits = audit(build_db, report=tmp_path / "quality")
+
+    assert report.passed
+    assert all(not a.failures for a in audits.values())
+    assert audits["marts.fct_orders.anomalies_vs_last_release"].skipped  # nothing published yet
+    assert audits["marts.fct_orders.great_expectations_suite"].rows == 2
+    assert report.data_docs == tmp_path / "quality" / "index.html"
+    validations = list((tmp_path / "quality" / "validations").rglob("*.html"))
+    assert len(validations) == len(audits) - 1
+    assert report.verdict().startswith(f"All {len(audits)} quality checks passed.")
 
 
 def test_duplicate_order_ids_and_negative_revenue_block(build_db: Path):
-    with duckdb.connect(str(build_db)) as con:
-        con.execute(
-            "insert into marts.fct_orders values ('shopify-1', 'c1',"
-            " timestamptz '2026-03-03 10:00:00+09', 'paid', 'KRW', 100, -50, 1)"
-        )
+    execute(
+        build_db,
+        "insert into marts.fct_orders values ('shopify-1', 'c1',"
+        " timestamptz '2026-03-03 10:00:00+09', 'paid', 'KRW', 100, -50, 1)",
+    )
 
-    fct_orders = audits_by_table(build_db)["marts.fct_orders"]
+    report, audits = audit(build_db)
 
-    assert not fct_orders.passed
+    fct_orders = audits["marts.fct_orders.great_expectations_suite"]
+    assert not report.passed and not fct_orders.passed
     failed = {(f.expectation, f.column) for f in fct_orders.blocking_failures}
     assert ("expect_column_values_to_be_unique", "order_id") in failed
     assert ("expect_column_values_to_be_between", "net_amount") in failed
-    assert "order_id" in fct_orders.summary()
+    assert "marts.fct_orders.great_expectations_suite" in report.verdict()
 
 
 def test_revenue_lost_between_facts_and_customers_blocks(build_db: Path):
-    with duckdb.connect(str(build_db)) as con:
-        con.execute("update marts.dim_customers set net_revenue = 8999.99 where customer_id = 'c1'")
+    execute(
+        build_db, "update marts.dim_customers set net_revenue = 8999.99 where customer_id = 'c1'"
+    )
 
-    dim_customers = audits_by_table(build_db)["marts.dim_customers"]
+    _, audits = audit(build_db)
 
-    assert not dim_customers.passed
-    assert [f.expectation for f in dim_customers.blocking_failures] == [
-        "expect_column_sum_to_be_between"
-    ]
+    [failure] = audits["marts.dim_customers.great_expectations_suite"].blocking_failures
+    assert failure.expectation == "expect_column_pair_values_to_be_equal"
+
+
+def test_a_row_missing_from_a_raw_table_blocks(build_db: Path):
+    execute(build_db, "delete from raw.shopify_orders where rowid = 0")
+
+    _, audits = audit(build_db)
+
+    assert not audits["raw.shopify_orders.rows_match_ingest_ledger"].passed
+
+
+def test_negative_quantities_implausible_amounts_and_future_dates_block(build_db: Path):
+    execute(build_db, "insert into staging.stg_shopify__order_lines values (-1, 100)")
+    execute(
+        build_db,
+        "insert into staging.stg_shopify__orders values"
+        " ('shopify-3', now() + interval 30 day, 900000000, 0, 0)",
+    )
+
+    _, audits = audit(build_db)
+
+    lines = audits["staging.stg_shopify__order_lines.great_expectations_suite"]
+    assert [f.column for f in lines.blocking_failures] == ["quantity"]
+    orders = audits["staging.stg_shopify__orders.great_expectations_suite"]
+    assert {f.column for f in orders.blocking_failures} == {"minutes_in_future", "subtotal_amount"}
+
+
+def test_stale_data_warns_by_default_and_blocks_when_the_brand_says_so(build_db: Path):
+    warn_only, audits = audit(build_db, QualityThresholds())
+    freshness = audits["marts.fct_orders.freshness"]
+    assert warn_only.passed and [f.severity for f in freshness.failures] == [WARN]
+    assert warn_only.verdict().startswith("Passed with warnings")
+
+    strict = replace(LENIENT, max_days_since_last_order=Threshold(7, ERROR))
+    blocked, _ = audit(build_db, strict)
+    assert not blocked.passed
+
+
+def test_a_drop_in_orders_against_the_published_release_blocks(build_db: Path, tmp_path: Path):
+    published = tmp_path / "published.duckdb"
+    shutil.copy(build_db, published)
+    execute(build_db, "delete from marts.fct_orders where order_id = 'shopify-2'")
+    execute(build_db, "update marts.dim_customers set net_revenue = 0 where customer_id = 'c2'")
+
+    _, audits = audit(build_db, published=published)
+
+    anomalies = audits["marts.fct_orders.anomalies_vs_last_release"]
+    assert not anomalies.passed
+    assert [f.column for f in anomalies.blocking_failures] == ["order_count_drop_pct"]
+    assert anomalies.rows == 1
