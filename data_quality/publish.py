@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,7 +157,11 @@ def list_releases(warehouse_dir: Path) -> list[str]:
 
 
 def publish_release(
-    build_db: Path, warehouse_dir: Path, run_id: str, keep_releases: int = 5
+    build_db: Path,
+    warehouse_dir: Path,
+    run_id: str,
+    keep_releases: int = 5,
+    before_activation: Callable[[], None] | None = None,
 ) -> Release:
     fingerprint = marts_fingerprint(build_db)
     current = published_release_id(warehouse_dir)
@@ -179,6 +184,8 @@ def publish_release(
     folder = releases / release_id
     os.replace(partial, folder)
     _fsync(releases)
+    if before_activation:
+        before_activation()
     activate_release(warehouse_dir, release_id)
     prune_releases(warehouse_dir, keep_releases)
     return Release(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -235,7 +236,12 @@ def load_file(
     )
 
 
-def ingest_landing(con: duckdb.DuckDBPyConnection, landing: Path, run_id: str) -> IngestReport:
+def ingest_landing(
+    con: duckdb.DuckDBPyConnection,
+    landing: Path,
+    run_id: str,
+    on_file_loaded: Callable[[FileOutcome], None] | None = None,
+) -> IngestReport:
     """Load every file of `landing` not loaded before; raise IngestError naming every bad file."""
     ensure_raw_schema(con)
     seen = {row[0] for row in con.execute("select file_sha256 from raw.ingest_files").fetchall()}
@@ -256,8 +262,11 @@ def ingest_landing(con: duckdb.DuckDBPyConnection, landing: Path, run_id: str) -
                     else "no layouts are defined for this folder"
                 )
                 raise IngestError(f"{path}: unrecognised {family} export; {hint}")
-            report.files.append(load_file(con, path, detection.preset, header, sha256, run_id))
+            outcome = load_file(con, path, detection.preset, header, sha256, run_id)
+            report.files.append(outcome)
             seen.add(sha256)
+            if on_file_loaded:
+                on_file_loaded(outcome)
         except IngestError as error:
             problems.append(str(error))
     if problems:

@@ -6,6 +6,7 @@ ingest ledger) exactly as the last good run left it: its files simply load again
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -41,16 +42,29 @@ def replace_owner_only(source: Path, target: Path) -> None:
 
 
 def start_build(state_db: Path, build_db: Path) -> None:
-    build_db.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in (build_db, build_db.with_name(build_db.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+    """A fresh build from the last published state; what earlier runs left behind goes."""
+    build_db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for leftover in build_db.parent.iterdir():
+        leftover.unlink()
     if state_db.exists():
         _replace_atomically(state_db, build_db)
 
 
 def commit_build(build_db: Path, state_db: Path) -> None:
+    """The published build becomes the state the next run starts from, in one rename."""
     checkpoint(build_db)
-    _replace_atomically(build_db, state_db)
+    state_db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    replace_owner_only(build_db, state_db)
+    with contextlib.suppress(OSError):
+        _fsync_dir(state_db.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_config_table(

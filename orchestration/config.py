@@ -174,9 +174,16 @@ class DangolHome:
         return self.root / "state" / "pipeline.duckdb"
 
     @property
-    def build_db(self) -> Path:
-        """The run in progress: a copy of the state plus new files; discarded if the run fails."""
-        return self.root / "build" / "build.duckdb"
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+    def build_db(self, run_id: str) -> Path:
+        """A run's own copy of the state plus its new files; discarded if the run fails.
+
+        One file per run, so a process left behind by a killed run (dbt) cannot write into
+        the next run's build.
+        """
+        return self.build_dir / f"{run_id}.duckdb"
 
     @property
     def restricted_db(self) -> Path:

@@ -74,6 +74,9 @@ def run_pipeline(home: DangolHome, config_path: Path | None, verbose: bool = Fal
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
+            # Dagster wraps the cause ("Error occurred while executing op"); say the cause.
+            while error is not None and error.cause is not None:
+                error = error.cause
             message = error.message.strip() if error else "unknown error"
             outcome.problems.append(f"step {event.step_key} failed: {message}")
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:

@@ -10,6 +10,7 @@ from data_quality.gate import run_audit
 from data_quality.suites import QualityThresholds, audit_targets
 from orchestration.defs.ingest import RAW_TABLES
 from orchestration.defs.resources import DangolResource, RunLockResource
+from orchestration.failpoints import failpoint
 
 # Check names and assets do not depend on the thresholds, only the verdicts do.
 AUDIT_TARGETS = audit_targets(QualityThresholds(), RAW_TABLES)
@@ -37,7 +38,7 @@ def _quality_gate(name: str, layers: tuple[str, ...], description: str):
     ):
         paths = dangol.paths
         report = run_audit(
-            paths.build_db,
+            paths.build_db(context.run.run_id),
             dangol.config.quality.thresholds(),
             RAW_TABLES,
             published_db=paths.published_db,
@@ -45,6 +46,7 @@ def _quality_gate(name: str, layers: tuple[str, ...], description: str):
             layers=layers,
         )
         context.log.info(report.verdict())
+        failpoint("audit.validated")
         for audit in report.audits:
             yield dg.AssetCheckResult(
                 asset_key=dg.AssetKey(list(audit.target.asset)),

@@ -7,6 +7,7 @@ from ingest.landing import ingest_landing
 from ingest.presets import load_presets
 from ingest.warehouse import start_build, write_config_table
 from orchestration.defs.resources import DangolResource, RunLockResource
+from orchestration.failpoints import failpoint
 
 RAW_TABLES = sorted({preset.raw_table for preset in load_presets()})
 SEGMENT_RULE_COLUMNS = {
@@ -28,9 +29,15 @@ def landing_exports(
     context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
 ):
     paths, config = dangol.paths, dangol.config
-    start_build(paths.state_db, paths.build_db)
-    with duckdb.connect(str(paths.build_db)) as con:
-        report = ingest_landing(con, paths.landing, run_id=context.run.run_id)
+    build_db = paths.build_db(context.run.run_id)
+    start_build(paths.state_db, build_db)
+    with duckdb.connect(str(build_db)) as con:
+        report = ingest_landing(
+            con,
+            paths.landing,
+            run_id=context.run.run_id,
+            on_file_loaded=lambda _: failpoint("ingest.file_loaded"),
+        )
         write_config_table(
             con,
             "segment_rules",

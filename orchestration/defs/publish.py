@@ -6,6 +6,7 @@ from data_quality.publish import RESTRICTED_SCHEMAS, copy_schemas, publish_relea
 from ingest.warehouse import commit_build, replace_owner_only
 from orchestration.defs.audit import AUDITED_MARTS
 from orchestration.defs.resources import DangolResource, RunLockResource
+from orchestration.failpoints import failpoint
 
 
 @dg.asset(
@@ -19,20 +20,23 @@ def published_warehouse(
     context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
 ):
     paths = dangol.paths
+    build_db = paths.build_db(context.run.run_id)
     release = publish_release(
-        paths.build_db,
+        build_db,
         paths.warehouse_dir,
         run_id=context.run.run_id,
         keep_releases=dangol.config.publish.keep_releases,
+        before_activation=lambda: failpoint("publish.release_written"),
     )
+    failpoint("publish.activated")
     # Contact points leave the build only into their own owner-only file, for the exports.
     staged = paths.restricted_db.with_name(".contacts.staged.duckdb")
     staged.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     staged.unlink(missing_ok=True)
-    copy_schemas(paths.build_db, staged, RESTRICTED_SCHEMAS)
+    copy_schemas(build_db, staged, RESTRICTED_SCHEMAS)
     replace_owner_only(staged, paths.restricted_db)
     # Only now does the build (and its ingest ledger) become what the next run starts from.
-    commit_build(paths.build_db, paths.state_db)
+    commit_build(build_db, paths.state_db)
     if release.unchanged:
         context.log.info(f"Data unchanged since release {release.release_id}; kept it.")
     return dg.MaterializeResult(

@@ -14,6 +14,7 @@ from dagster_dbt import (
 )
 
 from orchestration.defs.resources import DangolResource, RunLockResource
+from orchestration.failpoints import failpoint
 from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable, ensure_dbt_manifest
 
 dangol_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -48,8 +49,16 @@ def dangol_dbt_models(
     dangol: DangolResource,
     run_lock: RunLockResource,
 ):
-    dbt_vars = {**dangol.config.dbt_vars(), "dangol_build_db": str(dangol.paths.build_db)}
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    build_db = dangol.paths.build_db(context.run.run_id)
+    if not build_db.exists():
+        raise dg.Failure(
+            f"No build for run {context.run.run_id}: materialize the dangol_pipeline job, "
+            "whose first step (raw) starts the build."
+        )
+    dbt_vars = {**dangol.config.dbt_vars(), "dangol_build_db": str(build_db)}
+    for event in dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream():
+        yield event
+        failpoint("transform.running")
 
 
 def dbt_resource() -> DbtCliResource:

@@ -156,7 +156,7 @@ def test_a_second_run_with_no_new_files_publishes_the_same_numbers(
     published_home: DangolHome, tmp_path: Path
 ):
     home = DangolHome(root=tmp_path / "home", landing=published_home.landing)
-    shutil.copytree(published_home.root, home.root)
+    shutil.copytree(published_home.root, home.root, symlinks=True)
     marts = ["fct_orders", "dim_customers", "customer_rfm", "segment_members"]
     before = {m: query(home.published_db, f"from marts.{m} order by all") for m in marts}
     files_before = query(home.state_db, "select count(*) as n from raw.ingest_files")["n"][0]
@@ -179,7 +179,7 @@ def test_a_failed_audit_leaves_the_published_warehouse_byte_for_byte(
     landing = tmp_path / "landing"
     shutil.copytree(published_home.landing, landing)
     home = DangolHome(root=tmp_path / "home", landing=landing)
-    shutil.copytree(published_home.root, home.root)
+    shutil.copytree(published_home.root, home.root, symlinks=True)
     # A later export whose order has an unreadable date: the staging not_null test must block.
     rows = pd.read_csv(exports.shop_orders, dtype=str, keep_default_na=False).head(1)
     rows["Id"], rows["Name"], rows["Created at"] = "9999999999999", "#99999", "last Tuesday"
