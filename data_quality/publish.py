@@ -83,41 +83,67 @@ def marts_fingerprint(db: Path, database_schemas: tuple[str, ...] = PUBLISHED_SC
     return digest.hexdigest()
 
 
-def copy_schemas(source_db: Path, target: Path, schemas: tuple[str, ...]) -> dict[str, int]:
-    """Copy whole schemas of `source_db` into a new DuckDB file, checkpointed and fsynced."""
+def copy_schemas(
+    source_db: Path,
+    target: Path,
+    schemas: tuple[str, ...],
+    storage_version: str | None = None,
+    extra_sql: Callable[[duckdb.DuckDBPyConnection, dict[str, int]], None] | None = None,
+) -> dict[str, int]:
+    """Copy whole schemas of `source_db` into a new DuckDB file, checkpointed and fsynced.
+
+    `storage_version` writes the file so older DuckDB releases (BI tools bundle their own)
+    can open it; `extra_sql` runs in the new file before it is closed.
+    """
     rows = {}
-    with duckdb.connect(str(target)) as con:
+    options = f" (storage_version {_sql_string(storage_version)})" if storage_version else ""
+    with duckdb.connect() as con:
+        con.execute(f"attach {_sql_string(str(target))} as target{options}")
         con.execute(f"attach {_sql_string(str(source_db))} as source (read_only)")
+        con.execute("use target")
         for schema, table in _tables(con, "source", schemas):
+            # Names come from the build's catalog, not from user input.
             con.execute(f'create schema if not exists "{schema}"')
             con.execute(f'create table "{schema}"."{table}" as from source."{schema}"."{table}"')
             rows[f"{schema}.{table}"] = con.execute(
                 f'select count(*) from "{schema}"."{table}"'
             ).fetchone()[0]
         con.execute("detach source")
+        if extra_sql:
+            extra_sql(con, rows)
         con.execute("checkpoint")
     _fsync(target)
     return rows
 
 
-def _write_release(build_db: Path, folder: Path, release_id: str, run_id: str, fingerprint: str):
+def _write_release(
+    build_db: Path,
+    folder: Path,
+    release_id: str,
+    run_id: str,
+    fingerprint: str,
+    storage_version: str,
+) -> dict[str, int]:
     folder.mkdir(parents=True)
-    db = folder / PUBLISHED_NAME
-    table_rows = copy_schemas(build_db, db, PUBLISHED_SCHEMAS)
-    with duckdb.connect(str(db)) as con:
+    parquet = folder / PARQUET_LINK
+    parquet.mkdir()
+
+    def describe_and_snapshot(con: duckdb.DuckDBPyConnection, table_rows: dict[str, int]):
         con.execute("create schema meta")
         con.execute(
             "create table meta.release as select ? as release_id, ? as run_id,"
             " ? as published_at, ? as fingerprint",
             [release_id, run_id, datetime.now(UTC), fingerprint],
         )
-        parquet = folder / PARQUET_LINK
-        parquet.mkdir()
         for name in table_rows:
             target = _sql_string(str(parquet / f"{name}.parquet"))
             con.execute(f"copy {name} to {target} (format parquet)")
-        con.execute("checkpoint")
-    for written in [db, *parquet.iterdir(), parquet, folder]:
+
+    db = folder / PUBLISHED_NAME
+    table_rows = copy_schemas(
+        build_db, db, PUBLISHED_SCHEMAS, storage_version, extra_sql=describe_and_snapshot
+    )
+    for written in [*parquet.iterdir(), parquet, folder]:
         _fsync(written)
     return table_rows
 
@@ -162,6 +188,7 @@ def publish_release(
     run_id: str,
     keep_releases: int = 5,
     before_activation: Callable[[], None] | None = None,
+    storage_version: str = "v1.0.0",
 ) -> Release:
     fingerprint = marts_fingerprint(build_db)
     current = published_release_id(warehouse_dir)
@@ -180,7 +207,7 @@ def publish_release(
     release_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{run_id[:8]}"
     partial = releases / f".{release_id}.partial"
     shutil.rmtree(partial, ignore_errors=True)
-    table_rows = _write_release(build_db, partial, release_id, run_id, fingerprint)
+    table_rows = _write_release(build_db, partial, release_id, run_id, fingerprint, storage_version)
     folder = releases / release_id
     os.replace(partial, folder)
     _fsync(releases)

@@ -48,6 +48,7 @@ class RfmConfig(_Strict):
 
 class PublishConfig(_Strict):
     keep_releases: int = Field(default=5, ge=1, le=100)
+    duckdb_storage_version: str = Field(default="v1.0.0", pattern=r"^v\d+\.\d+\.\d+$")
 
 
 class ThresholdConfig(_Strict):

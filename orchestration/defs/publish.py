@@ -27,6 +27,7 @@ def published_warehouse(
         run_id=context.run.run_id,
         keep_releases=dangol.config.publish.keep_releases,
         before_activation=lambda: failpoint("publish.release_written"),
+        storage_version=dangol.config.publish.duckdb_storage_version,
     )
     failpoint("publish.activated")
     # Contact points leave the build only into their own owner-only file, for the exports.
