@@ -10,6 +10,8 @@ gives exactly what `phonenumbers` gives for those values (tests/ingest/test_cont
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import phonenumbers
 import pyarrow as pa
@@ -25,16 +27,22 @@ create table if not exists raw.phone_numbers (
 )
 """
 
-# Only separators around the digits, and the digits are (82)(0)10 + a block not starting 0/1.
-_KR_MOBILE_SHAPE = r"^\s*\+?[0-9 ().-]+$"
-_KR_MOBILE_DIGITS = r"^(82)?0?10[2-9][0-9]{7}$"
+# Only separators around the digits; national 0?10 + 8 digits, or +82 (0)10 + 8 digits. A bare
+# "82..." and "+82" with dots are left to phonenumbers, which accepts them for some groupings
+# and not others.
+_SEPARATED = r"[0-9 ().-]+$"
+_INTERNATIONAL_SEPARATED = r"[0-9 -]+$"
+_NATIONAL = r"^0?10[0-9]{8}$"
+_INTERNATIONAL = r"^820?10[0-9]{8}$"
 
 
 def kr_mobile_sql(value: str) -> str:
     digits = f"regexp_replace({value}, '[^0-9]', '', 'g')"
     return (
-        f"case when regexp_matches({value}, '{_KR_MOBILE_SHAPE}')"
-        f" and regexp_matches({digits}, '{_KR_MOBILE_DIGITS}')"
+        f"case when (regexp_matches({value}, '^\\s*{_SEPARATED}')"
+        f" and regexp_matches({digits}, '{_NATIONAL}'))"
+        f" or (regexp_matches({value}, '^\\s*\\+82{_INTERNATIONAL_SEPARATED}')"
+        f" and regexp_matches({digits}, '{_INTERNATIONAL}'))"
         f" then '+8210' || right({digits}, 8) end"
     )
 
@@ -44,7 +52,10 @@ def to_e164(value: str, region: str) -> str | None:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    # Every 010 number is a Korean mobile; libphonenumber's range table lags (it calls
+    # 010-5984-xxxx invalid), and dropping a real customer's number would split them in two.
+    kr_mobile = number.country_code == 82 and re.fullmatch(r"10\d{8}", str(number.national_number))
+    if not (kr_mobile or phonenumbers.is_valid_number(number)):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -12,6 +12,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class TextLayout:
     encoding: str  # python codec name: utf-8, utf-8-sig, utf-16, cp949
     delimiter: str
     header: list[str]
+    has_rows: bool = True
 
     @property
     def duckdb_encoding(self) -> str | None:
@@ -82,13 +84,24 @@ def _decodes(sample: bytes, encoding: str) -> str | None:
         return None
 
 
-def _mostly_hangul(text: str) -> bool:
-    """CP949 decodes many byte soups without error; real Korean text is mostly Hangul."""
-    wide = [c for c in text if ord(c) > 0x7F]
-    if not wide:
-        return True
-    hangul = sum(1 for c in wide if "\uac00" <= c <= "\ud7a3" or "\u3131" <= c <= "\u318e")
-    return hangul >= 0.8 * len(wide)
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+_HANJA = re.compile(r"[\u4e00-\u9fff\uf900-\ufaff]")
+_WIDE = re.compile(r"[^\x00-\x7f]")
+
+
+def _reads_as_korean(text: str) -> bool:
+    """CP949 decodes many byte soups (UTF-8, Latin-1) without error, as rare Hanja and odd
+    syllables; Korean shop data is Hangul with at most a little Hanja."""
+    hangul, hanja, wide = (len(p.findall(text)) for p in (_HANGUL, _HANJA, _WIDE))
+    return hangul >= 0.8 * wide and hanja <= 0.05 * max(hangul, 1)
+
+
+def _first_bad_line(sample: bytes, encoding: str) -> int:
+    try:
+        codecs.getincrementaldecoder(encoding)("strict").decode(sample, final=False)
+    except UnicodeDecodeError as error:
+        return sample[: error.start].count(b"\n") + 1
+    return 0
 
 
 def detect_text_layout(path: Path) -> TextLayout:
@@ -114,19 +127,22 @@ def detect_text_layout(path: Path) -> TextLayout:
             raise FileRejected("the file starts with a UTF-8 mark but is not UTF-8 text")
     elif (text := _decodes(sample, "utf-8")) is not None:
         encoding = "utf-8"
-    elif (text := _decodes(sample, "cp949")) is not None and _mostly_hangul(text):
+    elif (text := _decodes(sample, "cp949")) is not None and _reads_as_korean(text):
         encoding = "cp949"
     else:
         raise FileRejected(
-            "the file is neither UTF-8, UTF-16 nor CP949/EUC-KR text (nor an Excel workbook);"
-            " re-save it as 'CSV UTF-8' or .xlsx"
+            f"line {_first_bad_line(sample, 'utf-8')} is not UTF-8 text, and the file does not"
+            " read as CP949/EUC-KR (Korean Excel's CSV) or UTF-16 either; it mixes encodings"
+            " or is not an export: re-save it as 'CSV UTF-8' or .xlsx"
         )
-    first_line = text.splitlines()[0] if text.strip() else ""
+    lines = text.splitlines()
+    first_line = lines[0] if lines else ""
+    has_rows = any(line.strip() for line in lines[1:])
     delimiter = max(DELIMITERS, key=first_line.count)
     if first_line.count(delimiter) == 0:
         delimiter = ","
     header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
-    return TextLayout(encoding, delimiter, [column.strip() for column in header])
+    return TextLayout(encoding, delimiter, [column.strip() for column in header], has_rows)
 
 
 def transcode_to_utf8(path: Path, encoding: str, target: Path) -> None:
@@ -136,13 +152,19 @@ def transcode_to_utf8(path: Path, encoding: str, target: Path) -> None:
     with path.open("rb") as source, target.open("wb") as out:
         for chunk in iter(lambda: source.read(1 << 22), b""):
             try:
-                out.write(decoder.decode(chunk).encode("utf-8"))
+                text = decoder.decode(chunk)
             except UnicodeDecodeError as error:
                 line += chunk[: error.start].count(b"\n")
                 raise FileRejected(
                     f"line {line} is not {encoding.upper()} text (byte {offset + error.start});"
                     " the file mixes encodings: re-save it as 'CSV UTF-8'"
                 ) from None
+            if encoding == "cp949" and not _reads_as_korean(text):
+                raise FileRejected(
+                    f"the file starts as CP949 but does not read as Korean text after about line"
+                    f" {line}; it mixes encodings: re-save it as 'CSV UTF-8'"
+                )
+            out.write(text.encode("utf-8"))
             line += chunk.count(b"\n")
             offset += len(chunk)
         try:

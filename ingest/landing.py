@@ -194,11 +194,15 @@ class _Source:
     relation_sql: str
     header: list[str]
     file_format: str
-    line_offset: str = ""  # SQL giving a row's file line, for xlsx rows
+    reads_csv: bool = False  # DuckDB's reader logs rejects in reject_errors
     python_rejects: list[tuple[int, str | None, str, str | None]] = field(default_factory=list)
 
 
 def _csv_source(path: Path, layout: TextLayout, work_dir: Path) -> _Source:
+    if not layout.has_rows:
+        # A header-only export (nothing sold today) is valid; DuckDB cannot sniff it.
+        nothing = ", ".join(f"null::varchar as c{i}" for i in range(len(layout.header)))
+        return _Source(f"(select {nothing} where false)", layout.header, f"csv ({layout.label})")
     readable = path
     if layout.duckdb_encoding is None:
         readable = work_dir / f"{path.name}.utf8"
@@ -212,7 +216,7 @@ def _csv_source(path: Path, layout: TextLayout, work_dir: Path) -> _Source:
         encoding = {_sql_string(layout.duckdb_encoding or "utf-8")},
         store_rejects = true
     )"""
-    return _Source(relation, layout.header, f"csv ({layout.label})")
+    return _Source(relation, layout.header, f"csv ({layout.label})", reads_csv=True)
 
 
 def _xlsx_source(con: duckdb.DuckDBPyConnection, sheet: Sheet, kind: str) -> _Source:
@@ -311,7 +315,7 @@ def load_file(
     except FileRejected:
         con.execute("rollback")
         raise
-    except duckdb.InvalidInputError as error:
+    except duckdb.InvalidInputException as error:
         # The reader gave up on the file itself (not a row); other DuckDB errors are our bugs.
         con.execute("rollback")
         raise FileRejected(f"could not be read as {preset.description}: {error}") from None
@@ -371,7 +375,7 @@ def _insert_rows(
     ).fetchone()[0]
     params = {"sha256": sha256, "file_name": path.name, "run_id": run_id}
     rejected = 0
-    if source.relation_sql != "_xlsx_rows":
+    if source.reads_csv:
         header_names = "[" + ", ".join(_sql_string(h) for h in source.header) + "]"
         rejected = con.execute(
             f"""
