@@ -95,7 +95,14 @@ def run_pipeline(home: DangolHome, config_path: Path | None, verbose: bool = Fal
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
-            message = error.message.strip() if error else "unknown error"
+            failure = event.step_failure_data.user_failure_data
+            message = (
+                failure.description
+                if failure and failure.description
+                else error.message.strip()
+                if error
+                else "unknown error"
+            )
             outcome.problems.append(f"step {event.step_key} failed: {message}")
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
