@@ -77,14 +77,23 @@ def demo_data(
         dt.datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Last day of history [default: today]"),
     ] = None,
+    dirt_rate: Annotated[
+        float,
+        typer.Option(min=0, max=0.5, help="Share of rows with realistic dirt in the other formats"),
+    ] = 0.02,
 ):
-    """Write realistic sample export files (deterministic for a seed and as-of day)."""
+    """Write realistic sample export files of every format Dangol reads (deterministic for a
+    seed and as-of day): Shopify, Cafe24 (CP949 CSV and XLSX), SmartStore (XLSX), CRM and SNS."""
+    from ingest.sample_channels import write_channel_exports
     from ingest.sample_exports import write_sample_exports
 
-    written = write_sample_exports(out, customers, seed, as_of.date() if as_of else None)
+    day = as_of.date() if as_of else None
+    written = write_sample_exports(out, customers, seed, day)
+    others = write_channel_exports(out, seed, day, dirt_rate)
     typer.echo(
         f"Wrote {written.orders} orders ({written.order_lines} lines), {written.contacts} CRM"
-        f" contacts and {written.engagement_events} SNS events under {out}"
+        f" contacts and {written.engagement_events} SNS events under {out}, and "
+        + ", ".join(f"{rows} {name.replace('_', ' ')} rows" for name, rows in others.rows.items())
     )
 
 
@@ -101,7 +110,7 @@ def demo(
         # A new day's sample would be a different history, not new exports of the same one.
         typer.echo(f"Sample exports already in {paths.landing}; running on those.")
     else:
-        demo_data(out=paths.landing, customers=customers, seed=seed, as_of=None)
+        demo_data(out=paths.landing, customers=customers, seed=seed, as_of=None, dirt_rate=0.02)
     _run(paths, config)
     typer.echo(
         "Next: DAGSTER_HOME=$PWD/.dangol/dagster dagster dev  (the asset graph and its checks)"
