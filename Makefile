@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 DBT_MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: install demo test lint format pytest validate clean
+.PHONY: install demo test lint format pytest validate bench clean
 
 install: $(INSTALLED)
 
@@ -40,6 +40,10 @@ validate: $(INSTALLED) $(DBT_MANIFEST)
 
 pytest: $(INSTALLED) $(DBT_MANIFEST)
 	$(BIN)/python -m pytest
+
+# Not part of `make test`: prints ingest throughput on a ~1 GB Shopify export (kept in /tmp).
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/ingest_throughput.py --size-mb $(or $(BENCH_MB),1024)
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs .dangol

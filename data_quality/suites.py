@@ -8,7 +8,7 @@ Queries read only the columns they check, so raw tables of any size stay cheap t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import great_expectations.expectations as gxe
 
@@ -47,6 +47,20 @@ class QualityThresholds:
     max_order_count_drop_pct: Threshold = Threshold(1, ERROR)
     max_net_revenue_swing_pct: Threshold = Threshold(50, ERROR)
     max_segment_share_jump_pct_points: Threshold = Threshold(20, WARN)
+
+    def accepting_anomalies(self) -> QualityThresholds:
+        """For one run whose big change is expected (a new shop, a backfill): report only."""
+        return replace(
+            self,
+            **{name: replace(getattr(self, name), severity=WARN) for name in ANOMALY_THRESHOLDS},
+        )
+
+
+ANOMALY_THRESHOLDS = (
+    "max_order_count_drop_pct",
+    "max_net_revenue_swing_pct",
+    "max_segment_share_jump_pct_points",
+)
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,39 @@
 """Loads every new export file of the landing folder into the raw tables of a build warehouse.
 
-Every row of a file ends in its raw table or in `raw.ingest_rejects` with the line and the
+Every row of a file ends in its raw table or in `raw.ingest_rejects` with the line, column and
 reason; `raw.ingest_files` is the ledger of file contents already loaded, so the same bytes
-dropped twice (under any name) load once.
+dropped twice (under any name) load once. A file that cannot be taken whole (unreadable, a
+required column missing, too many bad rows) is moved to `<landing>/_quarantine/<family>/` with
+a `.reason.txt` beside it, and the run fails naming it.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from ingest.presets import SOURCE_FAMILIES, Preset, detect_preset, load_presets, raw_column_name
+from ingest.contacts import PHONE_NUMBERS_DDL, normalise_new_phone_numbers
+from ingest.formats import (
+    FileRejected,
+    Sheet,
+    TextLayout,
+    detect_text_layout,
+    file_kind,
+    open_workbook,
+    read_sheets,
+    transcode_to_utf8,
+)
+from ingest.presets import SOURCE_FAMILIES, Preset, detect_preset, load_presets
+
+QUARANTINE_DIR = "_quarantine"
+FIRST_ERRORS_SHOWN = 5
 
 LINEAGE_COLUMNS = {
     "_extras": "json",
@@ -43,7 +59,8 @@ create table if not exists raw.ingest_files (
     rows_rejected bigint not null,
     unknown_columns varchar[] not null,
     run_id varchar not null,
-    ingested_at timestamptz not null
+    ingested_at timestamptz not null,
+    file_format varchar
 )
 """
 
@@ -64,14 +81,26 @@ class IngestError(Exception):
     """A landing file the pipeline cannot take; the message names the file and what to do."""
 
 
+@dataclass(frozen=True)
+class IngestSettings:
+    """What a brand tunes about ingestion (dangol.yaml `ingest:`)."""
+
+    max_reject_rate: float = 0.05
+    excel_password: str | None = field(default=None, repr=False)
+    phone_region: str = "KR"
+
+
 @dataclass
 class FileOutcome:
     file: Path
-    status: str  # "loaded", "already_loaded"
+    status: str  # "loaded", "already_loaded", "quarantined"
     preset: str | None = None
     rows_loaded: int = 0
     rows_rejected: int = 0
     unknown_columns: list[str] = field(default_factory=list)
+    file_format: str | None = None
+    reason: str | None = None
+    quarantined_to: Path | None = None
 
 
 @dataclass
@@ -86,16 +115,34 @@ class IngestReport:
     def loaded_files(self) -> list[FileOutcome]:
         return [f for f in self.files if f.status == "loaded"]
 
+    @property
+    def quarantined_files(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "quarantined"]
+
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every raw table up front, so dbt sources exist even before a source's first file."""
+    """Create every raw table up front, so dbt sources exist even before a source's first file;
+    a column added to a preset since the table was made is added to the table."""
     con.execute("create schema if not exists raw")
     con.execute(LEDGER_DDL)
+    con.execute("alter table raw.ingest_files add column if not exists file_format varchar")
     con.execute(REJECTS_DDL)
+    con.execute(PHONE_NUMBERS_DDL)
+    for raw_table, columns in _raw_table_columns().items():
+        ddl = [f"{name} varchar" for name in columns]
+        ddl += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
+        con.execute(f"create table if not exists raw.{raw_table} ({', '.join(ddl)})")
+        for name in columns:
+            con.execute(f"alter table raw.{raw_table} add column if not exists {name} varchar")
+
+
+def _raw_table_columns() -> dict[str, list[str]]:
+    """Several presets may share a raw table (two layouts of one export); it has all columns."""
+    tables: dict[str, list[str]] = {}
     for preset in load_presets():
-        columns = [f"{raw_column_name(c)} varchar" for c in preset.columns]
-        columns += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
-        con.execute(f"create table if not exists raw.{preset.raw_table} ({', '.join(columns)})")
+        columns = tables.setdefault(preset.raw_table, [])
+        columns += [c for c in preset.raw_columns if c not in columns]
+    return tables
 
 
 def landing_files(landing: Path) -> list[tuple[str, Path]]:
@@ -120,20 +167,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_header(path: Path) -> list[str]:
-    with path.open("rb") as handle:
-        first_line = handle.readline()
-    if not first_line.strip():
-        raise IngestError(f"{path}: the file is empty; export it again from the source system")
-    try:
-        text = first_line.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise IngestError(
-            f"{path}: line 1 is not UTF-8 text (byte {error.start}); re-save the file as UTF-8 CSV"
-        ) from None
-    return [column.strip() for column in next(csv.reader(io.StringIO(text)))]
-
-
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -142,70 +175,126 @@ def _sql_identifier(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
+def _detect(family: str, header: list[str]) -> Preset:
+    detection = detect_preset(family, header)
+    if detection.preset is not None:
+        return detection.preset
+    if detection.closest is None:
+        raise FileRejected(f"no {family} layouts are defined (ingest/presets/{family}.yaml)")
+    raise FileRejected(
+        f"unrecognised {family} export; closest layout is {detection.closest.name}"
+        f" ({detection.closest.description}), which needs columns missing here:"
+        f" {', '.join(detection.missing)}. Header found: {', '.join(header) or '(none)'}"
+    )
+
+
+@dataclass
+class _Source:
+    """Where a file's rows come from, as positional text columns c0..cN."""
+
+    relation_sql: str
+    header: list[str]
+    file_format: str
+    reads_csv: bool = False  # DuckDB's reader logs rejects in reject_errors
+    python_rejects: list[tuple[int, str | None, str, str | None]] = field(default_factory=list)
+
+
+def _csv_source(path: Path, layout: TextLayout, work_dir: Path) -> _Source:
+    if not layout.has_rows:
+        # A header-only export (nothing sold today) is valid; DuckDB cannot sniff it.
+        nothing = ", ".join(f"null::varchar as c{i}" for i in range(len(layout.header)))
+        return _Source(f"(select {nothing} where false)", layout.header, f"csv ({layout.label})")
+    readable = path
+    if layout.duckdb_encoding is None:
+        readable = work_dir / f"{path.name}.utf8"
+        transcode_to_utf8(path, layout.encoding, readable)
+    columns = "{" + ", ".join(f"'c{i}': 'varchar'" for i in range(len(layout.header))) + "}"
+    # Explicit options, not sniffing: a path literal (not a parameter) keeps DuckDB's fast path.
+    relation = f"""read_csv(
+        {_sql_string(str(readable))},
+        header = false, skip = 1, columns = {columns},
+        delim = {_sql_string(layout.delimiter)}, quote = '"', escape = '"',
+        encoding = {_sql_string(layout.duckdb_encoding or "utf-8")},
+        store_rejects = true
+    )"""
+    return _Source(relation, layout.header, f"csv ({layout.label})", reads_csv=True)
+
+
+def _xlsx_source(con: duckdb.DuckDBPyConnection, sheet: Sheet, kind: str) -> _Source:
+    width = len(sheet.header)
+    columns: dict[str, list] = {f"c{i}": [] for i in range(width)}
+    lines: list[int] = []
+    rejects = []
+    for number, row in zip(sheet.row_numbers, sheet.rows, strict=True):
+        overflow = [v for v in row[width:] if v is not None and v.strip()]
+        if overflow:
+            cells = ",".join(v or "" for v in row)
+            rejects.append((number, None, "TOO MANY COLUMNS: values right of the header", cells))
+            continue
+        for i in range(width):
+            columns[f"c{i}"].append(row[i] if i < len(row) else None)
+        lines.append(number)
+    table = pa.table({**{k: pa.array(v, pa.string()) for k, v in columns.items()}, "_line": lines})
+    con.register("_xlsx_rows", table)
+    file_format = "xlsx (password-protected)" if kind == "ole" else "xlsx"
+    return _Source("_xlsx_rows", sheet.header, file_format, python_rejects=rejects)
+
+
+def _open(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    family: str,
+    settings: IngestSettings,
+    work_dir: Path,
+) -> tuple[_Source, Preset]:
+    kind = file_kind(path)
+    if kind == "text":
+        layout = detect_text_layout(path)
+        preset = _detect(family, layout.header)
+        return _csv_source(path, layout, work_dir), preset
+    workbook = open_workbook(path, kind, settings.excel_password)
+    sheet = read_sheets(workbook, lambda header: detect_preset(family, header).preset is not None)
+    preset = _detect(family, sheet.header)
+    return _xlsx_source(con, sheet, kind), preset
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    preset: Preset,
-    header: list[str],
+    family: str,
     sha256: str,
     run_id: str,
+    settings: IngestSettings,
+    work_dir: Path,
 ) -> FileOutcome:
-    known = set(preset.columns)
-    unknown = [column for column in header if column not in known]
-    selected = [
-        f"{_sql_identifier(c)} as {raw_column_name(c)}" for c in preset.columns if c in header
+    source, preset = _open(con, path, family, settings, work_dir)
+    matched = preset.match(source.header)
+    unknown = [
+        (i, name) for i, name in enumerate(source.header) if i not in matched and name.strip()
     ]
-    extras = (
-        "json_object(" + ", ".join(f"{_sql_string(c)}, {_sql_identifier(c)}" for c in unknown) + ")"
-        if unknown
-        else "null::json"
-    )
+    selected = [f"c{i} as {column.raw_name}" for i, column in matched.items()]
+    extras = "null::json"
+    if unknown:
+        keys = _unique_keys([name for _, name in unknown])
+        pairs = [f"{_sql_string(k)}, c{i}" for k, (i, _) in zip(keys, unknown, strict=True)]
+        extras = f"json_object({', '.join(pairs)})"
     seq = con.execute("select coalesce(max(ingest_file_seq), 0) + 1 from raw.ingest_files")
     file_seq = seq.fetchone()[0]
     loaded_at = datetime.now(UTC)
     con.execute("begin")
     try:
-        con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
-        # Types are applied in dbt staging; raw keeps the text exactly as the file had it.
-        inserted = con.execute(
-            f"""
-            insert into raw.{preset.raw_table} by name
-            select
-                {", ".join(selected)},
-                {extras} as _extras,
-                $file_name as _source_file,
-                row_number() over () as _source_record,
-                $sha256 as _file_sha256,
-                $file_seq as _ingest_file_seq,
-                $run_id as _run_id,
-                $loaded_at as _loaded_at
-            from read_csv(
-                {_sql_string(str(path))},
-                header = true, all_varchar = true, delim = ',', quote = '"', escape = '"',
-                store_rejects = true
+        inserted, rejected, first_errors = _insert_rows(
+            con, path, preset, source, selected, extras, sha256, file_seq, run_id, loaded_at
+        )
+        read = inserted + rejected
+        if read and rejected / read > settings.max_reject_rate:
+            raise FileRejected(
+                f"{rejected} of {read} rows ({rejected / read:.1%}) could not be read, above"
+                f" the {settings.max_reject_rate:.0%} allowed (ingest.max_reject_rate)",
+                first_errors,
             )
-            """,
-            {
-                "file_name": path.name,
-                "sha256": sha256,
-                "file_seq": file_seq,
-                "run_id": run_id,
-                "loaded_at": loaded_at,
-            },
-        ).fetchone()[0]
-        rejected = con.execute(
-            """
-            insert into raw.ingest_rejects
-            select $sha256, $file_name, line, column_name,
-                   error_type || ': ' || error_message, csv_line, $run_id
-            from reject_errors
-            -- DuckDB may log several errors for one line; the row is rejected once, first reason.
-            qualify row_number() over (partition by line order by column_idx) = 1
-            """,
-            {"sha256": sha256, "file_name": path.name, "run_id": run_id},
-        ).fetchone()[0]
         con.execute(
-            "insert into raw.ingest_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.ingest_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 file_seq,
                 sha256,
@@ -214,61 +303,176 @@ def load_file(
                 preset.raw_table,
                 path.name,
                 path.stat().st_size,
-                inserted + rejected,
+                read,
                 inserted,
                 rejected,
-                unknown,
+                [name for _, name in unknown],
                 run_id,
                 loaded_at,
+                source.file_format,
             ],
         )
         con.execute("commit")
-    except duckdb.Error as error:
+    except FileRejected:
         con.execute("rollback")
-        raise IngestError(f"{path}: could not be read as {preset.description}: {error}") from None
+        raise
+    except duckdb.InvalidInputException as error:
+        # The reader gave up on the file itself (not a row); other DuckDB errors are our bugs.
+        con.execute("rollback")
+        raise FileRejected(f"could not be read as {preset.description}: {error}") from None
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        if source.relation_sql == "_xlsx_rows":
+            con.unregister("_xlsx_rows")
     return FileOutcome(
         file=path,
         status="loaded",
         preset=preset.name,
         rows_loaded=inserted,
         rows_rejected=rejected,
-        unknown_columns=unknown,
+        unknown_columns=[name for _, name in unknown],
+        file_format=source.file_format,
     )
+
+
+def _unique_keys(names: list[str]) -> list[str]:
+    keys: list[str] = []
+    for name in names:
+        key, n = name, 2
+        while key in keys:
+            key, n = f"{name} ({n})", n + 1
+        keys.append(key)
+    return keys
+
+
+def _insert_rows(
+    con, path, preset, source, selected, extras, sha256, file_seq, run_id, loaded_at
+) -> tuple[int, int, list[str]]:
+    con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
+    # Types are applied in dbt staging; raw keeps the text exactly as the file had it.
+    inserted = con.execute(
+        f"""
+        insert into raw.{preset.raw_table} by name
+        select
+            {"".join(s + ", " for s in selected)}
+            {extras} as _extras,
+            $file_name as _source_file,
+            row_number() over () as _source_record,
+            $sha256 as _file_sha256,
+            $file_seq as _ingest_file_seq,
+            $run_id as _run_id,
+            $loaded_at as _loaded_at
+        from {source.relation_sql}
+        """,
+        {
+            "file_name": path.name,
+            "sha256": sha256,
+            "file_seq": file_seq,
+            "run_id": run_id,
+            "loaded_at": loaded_at,
+        },
+    ).fetchone()[0]
+    params = {"sha256": sha256, "file_name": path.name, "run_id": run_id}
+    rejected = 0
+    if source.reads_csv:
+        header_names = "[" + ", ".join(_sql_string(h) for h in source.header) + "]"
+        rejected = con.execute(
+            f"""
+            insert into raw.ingest_rejects
+            select $sha256, $file_name, line,
+                   coalesce({header_names}[column_idx::bigint], column_name),
+                   error_type || ': ' || error_message, csv_line, $run_id
+            from reject_errors
+            -- DuckDB may log several errors for one line; the row is rejected once, first reason.
+            qualify row_number() over (partition by line order by column_idx) = 1
+            """,
+            params,
+        ).fetchone()[0]
+    for line, column, reason, raw_line in source.python_rejects:
+        con.execute(
+            "insert into raw.ingest_rejects values ($sha256, $file_name, $line, $column,"
+            " $reason, $raw_line, $run_id)",
+            {**params, "line": line, "column": column, "reason": reason, "raw_line": raw_line},
+        )
+        rejected += 1
+    first_errors = [
+        f"line {line}" + (f", column {column!r}" if column else "") + f": {reason}"
+        for line, column, reason in con.execute(
+            f"select line, column_name, reason from raw.ingest_rejects"
+            f" where file_sha256 = $sha256 and run_id = $run_id order by line"
+            f" limit {FIRST_ERRORS_SHOWN}",
+            {"sha256": sha256, "run_id": run_id},
+        ).fetchall()
+    ]
+    return inserted, rejected, first_errors
+
+
+def quarantine(landing: Path, family: str, path: Path, reason: str, errors: list[str]) -> Path:
+    """Move a file aside with a note saying why; the loader never looks in the quarantine."""
+    folder = landing / QUARANTINE_DIR / family
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        target = folder / f"{path.stem}.{stamp}{path.suffix}"
+    path.replace(target)
+    lines = [
+        f"file: {family}/{path.name}",
+        f"quarantined at: {datetime.now(UTC).isoformat(timespec='seconds')}",
+        f"reason: {reason}",
+        *(["first errors:", *(f"  {e}" for e in errors)] if errors else []),
+        "",
+        "Nothing from this file was loaded. Fix or export it again, then put it back in"
+        f" {family}/; the next run loads it.",
+    ]
+    target.with_name(target.name + ".reason.txt").write_text("\n".join(lines) + "\n", "utf-8")
+    return target
 
 
 def ingest_landing(
     con: duckdb.DuckDBPyConnection,
     landing: Path,
     run_id: str,
+    settings: IngestSettings | None = None,
     on_file_loaded: Callable[[FileOutcome], None] | None = None,
 ) -> IngestReport:
-    """Load every file of `landing` not loaded before; raise IngestError naming every bad file."""
+    """Load every file of `landing` not loaded before; quarantine bad files and then raise
+    IngestError naming every one of them with its first errors."""
+    settings = settings or IngestSettings()
     ensure_raw_schema(con)
     seen = {row[0] for row in con.execute("select file_sha256 from raw.ingest_files").fetchall()}
     report, problems = IngestReport(), []
-    for family, path in landing_files(landing):
-        try:
+    with tempfile.TemporaryDirectory(prefix="dangol-ingest-") as work_dir:
+        for family, path in landing_files(landing):
             sha256 = file_sha256(path)
             if sha256 in seen:
                 report.files.append(FileOutcome(file=path, status="already_loaded"))
                 continue
-            header = read_header(path)
-            detection = detect_preset(family, header)
-            if detection.preset is None:
-                hint = (
-                    f"closest layout is {detection.closest.name} ({detection.closest.description}),"
-                    f" which needs columns missing here: {', '.join(detection.missing)}"
-                    if detection.closest
-                    else "no layouts are defined for this folder"
+            try:
+                outcome = load_file(con, path, family, sha256, run_id, settings, Path(work_dir))
+            except FileRejected as rejection:
+                moved = quarantine(landing, family, path, rejection.reason, rejection.first_errors)
+                report.files.append(
+                    FileOutcome(
+                        file=path, status="quarantined", reason=rejection.reason,
+                        quarantined_to=moved,
+                    )
+                )  # fmt: skip
+                detail = "".join(f"\n    {e}" for e in rejection.first_errors)
+                problems.append(
+                    f"{family}/{path.name}: {rejection.reason}{detail}\n    (moved to {moved})"
                 )
-                raise IngestError(f"{path}: unrecognised {family} export; {hint}")
-            outcome = load_file(con, path, detection.preset, header, sha256, run_id)
+                continue
             report.files.append(outcome)
             seen.add(sha256)
             if on_file_loaded:
                 on_file_loaded(outcome)
-        except IngestError as error:
-            problems.append(str(error))
+    normalise_new_phone_numbers(con, settings.phone_region)
     if problems:
-        raise IngestError("\n".join(problems))
+        raise IngestError(
+            f"{len(problems)} file(s) quarantined; nothing was published:\n  - "
+            + "\n  - ".join(problems)
+        )
     return report

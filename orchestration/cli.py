@@ -29,13 +29,15 @@ ConfigOption = Annotated[
 ]
 
 
-def _run(home: DangolHome, config: Path | None, verbose: bool = False) -> None:
+def _run(
+    home: DangolHome, config: Path | None, verbose: bool = False, accept_anomalies: bool = False
+) -> None:
     from ingest.warehouse import RunLocked
     from orchestration.runner import run_pipeline
 
     typer.echo(f"Running the pipeline on {home.landing}")
     try:
-        outcome = run_pipeline(home, config, verbose)
+        outcome = run_pipeline(home, config, verbose, accept_anomalies)
     except ConfigError as error:
         typer.echo(f"Config error: {error}", err=True)
         raise typer.Exit(2) from None
@@ -51,6 +53,12 @@ def _run(home: DangolHome, config: Path | None, verbose: bool = False) -> None:
             typer.echo(f"  - {problem}", err=True)
         if outcome.quality_report:
             typer.echo(f"Quality report: {outcome.quality_report}", err=True)
+        if any("anomalies_vs_last_release failed" in p for p in outcome.problems):
+            typer.echo(
+                "If this change is expected (a new shop, a backfill), run again with"
+                " --accept-anomalies: the anomalies are then reported, not blocking.",
+                err=True,
+            )
         typer.echo(f"dbt's log of this run: {home.root / 'logs' / 'last_run.log'}", err=True)
         raise typer.Exit(1)
     for warning in outcome.warnings:
@@ -73,9 +81,16 @@ def run(
     landing: LandingOption = None,
     config: ConfigOption = None,
     verbose: Annotated[bool, typer.Option(help="Print the full Dagster event log")] = False,
+    accept_anomalies: Annotated[
+        bool,
+        typer.Option(
+            help="This run's big change against the last release is expected (a new shop,"
+            " a backfill): report the anomaly checks instead of blocking on them."
+        ),
+    ] = False,
 ):
     """Ingest new exports, build and audit the marts, publish, write segment lists."""
-    _run(DangolHome.resolve(home, landing), config, verbose)
+    _run(DangolHome.resolve(home, landing), config, verbose, accept_anomalies)
 
 
 @app.command("demo-data")
@@ -87,14 +102,23 @@ def demo_data(
         dt.datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Last day of history [default: today]"),
     ] = None,
+    dirt_rate: Annotated[
+        float,
+        typer.Option(min=0, max=0.5, help="Share of rows with realistic dirt in the other formats"),
+    ] = 0.02,
 ):
-    """Write realistic sample export files (deterministic for a seed and as-of day)."""
+    """Write realistic sample export files of every format Dangol reads (deterministic for a
+    seed and as-of day): Shopify, Cafe24 (CP949 CSV and XLSX), SmartStore (XLSX), CRM and SNS."""
+    from ingest.sample_channels import write_channel_exports
     from ingest.sample_exports import write_sample_exports
 
-    written = write_sample_exports(out, customers, seed, as_of.date() if as_of else None)
+    day = as_of.date() if as_of else None
+    written = write_sample_exports(out, customers, seed, day)
+    others = write_channel_exports(out, seed, day, dirt_rate)
     typer.echo(
         f"Wrote {written.orders} orders ({written.order_lines} lines), {written.contacts} CRM"
-        f" contacts and {written.engagement_events} SNS events under {out}"
+        f" contacts and {written.engagement_events} SNS events under {out}, and "
+        + ", ".join(f"{rows} {name.replace('_', ' ')} rows" for name, rows in others.rows.items())
     )
 
 
@@ -111,7 +135,7 @@ def demo(
         # A new day's sample would be a different history, not new exports of the same one.
         typer.echo(f"Sample exports already in {paths.landing}; running on those.")
     else:
-        demo_data(out=paths.landing, customers=customers, seed=seed, as_of=None)
+        demo_data(out=paths.landing, customers=customers, seed=seed, as_of=None, dirt_rate=0.02)
     _run(paths, config)
     typer.echo(
         "Next: the asset graph and its checks in the Dagster UI (README, 'The Dagster UI'):\n"

@@ -9,12 +9,14 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from data_quality.suites import QualityThresholds, Threshold
+from ingest.landing import IngestSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "dangol.yaml"
+EXCEL_PASSWORD_ENV = "DANGOL_EXCEL_PASSWORD"
 RFM_SEGMENTS = (
     "Champions",
     "Loyal Customers",
@@ -82,6 +84,16 @@ class QualityConfig(_Strict):
         )
 
 
+class IngestConfig(_Strict):
+    # Above this share of unreadable rows a file is quarantined whole instead of loaded.
+    max_reject_rate: float = Field(default=0.05, ge=0, le=1)
+    # Phone numbers without a country code are read as this country's (ISO 3166 code).
+    phone_region: str = Field(default="KR", pattern=r"^[A-Z]{2}$")
+    # Password of protected Excel exports (SmartStore). Prefer the DANGOL_EXCEL_PASSWORD
+    # environment variable, which wins; SecretStr keeps it out of reprs and logs.
+    excel_password: SecretStr | None = None
+
+
 class SegmentConfig(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
     description: str
@@ -104,6 +116,7 @@ class DangolConfig(_Strict):
     rfm: RfmConfig = RfmConfig()
     publish: PublishConfig = PublishConfig()
     quality: QualityConfig = QualityConfig()
+    ingest: IngestConfig = IngestConfig()
     segments: list[SegmentConfig] = []
 
     @field_validator("timezone")
@@ -131,7 +144,18 @@ class DangolConfig(_Strict):
             "default_currency": self.default_currency,
             "customer_key_salt": self.identity.customer_key_salt,
             "rfm_as_of": self.rfm.as_of,
+            "phone_region": self.ingest.phone_region,
         }
+
+    def ingest_settings(self) -> IngestSettings:
+        password = os.environ.get(EXCEL_PASSWORD_ENV) or (
+            self.ingest.excel_password.get_secret_value() if self.ingest.excel_password else None
+        )
+        return IngestSettings(
+            max_reject_rate=self.ingest.max_reject_rate,
+            excel_password=password,
+            phone_region=self.ingest.phone_region,
+        )
 
 
 def config_path(path: Path | str | None = None) -> Path:

@@ -44,7 +44,12 @@ def _instance():
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
 
 
-def run_pipeline(home: DangolHome, config_path: Path | None, verbose: bool = False) -> RunOutcome:
+def run_pipeline(
+    home: DangolHome,
+    config_path: Path | None,
+    verbose: bool = False,
+    accept_anomalies: bool = False,
+) -> RunOutcome:
     config = load_config(config_path)  # fail on a bad config before any work starts
     ensure_dbt_manifest()
     import dagster as dg
@@ -56,6 +61,7 @@ def run_pipeline(home: DangolHome, config_path: Path | None, verbose: bool = Fal
         home=str(home.root),
         landing=str(home.landing),
         config_path=str(resolve_config_path(config_path)),
+        accept_anomalies=accept_anomalies,
     )
     job = build_definitions(resource).resolve_job_def("dangol_pipeline")
     # Fail fast with a clear message; the run's own lock resource holds it while it works.
@@ -74,10 +80,14 @@ def run_pipeline(home: DangolHome, config_path: Path | None, verbose: bool = Fal
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
+            failure = event.step_failure_data.user_failure_data
             # Dagster wraps the cause ("Error occurred while executing op"); say the cause.
             while error is not None and error.cause is not None:
                 error = error.cause
-            message = error.message.strip() if error else "unknown error"
+            if failure and failure.description:
+                message = failure.description
+            else:
+                message = error.message.strip() if error else "unknown error"
             outcome.problems.append(f"step {event.step_key} failed: {message}")
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data

@@ -12,3 +12,15 @@ def fixture_landing(tmp_path: Path) -> Path:
     landing = tmp_path / "landing"
     shutil.copytree(FIXTURES / "landing", landing)
     return landing
+
+
+EXPORTS = FIXTURES / "exports"
+SMARTSTORE_PASSWORD = "dangol-fixture-pw"  # tests/fixtures/make_exports.py
+
+
+@pytest.fixture
+def empty_landing(tmp_path: Path) -> Path:
+    landing = tmp_path / "landing"
+    for family in ("shop", "crm", "sns"):
+        (landing / family).mkdir(parents=True)
+    return landing

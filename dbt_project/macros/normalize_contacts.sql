@@ -1,15 +1,17 @@
-{#- Matching keys for a person: trimmed lower-case email, Korean mobile in E.164. -#}
+{#- Matching keys for a person: trimmed lower-case email, phone in E.164. -#}
 {% macro normalize_email(column) -%}
     nullif(lower(trim({{ column }})), '')
 {%- endmacro %}
 
-{% macro normalize_kr_phone(column) -%}
-    case
-        when regexp_replace({{ column }}, '[^0-9]', '', 'g') like '82%'
-            then '+' || regexp_replace({{ column }}, '[^0-9]', '', 'g')
-        when regexp_replace({{ column }}, '[^0-9]', '', 'g') like '0%'
-            then '+82' || substr(regexp_replace({{ column }}, '[^0-9]', '', 'g'), 2)
-    end
+{#- ingest/ normalised every distinct raw phone text with `phonenumbers` into raw.phone_numbers. -#}
+{% macro phone_e164(column) -%}
+    (
+        select phone_numbers.phone_e164
+        from {{ source('ingest', 'phone_numbers') }} as phone_numbers
+        where
+            phone_numbers.phone_raw = {{ column }}
+            and phone_numbers.default_region = '{{ var("phone_region") }}'
+    )
 {%- endmacro %}
 
 {#- A stable pseudonymous key: BI tables carry this, never the email or phone behind it. -#}

@@ -1,16 +1,44 @@
 {#- Export text to typed values; a value that does not parse becomes null and is caught
     by the not_null tests on the staging columns that must have one. -#}
+
+{#- ₩12,000 / ￦12,000 / 12,000원 / 1,234.50 / KRW 3000: keep digits, the point and a sign. -#}
 {% macro to_money(column) -%}
-    {{ dbt.safe_cast("replace(replace(trim(" ~ column ~ "), ',', ''), '₩', '')", "decimal(18, 2)") }}
+    {{ dbt.safe_cast("nullif(regexp_replace(trim(" ~ column ~ "), '[^0-9.-]', '', 'g'), '')", "decimal(18, 2)") }}
 {%- endmacro %}
 
-{% macro parse_offset_timestamp(column) -%}
-    try_strptime(trim({{ column }}), '%Y-%m-%d %H:%M:%S %z')
-{%- endmacro %}
-
-{#- A wall-clock time with no offset is read in the brand's timezone. -#}
-{% macro parse_local_timestamp(column) -%}
-    timezone('{{ var("timezone") }}', try_strptime(trim({{ column }}), '%Y-%m-%d %H:%M:%S'))
+{#- Any timestamp the exports write: with an offset (Shopify's +0900, ISO's +09:00 or Z) it is
+    kept; without one (Korean Excel's "2026. 3. 5. 오후 2:03:00", plain dates, Excel serial
+    day numbers) it is a wall-clock time in the brand's timezone. -#}
+{% macro parse_timestamp(column) -%}
+    coalesce(
+        try_strptime(
+            regexp_replace(trim({{ column }}), 'Z$', '+00:00'),
+            [
+                '%Y-%m-%d %H:%M:%S %z', '%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%d %H:%M:%S%z',
+                '%Y-%m-%dT%H:%M:%S.%f%z'
+            ]
+        ),
+        timezone(
+            '{{ var("timezone") }}',
+            coalesce(
+                try_strptime(
+                    replace(replace(trim({{ column }}), '오후', 'PM'), '오전', 'AM'),
+                    [
+                        '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%dT%H:%M:%S',
+                        '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y.%m.%d %H:%M:%S',
+                        '%Y.%m.%d %H:%M', '%Y. %m. %d. %p %I:%M:%S', '%Y. %m. %d. %p %I:%M',
+                        '%Y-%m-%d', '%Y.%m.%d', '%Y. %m. %d.', '%Y/%m/%d', '%Y%m%d'
+                    ]
+                ),
+                -- Excel counts days from 1899-12-30; a 5-digit day number is 1927 to 2173.
+                case
+                    when regexp_matches(trim({{ column }}), '^[0-9]{5}(\.[0-9]+)?$')
+                        then timestamp '1899-12-30'
+                        + to_milliseconds(round(trim({{ column }})::double * 86400000)::bigint)
+                end
+            )
+        )
+    )
 {%- endmacro %}
 
 {% macro local_date(timestamp_column) -%}
@@ -18,5 +46,30 @@
 {%- endmacro %}
 
 {% macro yes_no(column) -%}
-    coalesce(upper(trim({{ column }})) in ('Y', 'YES', 'TRUE', '1'), false)
+    coalesce(upper(trim({{ column }})) in ('Y', 'YES', 'TRUE', '1', '동의', 'O'), false)
+{%- endmacro %}
+
+{#- Korean shops report a status per item (배송완료, 반품완료, 취소, 입금전...). -#}
+{% macro korean_line_state(status_text) -%}
+    case
+        when {{ status_text }} like '%취소%' then 'cancelled'
+        when {{ status_text }} like '%반품%' or {{ status_text }} like '%환불%' then 'refunded'
+        when
+            {{ status_text }} like '%입금전%'
+            or {{ status_text }} like '%입금대기%'
+            or {{ status_text }} like '%결제대기%'
+            then 'pending'
+        else 'paid'
+    end
+{%- endmacro %}
+
+{#- An order's financial status from its items' states, in Shopify's words. -#}
+{% macro financial_status_from_lines(line_state) -%}
+    case
+        when count_if({{ line_state }} = 'cancelled') = count(*) then 'voided'
+        when count_if({{ line_state }} in ('refunded', 'cancelled')) = count(*) then 'refunded'
+        when count_if({{ line_state }} in ('refunded', 'cancelled')) > 0 then 'partially_refunded'
+        when count_if({{ line_state }} = 'pending') > 0 then 'pending'
+        else 'paid'
+    end
 {%- endmacro %}

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from ingest.sample_channels import write_channel_exports
 from ingest.sample_exports import write_sample_exports
 from orchestration.defs.resources import DangolResource
 
@@ -9,18 +10,21 @@ from orchestration.defs.resources import DangolResource
 class SampleExportsConfig(dg.Config):
     customers: int = 2_000
     seed: int = 7
+    dirt_rate: float = 0.02
 
 
 @dg.asset(key=["landing", "sample_exports"], group_name="demo", kinds={"csv"})
 def sample_exports(config: SampleExportsConfig, dangol: DangolResource) -> dg.MaterializeResult:
-    """Realistic Shopify, CRM and SNS export files written into the landing folder."""
+    """Realistic export files of every supported format written into the landing folder."""
     written = write_sample_exports(dangol.paths.landing, config.customers, config.seed)
+    others = write_channel_exports(dangol.paths.landing, config.seed, dirt_rate=config.dirt_rate)
     return dg.MaterializeResult(
         metadata={
             "landing": dg.MetadataValue.path(str(dangol.paths.landing)),
             "orders": written.orders,
             "contacts": written.contacts,
             "engagement_events": written.engagement_events,
+            **{f"{name}_rows": rows for name, rows in others.rows.items()},
         }
     )
 

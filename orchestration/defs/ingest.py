@@ -3,13 +3,14 @@
 import dagster as dg
 import duckdb
 
-from ingest.landing import ingest_landing
+from ingest.landing import IngestError, ingest_landing
 from ingest.presets import load_presets
 from ingest.warehouse import start_build, write_config_table
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
 
-RAW_TABLES = sorted({preset.raw_table for preset in load_presets()})
+# phone_numbers: each raw phone text with its E.164 form, which staging joins.
+RAW_TABLES = sorted({preset.raw_table for preset in load_presets()} | {"phone_numbers"})
 SEGMENT_RULE_COLUMNS = {
     "segment_name": "varchar",
     "segment_description": "varchar",
@@ -32,12 +33,17 @@ def landing_exports(
     build_db = paths.build_db(context.run.run_id)
     start_build(paths.state_db, build_db)
     with duckdb.connect(str(build_db)) as con:
-        report = ingest_landing(
-            con,
-            paths.landing,
-            run_id=context.run.run_id,
-            on_file_loaded=lambda _: failpoint("ingest.file_loaded"),
-        )
+        try:
+            report = ingest_landing(
+                con,
+                paths.landing,
+                run_id=context.run.run_id,
+                settings=config.ingest_settings(),
+                on_file_loaded=lambda _: failpoint("ingest.file_loaded"),
+            )
+        except IngestError as error:
+            # A user's file, not a bug: say which file and why, without a stack trace.
+            raise dg.Failure(description=str(error)) from None
         write_config_table(
             con,
             "segment_rules",
@@ -49,7 +55,15 @@ def landing_exports(
             ],
         )
     for outcome in report.files:
-        context.log.info(f"{outcome.file.name}: {outcome.status}, {outcome.rows_loaded} rows")
+        context.log.info(
+            f"{outcome.file.name}: {outcome.status} ({outcome.preset}, {outcome.file_format}),"
+            f" {outcome.rows_loaded} rows loaded, {outcome.rows_rejected} rejected"
+            + (
+                f"; new columns kept in _extras: {outcome.unknown_columns}"
+                if outcome.unknown_columns
+                else ""
+            )
+        )
     for table in RAW_TABLES:
         yield dg.MaterializeResult(
             asset_key=["raw", table],

@@ -14,6 +14,8 @@ class DangolResource(dg.ConfigurableResource):
     home: str
     landing: str
     config_path: str
+    # One run's acknowledgement that a big change is expected: anomaly checks only warn.
+    accept_anomalies: bool = False
 
     @property
     def paths(self) -> DangolHome:

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 
 from ingest.sample_exports import SampleExports, write_sample_exports
 from orchestration.config import DEFAULT_CONFIG, DangolHome
@@ -200,3 +201,27 @@ def test_a_failed_audit_leaves_the_published_warehouse_byte_for_byte(
     assert "not_null_stg_shopify__orders_ordered_at" in result.stderr
     assert fingerprint(home.published_db) == published_before
     assert fingerprint(home.state_db) == state_before
+
+
+def test_a_failed_quality_check_blocks_publication_byte_for_byte(
+    published_home: DangolHome, tmp_path: Path
+):
+    home = DangolHome(root=tmp_path / "home", landing=published_home.landing)
+    shutil.copytree(published_home.root, home.root, symlinks=True)
+    # A brand that declares every order above 1,000 won implausible: real orders now fail.
+    strict = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    strict["quality"]["max_order_amount"] = 1000
+    config = tmp_path / "strict.yaml"
+    config.write_text(yaml.safe_dump(strict, allow_unicode=True), encoding="utf-8")
+    published_before = hashlib.sha256(home.published_db.read_bytes()).hexdigest()
+    releases_before = sorted(p.name for p in (home.warehouse_dir / "releases").iterdir())
+
+    outcome = run_pipeline(home, config)
+
+    assert not outcome.published
+    assert any(
+        "great_expectations_suite failed" in p and "gross_amount" in p for p in outcome.problems
+    ), outcome.problems
+    assert outcome.quality_report and Path(outcome.quality_report).exists()
+    assert hashlib.sha256(home.published_db.read_bytes()).hexdigest() == published_before
+    assert sorted(p.name for p in (home.warehouse_dir / "releases").iterdir()) == releases_before

@@ -59,3 +59,26 @@ def test_the_cli_refuses_a_bad_config_before_any_work(tmp_path: Path):
     assert result.returncode == 2
     assert "rfm.as_of" in result.stderr
     assert not (tmp_path / "home" / "build").exists()
+
+
+def test_ingest_settings_come_from_the_config_and_the_password_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    def change(document):
+        document["ingest"] = {"max_reject_rate": 0.1, "excel_password": "from-the-file"}
+
+    config = load_config(write_config(tmp_path, change))
+    monkeypatch.delenv("DANGOL_EXCEL_PASSWORD", raising=False)
+    assert config.ingest_settings().max_reject_rate == 0.1
+    assert config.ingest_settings().excel_password == "from-the-file"
+    assert "from-the-file" not in repr(config) + repr(config.ingest_settings())
+
+    monkeypatch.setenv("DANGOL_EXCEL_PASSWORD", "from-the-env")
+    assert config.ingest_settings().excel_password == "from-the-env"
+
+
+def test_a_reject_rate_above_one_is_refused_naming_the_key(tmp_path: Path):
+    path = write_config(tmp_path, lambda d: d["ingest"].update(max_reject_rate=5))
+
+    with pytest.raises(ConfigError, match=r"ingest\.max_reject_rate"):
+        load_config(path)

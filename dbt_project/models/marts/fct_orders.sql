@@ -29,10 +29,12 @@ amounts as (
 final as (
     select
         order_id,
-        {{ customer_key('customer_email', 'customer_phone', 'order_id') }} as customer_id,
+        {{ customer_key(
+            'customer_email', 'customer_phone', 'coalesce(customer_account, order_id)'
+        ) }} as customer_id,
         ordered_at,
         {{ local_date('ordered_at') }} as ordered_date,
-        'shopify' as source,
+        source,
         status,
         currency,
         gross_amount,

@@ -10,7 +10,7 @@ renamed as (
         nullif(lower(ltrim(trim(handle), '@')), '') as handle,
         lower(trim(event_type)) as event_type,
         nullif(trim(post_id), '') as post_id,
-        {{ dbt.safe_cast('trim(occurred_at)', 'timestamp with time zone') }} as occurred_at,
+        {{ parse_timestamp('occurred_at') }} as occurred_at,
         _source_file as source_file,
         _source_record as source_record,
         _ingest_file_seq as ingest_file_seq

@@ -1,0 +1,301 @@
+"""Sample exports for every other format Dangol reads, beside the base Shopify/CRM/SNS ones.
+
+The people are the base CRM contacts (crm/contacts.csv, written first by
+`write_sample_exports`), so the same customers show up across shops and channels the way they
+do for a real brand. Each file is written the way its tool writes it: Cafe24 as CP949 CSV
+(Korean Excel) and as XLSX, SmartStore as XLSX, the rest as UTF-8 CSV. A `dirt_rate` share of
+rows carries the usual mess (other date and money spellings, phones without dashes or with
++82, stray spaces and capitals in emails) and a tenth of that share is a broken line, which
+ingestion rejects row by row without losing the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+
+from ingest.sample_exports import _CATALOGUE, SEOUL
+
+CAFE24_STATUSES = ("배송완료", "배송중", "입금전", "취소", "반품완료")
+CAFE24_STATUS_SHARE = (0.82, 0.08, 0.03, 0.04, 0.03)
+SMARTSTORE_STATUSES = ("구매확정", "배송완료", "결제대기", "취소", "반품")
+MEMBERSHIPS = ("site", "naver_band", "kakao_channel", "community")
+CAMPAIGN_FUNNEL = ("sent", "delivered", "opened", "clicked")
+CHANNELS = ("naver_search", "instagram_ads", "kakao_moment", "google_ads")
+
+
+@dataclass(frozen=True)
+class ChannelExports:
+    files: dict[str, Path]
+    rows: dict[str, int]
+
+
+def write_channel_exports(
+    out_dir: Path,
+    seed: int = 7,
+    as_of: dt.date | None = None,
+    dirt_rate: float = 0.02,
+) -> ChannelExports:
+    if not 0 <= dirt_rate <= 0.5:
+        raise ValueError(f"dirt_rate must be between 0 and 0.5, got {dirt_rate}")
+    out_dir = Path(out_dir)
+    as_of = as_of or dt.datetime.now(SEOUL).date()
+    contacts_path = out_dir / "crm" / "contacts.csv"
+    with contacts_path.open(encoding="utf-8", newline="") as handle:
+        contacts = list(csv.DictReader(handle))
+    if not contacts:
+        raise ValueError(f"{contacts_path} has no contacts to build the other exports from")
+    rng = np.random.default_rng([seed, 2])
+    writer = _Writer(out_dir, rng, dirt_rate, as_of)
+    writer.cafe24(contacts)
+    writer.smartstore(contacts)
+    writer.shopify_customers(contacts)
+    writer.membership_events(contacts)
+    writer.campaign_events(contacts)
+    writer.coupons(contacts)
+    writer.referrals(contacts)
+    writer.channel_stats()
+    return ChannelExports(files=writer.files, rows=writer.rows)
+
+
+class _Writer:
+    def __init__(self, out_dir: Path, rng: np.random.Generator, dirt_rate: float, as_of):
+        self.out_dir, self.rng, self.dirt_rate, self.as_of = out_dir, rng, dirt_rate, as_of
+        self.end = dt.datetime.combine(as_of, dt.time(23, 0))
+        self.files: dict[str, Path] = {}
+        self.rows: dict[str, int] = {}
+
+    # --- what every file shares -------------------------------------------------------------
+
+    def moments(self, n: int, days: int = 365) -> list[dt.datetime]:
+        seconds = np.sort(self.rng.integers(0, days * 86_400, n))[::-1]
+        return [self.end - dt.timedelta(seconds=int(s)) for s in seconds]
+
+    def dirty(self, n: int) -> np.ndarray:
+        return self.rng.random(n) < self.dirt_rate
+
+    def when(self, moment: dt.datetime, dirty: bool) -> str:
+        if not dirty:
+            return moment.strftime("%Y-%m-%d %H:%M:%S")
+        half = "오후" if moment.hour >= 12 else "오전"
+        hour = moment.hour % 12 or 12
+        return [
+            f"{moment.year}. {moment.month}. {moment.day}. {half} {hour}:{moment:%M:%S}",
+            moment.strftime("%Y/%m/%d %H:%M"),
+            f"{(moment - dt.datetime(1899, 12, 30)).total_seconds() / 86_400:.6f}",
+        ][int(self.rng.integers(0, 3))]
+
+    def won(self, amount: int, dirty: bool, sign: str = "₩") -> str:
+        if not dirty:
+            return f"{amount:,}"
+        return [f"{sign}{amount:,}", f"{amount:,}원", str(amount)][int(self.rng.integers(0, 3))]
+
+    def phone(self, phone: str, dirty: bool) -> str:
+        if not dirty:
+            return phone
+        return [phone.replace("-", ""), "+82 " + phone[1:], phone.replace("-", " ")][
+            int(self.rng.integers(0, 3))
+        ]
+
+    def email(self, email: str, dirty: bool) -> str:
+        return f" {email.upper()}" if dirty and email else email
+
+    def write_csv(self, key: str, relative: str, header, rows, encoding: str = "utf-8") -> None:
+        broken = self.rng.random(len(rows)) < self.dirt_rate / 10
+        text = io.StringIO()
+        out = csv.writer(text, lineterminator="\r\n" if encoding == "cp949" else "\n")
+        out.writerow(header)
+        for row, is_broken in zip(rows, broken, strict=True):
+            # A cell pasted into the wrong place: one field too many.
+            out.writerow([*row, "?"] if is_broken else row)
+        self._write(key, relative, text.getvalue().encode(encoding), len(rows))
+
+    def write_xlsx(self, key: str, relative: str, header, rows) -> None:
+        workbook = openpyxl.Workbook(write_only=True)
+        sheet = workbook.create_sheet("Sheet1")
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        data = io.BytesIO()
+        workbook.save(data)
+        self._write(key, relative, data.getvalue(), len(rows))
+
+    def _write(self, key: str, relative: str, data: bytes, rows: int) -> None:
+        path = self.out_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The landing folder is watched: appear whole, under the real name, or not at all.
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_bytes(data)
+        partial.replace(path)
+        self.files[key], self.rows[key] = path, rows
+
+    def pick_contacts(self, contacts, share: float) -> list[dict]:
+        n = max(1, round(share * len(contacts)))
+        return [contacts[i] for i in self.rng.choice(len(contacts), n)]
+
+    def basket(self) -> list[tuple[str, int, int]]:
+        lines = int(self.rng.choice([1, 2, 3], p=[0.6, 0.3, 0.1]))
+        products = self.rng.choice(len(_CATALOGUE), lines, replace=False)
+        return [
+            (_CATALOGUE[p].name, int(self.rng.choice([1, 2, 3], p=[0.8, 0.15, 0.05])),
+             _CATALOGUE[p].price)
+            for p in products
+        ]  # fmt: skip
+
+    # --- the files --------------------------------------------------------------------------
+
+    def cafe24(self, contacts) -> None:
+        header = ["주문번호", "주문일시", "주문자명", "주문자 휴대전화", "주문자 이메일", "상품명",
+                  "수량", "상품구매금액", "총 할인금액", "총 결제금액", "주문상태"]  # fmt: skip
+        buyers = self.pick_contacts(contacts, 0.3)
+        rows = []
+        for n, (buyer, moment) in enumerate(zip(buyers, self.moments(len(buyers)), strict=True)):
+            items = self.basket()
+            merchandise = sum(q * p for _, q, p in items)
+            shipping = 0 if merchandise >= 30_000 else 3_000
+            status = self.rng.choice(len(CAFE24_STATUSES), p=CAFE24_STATUS_SHARE)
+            dirty = bool(self.dirty(1)[0])
+            for name, quantity, price in items:
+                rows.append(
+                    [f"{moment:%Y%m%d}-{n + 1:07d}", self.when(moment, dirty), buyer["Name"],
+                     self.phone(buyer["Phone"], dirty), self.email(buyer["Email"], dirty), name,
+                     str(quantity), self.won(quantity * price, dirty, "￦"), "0",
+                     self.won(merchandise + shipping, dirty, "￦"), CAFE24_STATUSES[status]]
+                )  # fmt: skip
+        # Older orders come from a CSV saved by Korean Excel, recent ones from an .xlsx download.
+        half = len(rows) // 2
+        self.write_csv("cafe24_csv", "shop/cafe24_orders.csv", header, rows[half:], "cp949")
+        typed = [[*r[:6], int(r[6]), *r[7:]] for r in rows[:half]]
+        self.write_xlsx("cafe24_xlsx", "shop/cafe24_orders.xlsx", header, typed)
+
+    def smartstore(self, contacts) -> None:
+        header = ["상품주문번호", "주문번호", "주문일시", "구매자명", "구매자ID", "구매자연락처",
+                  "결제일", "상품명", "수량", "최종 상품별 총 주문금액", "주문상태",
+                  "클레임상태"]  # fmt: skip
+        buyers = self.pick_contacts(contacts, 0.25)
+        rows = []
+        for n, (buyer, moment) in enumerate(zip(buyers, self.moments(len(buyers)), strict=True)):
+            order_no = f"{moment:%Y%m%d}{n + 1:08d}"
+            status = self.rng.choice(5, p=[0.6, 0.25, 0.05, 0.05, 0.05])
+            for line, (name, quantity, price) in enumerate(self.basket(), start=1):
+                paid = None if status == 2 else moment + dt.timedelta(minutes=1)
+                rows.append(
+                    [f"{order_no}{line:02d}", order_no, moment, buyer["Name"],
+                     buyer["Email"].split("@")[0][:4] + "****", buyer["Phone"], paid, name,
+                     quantity, quantity * price, SMARTSTORE_STATUSES[status],
+                     "반품완료" if status == 4 else None]
+                )  # fmt: skip
+        self.write_xlsx("smartstore", "shop/smartstore_orders.xlsx", header, rows)
+
+    def shopify_customers(self, contacts) -> None:
+        header = ["Customer ID", "First Name", "Last Name", "Email", "Accepts Email Marketing",
+                  "Default Address Phone", "Phone", "Accepts SMS Marketing", "Total Spent",
+                  "Total Orders", "Tags"]  # fmt: skip
+        rows = [
+            [str(7_100_000_000_000 + i), c["Name"][1:], c["Name"][:1], c["Email"],
+             "yes" if c["Email Consent"] == "Y" else "no", "", c["Phone"],
+             "yes" if c["SMS Consent"] == "Y" else "no", "0.00", "0", ""]
+            for i, c in enumerate(contacts[: len(contacts) // 2], start=1)
+        ]  # fmt: skip
+        self.write_csv("shopify_customers", "shop/customers_export.csv", header, rows)
+
+    def membership_events(self, contacts) -> None:
+        header = ["Member ID", "Membership", "Event Type", "Occurred At", "Contact ID", "Phone",
+                  "Tier", "Previous Tier"]  # fmt: skip
+        members = self.pick_contacts(contacts, 0.2)
+        dirty = self.dirty(len(members))
+        rows = []
+        for member, moment, is_dirty in zip(
+            members, self.moments(len(members)), dirty, strict=True
+        ):
+            membership = MEMBERSHIPS[int(self.rng.choice(4, p=[0.4, 0.25, 0.3, 0.05]))]
+            member_id = f"{membership[:2].upper()}-{member['Contact ID']}"
+            common = [member_id, membership]
+            rows.append([*common, "join", self.when(moment, is_dirty), member["Contact ID"],
+                         self.phone(member["Phone"], is_dirty), "basic", ""])  # fmt: skip
+            later = moment + dt.timedelta(days=int(self.rng.integers(10, 120)))
+            roll = self.rng.random()
+            if later <= self.end and roll < 0.2:
+                rows.append([*common, "tier_change", self.when(later, False),
+                             member["Contact ID"], member["Phone"], "vip", "basic"])  # fmt: skip
+            elif later <= self.end and roll < 0.3:
+                rows.append([*common, "leave", self.when(later, False), member["Contact ID"],
+                             member["Phone"], "", ""])  # fmt: skip
+        self.write_csv("membership_events", "crm/membership_events.csv", header, rows)
+
+    def campaign_events(self, contacts) -> None:
+        header = ["Campaign ID", "Campaign Name", "Channel", "Message ID", "Contact ID", "Email",
+                  "Phone", "Event Type", "Occurred At"]  # fmt: skip
+        rows = []
+        campaigns = [("CMP-SPRING", "봄 신제품 안내", "email"), ("CMP-WEEKEND", "주말 특가", "sms"),
+                     ("CMP-KAKAO", "단골 쿠폰", "kakao")]  # fmt: skip
+        for campaign_id, name, channel in campaigns:
+            consent = {"email": "Email Consent", "sms": "SMS Consent", "kakao": "Kakao Consent"}
+            audience = [c for c in contacts if c[consent[channel]] == "Y"]
+            sent_at = self.end - dt.timedelta(days=int(self.rng.integers(1, 60)), hours=10)
+            for n, contact in enumerate(audience, start=1):
+                reach = int(self.rng.choice(4, p=[0.05, 0.5, 0.3, 0.15]))
+                bounced = channel == "email" and self.rng.random() < 0.02
+                stages = ["sent", "bounced"] if bounced else list(CAMPAIGN_FUNNEL[: reach + 1])
+                if not bounced and self.rng.random() < 0.01:
+                    stages.append("unsubscribed")
+                for step, event in enumerate(stages):
+                    at = sent_at + dt.timedelta(minutes=step * int(self.rng.integers(1, 240)))
+                    rows.append([campaign_id, name, channel, f"{campaign_id}-{n}",
+                                 contact["Contact ID"], contact["Email"], contact["Phone"], event,
+                                 self.when(at, False)])  # fmt: skip
+        self.write_csv("campaign_events", "crm/campaign_events.csv", header, rows)
+
+    def coupons(self, contacts) -> None:
+        header = ["Coupon Code", "Coupon Name", "Contact ID", "Discount Amount", "Issued At",
+                  "Expires At", "Redeemed At"]  # fmt: skip
+        holders = self.pick_contacts(contacts, 0.3)
+        dirty = self.dirty(len(holders))
+        rows = []
+        for n, (holder, issued, is_dirty) in enumerate(
+            zip(holders, self.moments(len(holders)), dirty, strict=True), start=1
+        ):
+            redeemed = issued + dt.timedelta(days=int(self.rng.integers(1, 30)))
+            used = redeemed <= self.end and self.rng.random() < 0.35
+            rows.append([f"DG-{n:06d}", "단골 3천원 쿠폰", holder["Contact ID"],
+                         self.won(3_000, is_dirty), self.when(issued, is_dirty),
+                         self.when(issued + dt.timedelta(days=30), False),
+                         self.when(redeemed, False) if used else ""])  # fmt: skip
+        self.write_csv("coupons", "crm/coupons.csv", header, rows)
+
+    def referrals(self, contacts) -> None:
+        header = ["Referrer", "Referred", "Code", "Referred At", "Platform", "Reward"]
+        with_handle = [c for c in contacts if c["Instagram Handle"]] or contacts[:1]
+        referrers = self.pick_contacts(with_handle, 0.2)
+        rows = [
+            [r["Instagram Handle"] or "@" + r["Contact ID"].lower(),
+             f"@friend_{n:05d}", "REF-" + r["Contact ID"], self.when(at, False), "instagram",
+             self.won(5_000, False)]
+            for n, (r, at) in enumerate(zip(referrers, self.moments(len(referrers)), strict=True))
+        ]  # fmt: skip
+        self.write_csv("referrals", "sns/referrals.csv", header, rows)
+
+    def channel_stats(self) -> None:
+        header = ["Date", "Channel", "Campaign", "Impressions", "Clicks", "Cost", "Sessions",
+                  "Add To Carts", "Purchases", "Revenue", "Currency"]  # fmt: skip
+        rows = []
+        for days_ago in range(90, 0, -1):
+            day = self.as_of - dt.timedelta(days=days_ago - 1)
+            for channel in CHANNELS:
+                impressions = int(self.rng.integers(2_000, 40_000))
+                clicks = int(impressions * self.rng.uniform(0.005, 0.03))
+                sessions = int(clicks * self.rng.uniform(0.85, 0.98))
+                carts = int(sessions * self.rng.uniform(0.05, 0.15))
+                purchases = int(carts * self.rng.uniform(0.2, 0.5))
+                dirty = bool(self.dirty(1)[0])
+                rows.append([day.isoformat(), channel, "상시 캠페인", f"{impressions:,}",
+                             str(clicks), self.won(clicks * 400, dirty), str(sessions),
+                             str(carts), str(purchases), self.won(purchases * 21_000, dirty),
+                             "KRW"])  # fmt: skip
+        self.write_csv("channel_daily_stats", "sns/channel_daily_stats.csv", header, rows)

@@ -1,0 +1,104 @@
+"""The whole pipeline on the fixture exports of every shop: each order resolves to its latest
+state across exports and formats, and a file it cannot take blocks the release untouched."""
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.config import DEFAULT_CONFIG, DangolHome
+from orchestration.runner import run_pipeline
+from tests.conftest import EXPORTS, FIXTURES, SMARTSTORE_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+
+def orders(home: DangolHome) -> dict[str, tuple]:
+    with duckdb.connect(str(home.published_db), read_only=True) as con:
+        rows = con.execute(
+            "select order_id, source, status, net_amount::varchar from marts.fct_orders"
+        ).fetchall()
+    return {order_id: rest for order_id, *rest in rows}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> tuple[DangolHome, dict, dict]:
+    """Run 1 on the first Shopify export alone; run 2 after every other export landed."""
+    root = tmp_path_factory.mktemp("fixture-run")
+    home = DangolHome(root=root / "home", landing=root / "landing")
+    shutil.copytree(FIXTURES / "landing", home.landing)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DANGOL_EXCEL_PASSWORD", SMARTSTORE_PASSWORD)
+        first = run_pipeline(home, DEFAULT_CONFIG)
+        assert first.published, first.problems
+        before = orders(home)
+        shutil.copytree(EXPORTS, home.landing, dirs_exist_ok=True)
+        blocked = run_pipeline(home, DEFAULT_CONFIG)
+        # Two new shops at once more than double revenue: the gate stops it until the
+        # operator says the change is expected.
+        assert not blocked.published
+        assert any("net_revenue_swing_pct" in p for p in blocked.problems), blocked.problems
+        assert orders(home) == before
+        second = run_pipeline(home, DEFAULT_CONFIG, accept_anomalies=True)
+        assert second.published, second.problems
+        assert any("anomalies_vs_last_release" in w for w in second.warnings)
+    return home, before, orders(home)
+
+
+def test_a_refund_in_a_later_export_changes_net_revenue(runs):
+    _, before, after = runs
+
+    assert before["shopify-5100000000001"] == ["shopify", "paid", "38900.00"]
+    assert after["shopify-5100000000001"] == ["shopify", "refunded", "0.00"]
+    # Refunded 5,000 first, 8,000 in all by the later export.
+    assert before["shopify-5100000000002"] == ["shopify", "partially_refunded", "10000.00"]
+    assert after["shopify-5100000000002"] == ["shopify", "partially_refunded", "7000.00"]
+
+
+def test_cafe24_and_smartstore_orders_flow_into_fct_orders_in_their_latest_state(runs):
+    _, _, after = runs
+
+    assert {k: v for k, v in after.items() if not k.startswith("shopify-")} == {
+        # CP949 CSV, then returned in full in the later XLSX export.
+        "cafe24-20260305-0000012": ["cafe24", "refunded", "0.00"],
+        "cafe24-20260306-0000020": ["cafe24", "partially_refunded", "13900.00"],
+        "cafe24-20260307-0000031": ["cafe24", "pending", "0.00"],
+        "cafe24-20260308-0000040": ["cafe24", "cancelled", "0.00"],
+        "cafe24-20260309-0000051": ["cafe24", "paid", "28400.00"],
+        "smartstore-2026030512345600": ["smartstore", "partially_refunded", "23900.00"],
+        "smartstore-2026030698765400": ["smartstore", "pending", "0.00"],
+        # From the password-protected workbook.
+        "smartstore-2026031011112200": ["smartstore", "paid", "42000.00"],
+    }
+
+
+def test_the_same_customer_is_one_customer_across_shops(runs):
+    home, _, _ = runs
+    with duckdb.connect(str(home.published_db), read_only=True) as con:
+        # 김민준 (010-1234-5678, minjun.kim@example.com) ordered on Shopify and Cafe24.
+        sources = con.execute(
+            "select customer_id, list(distinct source order by source) from marts.fct_orders"
+            " where order_id in ('shopify-5100000000001', 'cafe24-20260305-0000012')"
+            " group by customer_id"
+        ).fetchall()
+    assert len(sources) == 1 and sources[0][1] == ["cafe24", "shopify"]
+
+
+def test_a_quarantined_file_fails_the_run_and_leaves_the_warehouse_as_it_was(runs, tmp_path: Path):
+    source_home, _, _ = runs
+    home = DangolHome(root=tmp_path / "home", landing=tmp_path / "landing")
+    shutil.copytree(source_home.root, home.root)
+    shutil.copytree(source_home.landing, home.landing)
+    (home.landing / "shop" / "orders_export_3.csv").write_bytes(b"\x00\x01junk" * 50)
+    fingerprint = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+    published, state = fingerprint(home.published_db), fingerprint(home.state_db)
+
+    outcome = run_pipeline(home, DEFAULT_CONFIG)
+
+    assert not outcome.published
+    assert any("shop/orders_export_3.csv" in p and "binary" in p for p in outcome.problems)
+    assert fingerprint(home.published_db) == published
+    assert fingerprint(home.state_db) == state
+    assert (home.landing / "_quarantine" / "shop" / "orders_export_3.csv.reason.txt").exists()
