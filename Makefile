@@ -38,8 +38,9 @@ format: $(INSTALLED)
 validate: $(INSTALLED) $(DBT_MANIFEST)
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
+# Test files run on both cores: each test owns its tmp home, build file and dbt target.
 pytest: $(INSTALLED) $(DBT_MANIFEST)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Not part of `make test`: prints ingest throughput on a ~1 GB Shopify export (kept in /tmp).
 bench: $(INSTALLED)
