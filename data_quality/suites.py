@@ -301,6 +301,76 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
             ],
         ),
         AuditTarget(
+            asset=("marts", "customer_ltv"),
+            check_name=suite,
+            query="""
+                -- The left join keeps a row when the mart is empty, so a lost table fails.
+                select ltv.customer_id, ltv.orders_count, buyers.buyers,
+                    count(ltv.customer_id) over () as valued_customers
+                from (
+                    select count(*) as buyers from marts.dim_customers where orders_count > 0
+                ) as buyers
+                left join marts.customer_ltv as ltv on true
+            """,
+            expectations=[
+                gxe.ExpectColumnValuesToBeUnique(column="customer_id", meta=_meta(ERROR)),
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="orders_count", min_value=1, meta=_meta(ERROR)
+                ),
+                # Every customer who bought has a lifetime value, none twice, none invented.
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="buyers", column_B="valued_customers", meta=_meta(ERROR)
+                ),
+            ],
+        ),
+        AuditTarget(
+            asset=("marts", "revenue_concentration_summary"),
+            check_name=suite,
+            query="""
+                select total_net_revenue,
+                    (select sum(net_lifetime_value) from marts.customer_ltv) as ltv_net_revenue,
+                    top_10_pct_revenue_share, top_20_pct_revenue_share, top_30_pct_revenue_share
+                from marts.revenue_concentration_summary
+            """,
+            expectations=[
+                # Conservation: the Pareto view shares out all the customers' net revenue.
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="total_net_revenue", column_B="ltv_net_revenue", meta=_meta(ERROR)
+                ),
+                *(
+                    gxe.ExpectColumnValuesToBeBetween(
+                        column=share, min_value=0, max_value=1, meta=_meta(ERROR)
+                    )
+                    for share in (
+                        "top_10_pct_revenue_share",
+                        "top_20_pct_revenue_share",
+                        "top_30_pct_revenue_share",
+                    )
+                ),
+            ],
+        ),
+        AuditTarget(
+            asset=("marts", "cohort_retention"),
+            check_name=suite,
+            query="""
+                select cohorts.retention_rate, buyers.buyers,
+                    coalesce(sum(cohorts.cohort_size) filter (
+                        where cohorts.months_since_first_purchase = 0
+                    ) over (), 0) as cohort_customers
+                from (select count(*) as buyers from marts.customer_ltv) as buyers
+                left join marts.cohort_retention as cohorts on true
+            """,
+            expectations=[
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="retention_rate", min_value=0, max_value=1, meta=_meta(ERROR)
+                ),
+                # Every buyer is in exactly one cohort.
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="cohort_customers", column_B="buyers", meta=_meta(ERROR)
+                ),
+            ],
+        ),
+        AuditTarget(
             asset=("marts", "segment_members"),
             check_name=suite,
             query="select segment_name, channel, customer_id from marts.segment_members",

@@ -48,6 +48,13 @@ class RfmConfig(_Strict):
     as_of: Literal["latest_order", "run_date"] = "latest_order"
 
 
+class LoyaltyConfig(_Strict):
+    # Days a regular customer usually takes to buy again (repurchase cycle, 재구매 주기).
+    expected_purchase_cycle_days: int = Field(default=60, ge=1, le=3650)
+    # A customer is lapsed after this many expected cycles without a purchase.
+    lapse_multiplier: float = Field(default=2, gt=0, le=100)
+
+
 class PublishConfig(_Strict):
     keep_releases: int = Field(default=5, ge=1, le=100)
     duckdb_storage_version: str = Field(default="v1.0.0", pattern=r"^v\d+\.\d+\.\d+$")
@@ -114,6 +121,7 @@ class DangolConfig(_Strict):
     default_currency: str = Field(default="KRW", pattern=r"^[A-Z]{3}$")
     identity: IdentityConfig
     rfm: RfmConfig = RfmConfig()
+    loyalty: LoyaltyConfig = LoyaltyConfig()
     publish: PublishConfig = PublishConfig()
     quality: QualityConfig = QualityConfig()
     ingest: IngestConfig = IngestConfig()
@@ -145,6 +153,8 @@ class DangolConfig(_Strict):
             "customer_key_salt": self.identity.customer_key_salt,
             "rfm_as_of": self.rfm.as_of,
             "phone_region": self.ingest.phone_region,
+            "expected_purchase_cycle_days": self.loyalty.expected_purchase_cycle_days,
+            "lapse_multiplier": self.loyalty.lapse_multiplier,
         }
 
     def ingest_settings(self) -> IngestSettings:

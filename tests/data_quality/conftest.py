@@ -32,6 +32,16 @@ create table marts.dim_customers as select * from (values
 create table marts.customer_rfm as select * from (values
     ('c1', 1, 5, 1, 3, 'New Customers')
 ) t(customer_id, frequency, r_score, f_score, m_score, rfm_segment);
+create table marts.customer_ltv as select * from (values
+    ('c1', 1, 9000.00::decimal(18,2))
+) t(customer_id, orders_count, net_lifetime_value);
+create table marts.revenue_concentration_summary as select * from (values
+    (9000.00::decimal(18,2), 1.0::double, 1.0::double, 1.0::double)
+) t(total_net_revenue, top_10_pct_revenue_share, top_20_pct_revenue_share,
+    top_30_pct_revenue_share);
+create table marts.cohort_retention as select * from (values
+    (date '2026-03-01', 0, 1, 1.0::double)
+) t(cohort_month, months_since_first_purchase, cohort_size, retention_rate);
 create table marts.segment_members as select * from (values
     ('win_back', 'email', 'c1')
 ) t(segment_name, channel, customer_id);

@@ -62,6 +62,24 @@ def test_revenue_lost_between_facts_and_customers_blocks(build_db: Path):
     assert failure.expectation == "expect_column_pair_values_to_be_equal"
 
 
+def test_loyalty_marts_that_lose_customers_or_revenue_block(build_db: Path):
+    execute(build_db, "update marts.revenue_concentration_summary set total_net_revenue = 8000")
+    execute(build_db, "update marts.cohort_retention set retention_rate = 1.5")
+    execute(build_db, "insert into marts.cohort_retention values (date '2026-04-01', 0, 1, 1.0)")
+    execute(build_db, "delete from marts.customer_ltv")
+
+    _, audits = audit(build_db)
+
+    summary = audits["marts.revenue_concentration_summary.great_expectations_suite"]
+    assert [f.column for f in summary.blocking_failures] == ["total_net_revenue"]
+    cohorts = audits["marts.cohort_retention.great_expectations_suite"]
+    assert {f.column for f in cohorts.blocking_failures} == {"retention_rate", "cohort_customers"}
+    ltv = audits["marts.customer_ltv.great_expectations_suite"]
+    assert [f.expectation for f in ltv.blocking_failures] == [
+        "expect_column_pair_values_to_be_equal"
+    ]
+
+
 def test_a_row_missing_from_a_raw_table_blocks(build_db: Path):
     execute(build_db, "delete from raw.shopify_orders where rowid = 0")
 

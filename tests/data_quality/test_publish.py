@@ -41,6 +41,9 @@ def test_only_the_marts_reach_the_published_warehouse(build_db: Path, tmp_path: 
         "marts.dim_customers",
         "marts.customer_rfm",
         "marts.segment_members",
+        "marts.customer_ltv",
+        "marts.revenue_concentration_summary",
+        "marts.cohort_retention",
         "meta.release",
     }
     assert release.table_rows["marts.fct_orders"] == 2
@@ -54,9 +57,12 @@ def test_a_parquet_snapshot_of_the_marts_sits_beside_each_release(build_db: Path
     current = warehouse / "parquet"
     assert current.resolve() == (release.folder / "parquet").resolve()
     assert sorted(p.name for p in current.iterdir()) == [
+        "marts.cohort_retention.parquet",
+        "marts.customer_ltv.parquet",
         "marts.customer_rfm.parquet",
         "marts.dim_customers.parquet",
         "marts.fct_orders.parquet",
+        "marts.revenue_concentration_summary.parquet",
         "marts.segment_members.parquet",
     ]
     with duckdb.connect() as con:

@@ -5,6 +5,7 @@ Every expected figure is computed here, independently, with pandas over the expo
 
 import datetime as dt
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,42 @@ def expected_orders(shop_orders: Path) -> pd.DataFrame:
     return expected.reset_index(drop=True)
 
 
+def shopify_customer(email: str, phone: str, order_id: str) -> str:
+    """Who placed an order: trimmed lower-case email, else the phone in E.164, else the order."""
+    if email.strip():
+        return "email:" + email.strip().lower()
+    digits = re.sub(r"[^0-9]", "", phone)
+    if digits.startswith("82"):
+        return "phone:+" + digits
+    if digits.startswith("0"):
+        return "phone:+82" + digits[1:]
+    return "order:" + order_id
+
+
+def expected_revenue_by_customer(shop_orders: Path) -> pd.Series:
+    """Net revenue per customer with a purchase (a paid or partially refunded order)."""
+    orders = expected_orders(shop_orders)
+    rows = pd.read_csv(shop_orders, dtype=str, keep_default_na=False)
+    header = rows[rows["Id"] != ""].reset_index(drop=True)
+    orders["customer"] = [
+        shopify_customer(email, phone or billing_phone, order_id)
+        for email, phone, billing_phone, order_id in zip(
+            header["Email"],
+            header["Phone"],
+            header["Billing Phone"],
+            orders["order_id"],
+            strict=True,
+        )
+    ]
+    purchase = header["Financial Status"].isin(["paid", "partially_refunded"]) & (
+        header["Cancelled at"] == ""
+    )
+    purchases = orders[purchase.to_numpy()]
+    return purchases.groupby("customer")["net_amount"].apply(
+        lambda amounts: sum(amounts, Decimal(0))
+    )
+
+
 def test_every_order_in_is_an_order_out(published_home: DangolHome, exports: SampleExports):
     expected = expected_orders(exports.shop_orders)
     published = query(published_home.published_db, "select order_id from marts.fct_orders")
@@ -112,6 +149,39 @@ def test_every_customer_who_bought_has_an_rfm_segment(published_home: DangolHome
     assert sorted(rfm["customer_id"]) == sorted(buyers["customer_id"])
     assert rfm["rfm_segment"].notna().all()
     assert rfm["rfm_segment"].nunique() >= 5  # a realistic customer base spreads over the grid
+
+
+def test_revenue_concentration_agrees_with_an_independent_count(
+    published_home: DangolHome, exports: SampleExports
+):
+    revenue = sorted(expected_revenue_by_customer(exports.shop_orders), reverse=True)
+    total = sum(revenue, Decimal(0))
+    # Amounts as text: Decimal compares them to the cent, floats would not.
+    summary = query(
+        published_home.published_db,
+        "select * replace (total_net_revenue::varchar as total_net_revenue,"
+        " top_10_pct_net_revenue::varchar as top_10_pct_net_revenue,"
+        " top_20_pct_net_revenue::varchar as top_20_pct_net_revenue,"
+        " top_30_pct_net_revenue::varchar as top_30_pct_net_revenue)"
+        " from marts.revenue_concentration_summary",
+    ).iloc[0]
+    top_decile = query(
+        published_home.published_db,
+        "select count(*) as n from marts.revenue_concentration where is_top_decile",
+    )["n"][0]
+
+    assert summary["customers_count"] == len(revenue)
+    assert Decimal(summary["total_net_revenue"]) == total
+    for percent in (10, 20, 30):
+        # The top p% are the first ceil(p * customers / 100) customers by net revenue.
+        top_customers = -(-percent * len(revenue) // 100)
+        top_revenue = sum(revenue[:top_customers], Decimal(0))
+        assert summary[f"top_{percent}_pct_customers"] == top_customers
+        assert Decimal(summary[f"top_{percent}_pct_net_revenue"]) == top_revenue
+        assert summary[f"top_{percent}_pct_revenue_share"] == float(top_revenue) / float(total)
+    assert top_decile == -(-10 * len(revenue) // 100)
+    # The demo base is as skewed as real ones: the top 30% bring well over half the revenue.
+    assert summary["top_30_pct_revenue_share"] > 0.5
 
 
 def test_bi_tables_hold_no_email_or_phone(published_home: DangolHome):
@@ -158,7 +228,16 @@ def test_a_second_run_with_no_new_files_publishes_the_same_numbers(
 ):
     home = DangolHome(root=tmp_path / "home", landing=published_home.landing)
     shutil.copytree(published_home.root, home.root, symlinks=True)
-    marts = ["fct_orders", "dim_customers", "customer_rfm", "segment_members"]
+    marts = [
+        "fct_orders",
+        "dim_customers",
+        "customer_rfm",
+        "segment_members",
+        "customer_ltv",
+        "revenue_concentration",
+        "revenue_concentration_summary",
+        "cohort_retention",
+    ]
     before = {m: query(home.published_db, f"from marts.{m} order by all") for m in marts}
     files_before = query(home.state_db, "select count(*) as n from raw.ingest_files")["n"][0]
 

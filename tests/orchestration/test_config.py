@@ -21,6 +21,8 @@ def test_the_shipped_config_is_valid():
 
     assert config.timezone == "Asia/Seoul"
     assert config.dbt_vars()["customer_key_salt"] == config.identity.customer_key_salt
+    assert config.dbt_vars()["expected_purchase_cycle_days"] == 60
+    assert config.dbt_vars()["lapse_multiplier"] == 2
 
 
 @pytest.mark.parametrize(
@@ -31,6 +33,12 @@ def test_the_shipped_config_is_valid():
         (lambda d: d["segments"][0].update(rfm_segments=["VIPs"]), "segments.0.rfm_segments"),
         (lambda d: d["segments"][0].update(channel="fax"), "segments.0.channel"),
         (lambda d: d["publish"].update(keep_release=3), "publish.keep_release"),
+        (
+            lambda d: d["loyalty"].update(expected_purchase_cycle_days=0),
+            "loyalty.expected_purchase_cycle_days",
+        ),
+        (lambda d: d["loyalty"].update(lapse_multiplier=-1), "loyalty.lapse_multiplier"),
+        (lambda d: d["loyalty"].update(lapse_multipler=3), "loyalty.lapse_multipler"),
         (lambda d: d["segments"].append(dict(d["segments"][0])), "repeated"),
         (lambda d: d["identity"].update(customer_key_salt="x'; drop"), "customer_key_salt"),
     ],

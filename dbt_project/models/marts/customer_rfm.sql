@@ -1,6 +1,3 @@
-{#- Recency is measured from the newest order (re-runs agree) or from the run's day. -#}
-{%- set as_of_expression = 'max(ordered_date)' -%}
-{%- if var('rfm_as_of') == 'run_date' %}{% set as_of_expression = 'current_date' %}{% endif -%}
 {%- set score_bins = 5 -%}
 
 with
@@ -15,7 +12,7 @@ segment_grid as (
 ),
 
 as_of as (
-    select {{ as_of_expression }} as as_of_date
+    select {{ loyalty_as_of_date('ordered_date') }} as as_of_date
     from orders
 ),
 
