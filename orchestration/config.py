@@ -11,25 +11,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from data_quality.suites import QualityThresholds, Threshold
+from data_quality.suites import RFM_SEGMENTS, QualityThresholds, Threshold
 from ingest.landing import IngestSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "dangol.yaml"
 EXCEL_PASSWORD_ENV = "DANGOL_EXCEL_PASSWORD"
-RFM_SEGMENTS = (
-    "Champions",
-    "Loyal Customers",
-    "Potential Loyalists",
-    "New Customers",
-    "Promising",
-    "Need Attention",
-    "About to Sleep",
-    "At Risk",
-    "Can't Lose Them",
-    "Hibernating",
-    "Lost",
-)
 
 
 class ConfigError(ValueError):
