@@ -17,6 +17,7 @@ import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from data_quality.suites import ERROR, AuditTarget, QualityThresholds, audit_targets
+from ingest.duckdb_files import sql_string
 
 
 @dataclass(frozen=True)
@@ -85,15 +86,11 @@ class AuditReport:
         return f"All {len(self.audits)} quality checks passed." + where
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _fetch_batches(build_db: Path, published_db: Path | None, targets: list[AuditTarget]):
     batches, skipped = {}, {}
     with duckdb.connect(str(build_db), read_only=True) as con:
         if published_db and published_db.exists():
-            con.execute(f"attach {_sql_string(str(published_db))} as published (read_only)")
+            con.execute(f"attach {sql_string(str(published_db))} as published (read_only)")
         else:
             published_db = None
         for target in targets:

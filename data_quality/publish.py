@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.duckdb_files import fsync, replace_by_copy, sql_string
+
 PUBLISHED_SCHEMAS = ("marts",)
 RESTRICTED_SCHEMAS = ("restricted",)
 PUBLISHED_NAME = "dangol.duckdb"
@@ -39,18 +41,6 @@ class Release:
     fingerprint: str
     table_rows: dict[str, int] = field(default_factory=dict)
     unchanged: bool = False
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _tables(con: duckdb.DuckDBPyConnection, database: str, schemas: tuple[str, ...]):
@@ -96,10 +86,10 @@ def copy_schemas(
     can open it; `extra_sql` runs in the new file before it is closed.
     """
     rows = {}
-    options = f" (storage_version {_sql_string(storage_version)})" if storage_version else ""
+    options = f" (storage_version {sql_string(storage_version)})" if storage_version else ""
     with duckdb.connect() as con:
-        con.execute(f"attach {_sql_string(str(target))} as target{options}")
-        con.execute(f"attach {_sql_string(str(source_db))} as source (read_only)")
+        con.execute(f"attach {sql_string(str(target))} as target{options}")
+        con.execute(f"attach {sql_string(str(source_db))} as source (read_only)")
         con.execute("use target")
         for schema, table in _tables(con, "source", schemas):
             # Names come from the build's catalog, not from user input.
@@ -112,7 +102,7 @@ def copy_schemas(
         if extra_sql:
             extra_sql(con, rows)
         con.execute("checkpoint")
-    _fsync(target)
+    fsync(target)
     return rows
 
 
@@ -136,7 +126,7 @@ def _write_release(
             [release_id, run_id, datetime.now(UTC), fingerprint],
         )
         for name in table_rows:
-            target = _sql_string(str(parquet / f"{name}.parquet"))
+            target = sql_string(str(parquet / f"{name}.parquet"))
             con.execute(f"copy {name} to {target} (format parquet)")
 
     db = folder / PUBLISHED_NAME
@@ -144,17 +134,8 @@ def _write_release(
         build_db, db, PUBLISHED_SCHEMAS, storage_version, extra_sql=describe_and_snapshot
     )
     for written in [*parquet.iterdir(), parquet, folder]:
-        _fsync(written)
+        fsync(written)
     return table_rows
-
-
-def _place(source: Path, target: Path) -> None:
-    """Copy `source` to `target` so that `target` changes in one rename."""
-    partial = target.with_name(f".{target.name}.partial")
-    shutil.copyfile(source, partial)
-    _fsync(partial)
-    os.replace(partial, target)
-    _fsync(target.parent)
 
 
 def _point_parquet_link(warehouse_dir: Path, release_folder: Path) -> None:
@@ -210,7 +191,7 @@ def publish_release(
     table_rows = _write_release(build_db, partial, release_id, run_id, fingerprint, storage_version)
     folder = releases / release_id
     os.replace(partial, folder)
-    _fsync(releases)
+    fsync(releases)
     if before_activation:
         before_activation()
     activate_release(warehouse_dir, release_id)
@@ -230,7 +211,7 @@ def activate_release(warehouse_dir: Path, release_id: str) -> None:
     if not (folder / PUBLISHED_NAME).exists():
         kept = ", ".join(list_releases(warehouse_dir)) or "none"
         raise ReleaseError(f"no release {release_id!r} in {folder.parent} (kept: {kept})")
-    _place(folder / PUBLISHED_NAME, warehouse_dir / PUBLISHED_NAME)
+    replace_by_copy(folder / PUBLISHED_NAME, warehouse_dir / PUBLISHED_NAME)
     _point_parquet_link(warehouse_dir, folder)
 
 

@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from ingest.contacts import PHONE_NUMBERS_DDL, normalise_new_phone_numbers
+from ingest.duckdb_files import sql_string
 from ingest.formats import (
     FileRejected,
     Sheet,
@@ -167,10 +168,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _sql_identifier(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
@@ -211,10 +208,10 @@ def _csv_source(path: Path, layout: TextLayout, work_dir: Path) -> _Source:
     columns = "{" + ", ".join(f"'c{i}': 'varchar'" for i in range(len(layout.header))) + "}"
     # Explicit options, not sniffing: a path literal (not a parameter) keeps DuckDB's fast path.
     relation = f"""read_csv(
-        {_sql_string(str(readable))},
+        {sql_string(str(readable))},
         header = false, skip = 1, columns = {columns},
-        delim = {_sql_string(layout.delimiter)}, quote = '"', escape = '"',
-        encoding = {_sql_string(layout.duckdb_encoding or "utf-8")},
+        delim = {sql_string(layout.delimiter)}, quote = '"', escape = '"',
+        encoding = {sql_string(layout.duckdb_encoding or "utf-8")},
         store_rejects = true
     )"""
     return _Source(relation, layout.header, f"csv ({layout.label})", reads_csv=True)
@@ -276,7 +273,7 @@ def load_file(
     extras = "null::json"
     if unknown:
         keys = _unique_keys([name for _, name in unknown])
-        pairs = [f"{_sql_string(k)}, c{i}" for k, (i, _) in zip(keys, unknown, strict=True)]
+        pairs = [f"{sql_string(k)}, c{i}" for k, (i, _) in zip(keys, unknown, strict=True)]
         extras = f"json_object({', '.join(pairs)})"
     seq = con.execute("select coalesce(max(ingest_file_seq), 0) + 1 from raw.ingest_files")
     file_seq = seq.fetchone()[0]
@@ -377,7 +374,7 @@ def _insert_rows(
     params = {"sha256": sha256, "file_name": path.name, "run_id": run_id}
     rejected = 0
     if source.reads_csv:
-        header_names = "[" + ", ".join(_sql_string(h) for h in source.header) + "]"
+        header_names = "[" + ", ".join(sql_string(h) for h in source.header) + "]"
         rejected = con.execute(
             f"""
             insert into raw.ingest_rejects

@@ -6,15 +6,15 @@ ingest ledger) exactly as the last good run left it: its files simply load again
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from ingest.duckdb_files import fsync, replace_by_copy
 
 
 def checkpoint(db: Path) -> None:
@@ -22,22 +22,10 @@ def checkpoint(db: Path) -> None:
     duckdb.connect(str(db)).execute("checkpoint").close()
 
 
-def _replace_atomically(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    shutil.copyfile(source, partial)
-    # The state and build hold contact points: owner-only, like the exports.
-    partial.chmod(0o600)
-    with partial.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, target)
-
-
 def replace_owner_only(source: Path, target: Path) -> None:
     """Move a finished file over `target` in one rename, readable by its owner only."""
     source.chmod(0o600)
-    with source.open("rb") as handle:
-        os.fsync(handle.fileno())
+    fsync(source)
     os.replace(source, target)
 
 
@@ -47,7 +35,8 @@ def start_build(state_db: Path, build_db: Path) -> None:
     for leftover in build_db.parent.iterdir():
         leftover.unlink()
     if state_db.exists():
-        _replace_atomically(state_db, build_db)
+        # The state and build hold contact points: owner-only, like the exports.
+        replace_by_copy(state_db, build_db, mode=0o600)
 
 
 def commit_build(build_db: Path, state_db: Path) -> None:
@@ -55,16 +44,7 @@ def commit_build(build_db: Path, state_db: Path) -> None:
     checkpoint(build_db)
     state_db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     replace_owner_only(build_db, state_db)
-    with contextlib.suppress(OSError):
-        _fsync_dir(state_db.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync(state_db.parent)
 
 
 def write_config_table(

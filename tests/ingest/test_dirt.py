@@ -15,13 +15,6 @@ from tests.conftest import EXPORTS
 ORDERS = "orders_export_1.csv"
 
 
-@pytest.fixture
-def con():
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
-
-
 def count(con, sql: str) -> int:
     return con.execute(sql).fetchone()[0]
 

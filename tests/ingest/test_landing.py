@@ -1,17 +1,9 @@
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from ingest.landing import IngestError, IngestSettings, ingest_landing
-
-
-@pytest.fixture
-def con():
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
 
 
 def count(con, sql: str) -> int:
