@@ -35,6 +35,8 @@ crm_answers as (
             created_at,
             updated_at
         from contacts
+        -- A blank answer is no fact: the six-month exception may apply to such a buyer.
+        where {{ channel }}_consent is not null
     {%- endfor %}
 ),
 

@@ -13,14 +13,8 @@ renamed as (
         coalesce(phone, default_address_phone) as customer_phone_raw,
         {{ phone_e164('coalesce(phone, default_address_phone)') }} as customer_phone,
         -- Blank (an older layout without the column) is no answer, not a refusal.
-        case
-            when nullif(trim(accepts_email_marketing), '') is not null
-                then {{ yes_no('accepts_email_marketing') }}
-        end as accepts_email_marketing,
-        case
-            when nullif(trim(accepts_sms_marketing), '') is not null
-                then {{ yes_no('accepts_sms_marketing') }}
-        end as accepts_sms_marketing,
+        {{ consent_answer('accepts_email_marketing') }} as accepts_email_marketing,
+        {{ consent_answer('accepts_sms_marketing') }} as accepts_sms_marketing,
         upper(trim(default_address_country_code)) as country_code,
         trim(default_address_province_code) as province_code,
         coalesce({{ to_money('total_spent') }}, 0) as total_spent,
