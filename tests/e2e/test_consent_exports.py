@@ -72,19 +72,24 @@ PEOPLE = [
     Person("reconfirmed", "조예린", "010-1000-0007", "Y", ago(1100), ago(30), created_at=ago(1100)),
     # Never answered (blank, not N), bought 20 days ago: only with the six-month exception.
     Person("recentbuyer", "윤지우", "010-1000-0008", "", sms_consent="", kakao_consent=""),
-    # Shop export said yes to email; a later CRM campaign unsubscribe arrives in run 2.
-    Person("shopyes", "임수아", "010-1000-0009", "N", "", "", updated_at=ago(400)),
-    # CRM refused email long ago; a newer shop export says yes: newest wins, listed.
-    Person("shopnewer", "한도현", "010-1000-0010", "N", "", "", updated_at=ago(400)),
+    # Never answered in the CRM; the shop export says yes (undated, the only fact): listed.
+    # A CRM campaign unsubscribe arrives in run 2 and wins.
+    Person("shopyes", "임수아", "010-1000-0009", ""),
+    # The CRM refused long ago; the shop export says yes, undated: the dated refusal wins.
+    Person("shopstale", "오하린", "010-1000-0011", "N"),
+    # The CRM refused long ago; the shop said no in run 1 and yes in run 2: a change the run
+    # saw, dated by its export, newer than the refusal: listed from run 2 on.
+    Person("shopnewer", "한도현", "010-1000-0010", "N"),
 ]
-SHOP_OPT_INS = {"shopyes", "shopnewer"}
+SHOP_ANSWERS = {"shopyes": "yes", "shopstale": "yes", "shopnewer": "no"}
 # Who may be on each channel's list after run 1 (default consent policy).
 EXPECTED = {
-    "email": {"optin", "reconfirmed", "shopyes", "shopnewer"},
+    "email": {"optin", "reconfirmed", "shopyes"},
     "sms": {"optin", "smsonly"},
     "kakao": {"optin"},
     "night_sms": {"optin"},
 }
+EXPECTED_AFTER_RUN_2 = EXPECTED["email"] - {"shopyes"} | {"shopnewer"}
 SEGMENTS = {
     "email": "all_buyers_email",
     "sms": "all_buyers_sms",
@@ -99,6 +104,20 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(rows)
+
+
+def write_shop_customers(path: Path, answers: dict[str, str]) -> None:
+    write_csv(
+        path,
+        ["Customer ID", "First Name", "Last Name", "Email", "Accepts Email Marketing", "Phone",
+         "Accepts SMS Marketing", "Total Spent", "Total Orders"],
+        [
+            [str(7_000 + i), p.name[1:], p.name[0], p.email, answers[p.key], p.phone, "",
+             "20000", "1"]
+            for i, p in enumerate(PEOPLE)
+            if p.key in answers
+        ],
+    )  # fmt: skip
 
 
 def write_landing(landing: Path) -> None:
@@ -131,16 +150,7 @@ def write_landing(landing: Path) -> None:
             for i, p in enumerate(PEOPLE)
         ],
     )  # fmt: skip
-    write_csv(
-        landing / "shop" / "customers_export.csv",
-        ["Customer ID", "First Name", "Last Name", "Email", "Accepts Email Marketing", "Phone",
-         "Accepts SMS Marketing", "Total Spent", "Total Orders"],
-        [
-            [str(7_000 + i), p.name[1:], p.name[0], p.email, "yes", p.phone, "", "20000", "1"]
-            for i, p in enumerate(PEOPLE)
-            if p.key in SHOP_OPT_INS
-        ],
-    )  # fmt: skip
+    write_shop_customers(landing / "shop" / "customers_export.csv", SHOP_ANSWERS)
     campaign_header = ["Campaign ID", "Channel", "Contact ID", "Email", "Phone", "Event Type",
                        "Occurred At"]  # fmt: skip
     by_key = {p.key: (f"C{i:04d}", p) for i, p in enumerate(PEOPLE)}
@@ -218,6 +228,9 @@ def runs(tmp_path_factory):
         [["CMP-2", "email", "", "shopyes@example.com", "", "unsubscribed",
           dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S +0000")]],
     )  # fmt: skip
+    write_shop_customers(
+        home.landing / "shop" / "customers_export_2.csv", SHOP_ANSWERS | {"shopnewer": "yes"}
+    )
     second = run_pipeline(home, config)
     assert second.published and not second.problems, second.problems
     run2 = latest_export(home)
@@ -273,18 +286,17 @@ def test_recent_buyer_exception_is_off_by_default_and_never_beats_a_refusal(runs
     _, run1, _, exception_run, _ = runs
     assert "recentbuyer" not in listed(run1, SEGMENTS["email"])
     # Turned on: the buyer who never answered is listed; everyone who refused still is not.
-    assert listed(exception_run, SEGMENTS["email"]) == EXPECTED["email"] - {"shopyes"} | {
-        "recentbuyer"
-    }
+    assert listed(exception_run, SEGMENTS["email"]) == EXPECTED_AFTER_RUN_2 | {"recentbuyer"}
     assert listed(exception_run, SEGMENTS["kakao"]) == {"optin", "recentbuyer"}
 
 
 def test_the_newest_consent_fact_wins_across_sources(runs):
     _, run1, run2, *_ = runs
-    # Run 1: the shop's newer "yes" beats the CRM's older "no" for both shop customers.
-    assert {"shopyes", "shopnewer"} <= listed(run1, SEGMENTS["email"])
-    # Run 2: a CRM unsubscribe newer than that shop export beats it.
-    assert listed(run2, SEGMENTS["email"]) == EXPECTED["email"] - {"shopyes"}
+    # Run 1: the shop's undated yes stands alone for shopyes, loses to shopstale's dated no.
+    assert "shopyes" in listed(run1, SEGMENTS["email"])
+    assert not {"shopstale", "shopnewer"} & listed(run1, SEGMENTS["email"])
+    # Run 2: a CRM unsubscribe beats the shop's yes; shopnewer's new yes beats an older no.
+    assert listed(run2, SEGMENTS["email"]) == EXPECTED_AFTER_RUN_2
 
 
 def test_lists_are_owner_only_excel_safe_files_with_a_manifest(runs):
@@ -306,7 +318,7 @@ def test_lists_are_owner_only_excel_safe_files_with_a_manifest(runs):
     assert sum(segment["excluded"].values()) == len(PEOPLE) - 2
     assert segment["definition_hash"] and manifest["run_id"] != first.run_id
     email = manifest["segments"][SEGMENTS["email"]]["diff"]
-    assert email == {"previous_export": run1.name, "added": 0, "removed": 1, "stayed": 3}
+    assert email == {"previous_export": run1.name, "added": 1, "removed": 1, "stayed": 2}
     removed = (run2 / f"{SEGMENTS['email']}.removed.csv").read_text(encoding="utf-8-sig")
     assert len(removed.splitlines()) == 2  # header and the one who unsubscribed
 

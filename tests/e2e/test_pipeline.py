@@ -212,14 +212,14 @@ def test_segment_export_holds_only_people_who_accepted_email(
     email = contacts["Email"].str.strip().str.lower()
     accepted = set(email[contacts["Email Consent"] == "Y"])
     declined = set(email[contacts["Email Consent"] != "Y"])
-    [export] = (published_home.exports_dir).glob("*/at_risk_win_back_email.csv")
+    [export] = published_home.exports_dir.glob("*/at_risk_win_back_email.csv")
     listed = pd.read_csv(export, dtype=str, encoding="utf-8-sig")
 
     assert export.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel shows Hangul
     assert export.stat().st_mode & 0o777 == 0o600
     assert len(listed) > 0
-    assert set(listed["contact"]) <= accepted
-    assert not set(listed["contact"]) & declined
+    assert set(listed["email"]) <= accepted
+    assert not set(listed["email"]) & declined
     assert set(listed["rfm_segment"]) <= {"At Risk", "Can't Lose Them"}
 
 

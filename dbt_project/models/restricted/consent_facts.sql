@@ -76,31 +76,32 @@ shop_answers as (
 ),
 
 shop_changes as (
-    -- A shop export is a snapshot without dates: an answer dates from the first export that
-    -- showed it, so a stale "yes" re-exported later never outranks a newer unsubscribe.
     select
         *,
-        coalesce(
-            is_opted_in != lag(is_opted_in) over (
-                partition by person, channel order by ingest_file_seq
-            ),
-            true
-        ) as is_change
+        lag(is_opted_in) over (
+            partition by person, channel order by ingest_file_seq
+        ) as previous_answer
     from shop_answers
     where identifier_value is not null
 ),
 
 shop_facts as (
+    -- A shop export is an undated snapshot. A refusal dates from the export that showed it;
+    -- an opt-in only from an export that showed it change (no, then yes). An opt-in seen from
+    -- the start has no date, so every dated fact outranks it: a stale "yes" never beats an
+    -- unsubscribe. Consent is still confirmed as of the export that showed it.
     select
         'shopify_customers' as source,
         identifier_type,
         identifier_value,
         channel,
         case when is_opted_in then 'opted_in' else 'opted_out' end as status,
-        loaded_at as recorded_at,
+        case
+            when not is_opted_in or previous_answer is not null then loaded_at
+        end as recorded_at,
         case when is_opted_in then loaded_at end as confirmed_at
     from shop_changes
-    where is_change
+    where previous_answer is null or is_opted_in != previous_answer
 ),
 
 campaign_identifiers as (
