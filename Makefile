@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 DBT_MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: install demo test lint format pytest validate bench clean
+.PHONY: install demo test lint format pytest validate bench clean browser
 
 install: $(INSTALLED)
 
@@ -38,8 +38,15 @@ format: $(INSTALLED)
 validate: $(INSTALLED) $(DBT_MANIFEST)
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
+# The report test renders the marketer's report in Debian's headless Chromium, with a Hangul
+# font so the screenshot shows Korean labels; installed once, only when missing (CI runs as root).
+browser:
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=ko | grep -q .; then \
+		apt-get update && apt-get install -y --no-install-recommends chromium fonts-nanum; \
+	fi
+
 # Test files run on both cores: each test owns its tmp home, build file and dbt target.
-pytest: $(INSTALLED) $(DBT_MANIFEST)
+pytest: $(INSTALLED) $(DBT_MANIFEST) browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Not part of `make test`: prints ingest throughput on a ~1 GB Shopify export (kept in /tmp).

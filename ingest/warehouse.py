@@ -47,18 +47,6 @@ def commit_build(build_db: Path, state_db: Path) -> None:
     fsync(state_db.parent)
 
 
-def write_config_table(
-    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list[tuple]
-) -> None:
-    """Config the models read (segment rules...) as a table, values bound, never spliced."""
-    con.execute("create schema if not exists dangol_config")
-    ddl = ", ".join(f"{name} {kind}" for name, kind in columns.items())
-    con.execute(f"create or replace table dangol_config.{table} ({ddl})")
-    if rows:
-        placeholders = ", ".join("?" for _ in columns)
-        con.executemany(f"insert into dangol_config.{table} values ({placeholders})", rows)
-
-
 class RunLocked(RuntimeError):
     """Another run (or a rollback) holds this home; the message says which process."""
 

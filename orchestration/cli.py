@@ -70,9 +70,19 @@ def _run(
     typer.echo(f"  BI warehouse (open read-only): {home.published_db}")
     for segment, people in outcome.exports.items():
         typer.echo(f"  Segment list {segment}: {people} people")
-    typer.echo(f"  Segment lists: {home.exports_dir / str(outcome.release_id)}")
+    if outcome.export_folder:
+        typer.echo(f"  Segment lists (CSV and XLSX, owner-only): {outcome.export_folder}")
+        typer.echo(f"  Export manifest: {outcome.export_manifest}")
+    if outcome.marketing_report:
+        typer.echo(f"  Marketing report: {outcome.marketing_report}")
     if outcome.quality_report:
         typer.echo(f"  Quality report: {outcome.quality_report}")
+    if outcome.problems:
+        # Published, but the lists or the report failed: marketers must not use stale ones.
+        typer.echo("Segment lists or report not written:", err=True)
+        for problem in outcome.problems:
+            typer.echo(f"  - {problem}", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

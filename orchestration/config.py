@@ -5,13 +5,22 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from data_quality.suites import RFM_SEGMENTS, QualityThresholds, Threshold
+from data_quality.segments import PLAYBOOK, SegmentRule, compile_filter
+from data_quality.suites import QualityThresholds, Threshold
 from ingest.landing import IngestSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -89,18 +98,51 @@ class IngestConfig(_Strict):
 
 
 class SegmentConfig(_Strict):
+    """A brand's own segment: who (a filter over mart columns, never SQL) and on which channel."""
+
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
     description: str
     channel: Literal["email", "sms", "kakao"]
-    rfm_segments: list[str] = Field(min_length=1)
+    # All these `column: value` conditions hold (see data_quality/segments.py for the language).
+    where: dict[str, Any] | None = None
+    # Or: one of these blocks of conditions holds.
+    any_of: list[dict[str, Any]] | None = Field(default=None, min_length=1)
+    # Only people who also consented to messages between 21:00 and 08:00.
+    night_sending: bool = False
 
-    @field_validator("rfm_segments")
-    @classmethod
-    def _known_rfm_segments(cls, segments: list[str]) -> list[str]:
-        unknown = [s for s in segments if s not in RFM_SEGMENTS]
-        if unknown:
-            raise ValueError(f"unknown RFM segment {unknown}; known: {', '.join(RFM_SEGMENTS)}")
-        return segments
+    @model_validator(mode="after")
+    def _one_filter(self) -> SegmentConfig:
+        if (self.where is None) == (self.any_of is None):
+            raise ValueError("give the audience as either `where:` or `any_of:` (exactly one)")
+        return self
+
+
+class PlaybookSegmentConfig(_Strict):
+    enabled: bool = True
+    channel: Literal["email", "sms", "kakao"] | None = None
+    night_sending: bool = False
+
+
+class ConsentConfig(_Strict):
+    # Korean law asks senders to re-confirm consent every two years; older consent is excluded.
+    max_consent_age_days: int = Field(default=730, ge=1, le=3650)
+    exclude_expired_consent: bool = True
+    # Article 50(1)1: people who bought within six months may get ads for similar goods without
+    # an opt-in. Off by default: a brand turns it on only after its lawyer agrees.
+    recent_buyer_exception: bool = False
+    recent_buyer_exception_days: int = Field(default=183, ge=1, le=366)
+    # Emails and phone numbers never to contact, whatever their consent (CSV, one a line).
+    # Relative paths are under the Dangol home.
+    suppression_list: str = "suppression.csv"
+
+
+class ExportsConfig(_Strict):
+    # Segment lists hold personal data: delete export runs older than this many days.
+    retention_days: int = Field(default=30, ge=1, le=3650)
+
+
+class ReportConfig(_Strict):
+    language: Literal["ko", "en"] = "ko"
 
 
 class DangolConfig(_Strict):
@@ -113,6 +155,11 @@ class DangolConfig(_Strict):
     quality: QualityConfig = QualityConfig()
     ingest: IngestConfig = IngestConfig()
     segments: list[SegmentConfig] = []
+    # The loyalty playbook's built-in segments (data_quality/segments.py), each on by default.
+    segment_playbook: dict[str, PlaybookSegmentConfig] = {}
+    consent: ConsentConfig = ConsentConfig()
+    exports: ExportsConfig = ExportsConfig()
+    report: ReportConfig = ReportConfig()
 
     @field_validator("timezone")
     @classmethod
@@ -126,11 +173,60 @@ class DangolConfig(_Strict):
     @field_validator("segments")
     @classmethod
     def _unique_segment_names(cls, segments: list[SegmentConfig]) -> list[SegmentConfig]:
-        names = [s.name for s in segments]
+        names = [s.name for s in segments] + [p.name for p in PLAYBOOK]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"segment names must be unique; repeated: {duplicates}")
+            raise ValueError(f"segment names must be unique (playbook too); repeated: {duplicates}")
         return segments
+
+    @field_validator("segment_playbook")
+    @classmethod
+    def _known_playbook_segments(
+        cls, playbook: dict[str, PlaybookSegmentConfig]
+    ) -> dict[str, PlaybookSegmentConfig]:
+        unknown = sorted(set(playbook) - {p.name for p in PLAYBOOK})
+        if unknown:
+            raise ValueError(
+                f"unknown playbook segment {unknown}; known: {', '.join(p.name for p in PLAYBOOK)}"
+            )
+        return playbook
+
+    def segment_rules(self) -> tuple[list[SegmentRule], list[str]]:
+        """Every enabled segment, playbook first, with the key path of each filter problem."""
+        rules, problems = [], []
+        for playbook in PLAYBOOK:
+            toggle = self.segment_playbook.get(playbook.name, PlaybookSegmentConfig())
+            blocks, found = compile_filter(
+                list(playbook.any_of), f"segment_playbook.{playbook.name}"
+            )
+            problems += found
+            if toggle.enabled:
+                rules.append(
+                    SegmentRule(
+                        name=playbook.name,
+                        description=playbook.description,
+                        channel=toggle.channel or playbook.channel,
+                        night_sending=toggle.night_sending,
+                        blocks=tuple(tuple(b) for b in blocks),
+                    )
+                )
+        for index, segment in enumerate(self.segments):
+            path = f"segments[{index}]." + ("where" if segment.where is not None else "any_of")
+            blocks, found = compile_filter(segment.any_of or [segment.where], path)
+            problems += found
+            rules.append(
+                SegmentRule(
+                    name=segment.name,
+                    description=segment.description,
+                    channel=segment.channel,
+                    night_sending=segment.night_sending,
+                    blocks=tuple(tuple(b) for b in blocks),
+                )
+            )
+        return rules, problems
+
+    def suppression_list_path(self, home: Path) -> Path:
+        return home / self.consent.suppression_list
 
     def dbt_vars(self) -> dict[str, object]:
         """The settings dbt models read with var(): business rules stay in SQL, values here."""
@@ -142,6 +238,10 @@ class DangolConfig(_Strict):
             "phone_region": self.ingest.phone_region,
             "expected_purchase_cycle_days": self.loyalty.expected_purchase_cycle_days,
             "lapse_multiplier": self.loyalty.lapse_multiplier,
+            "max_consent_age_days": self.consent.max_consent_age_days,
+            "exclude_expired_consent": self.consent.exclude_expired_consent,
+            "recent_buyer_exception": self.consent.recent_buyer_exception,
+            "recent_buyer_exception_days": self.consent.recent_buyer_exception_days,
         }
 
     def ingest_settings(self) -> IngestSettings:
@@ -168,13 +268,17 @@ def load_config(path: Path | str | None = None) -> DangolConfig:
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from None
     try:
-        return DangolConfig.model_validate(raw)
+        config = DangolConfig.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in e['loc']) or '(top level)'}: {e['msg']}"
             for e in error.errors()
         )
         raise ConfigError(f"{path}: {problems}") from None
+    _, problems = config.segment_rules()
+    if problems:
+        raise ConfigError(f"{path}: {'; '.join(problems)}")
+    return config
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,9 @@ class RunOutcome:
     release_id: str | None = None
     unchanged: bool = False
     exports: dict[str, int] = field(default_factory=dict)
+    export_folder: str | None = None
+    export_manifest: str | None = None
+    marketing_report: str | None = None
     warnings: list[str] = field(default_factory=list)
     quality_report: str | None = None
 
@@ -109,7 +112,11 @@ def run_pipeline(
                 outcome.release_id = metadata.get("release_id")
                 outcome.unchanged = bool(metadata.get("unchanged"))
             elif materialization.asset_key == dg.AssetKey(["exports", "segment_lists"]):
-                outcome.exports = {
-                    k: v for k, v in metadata.items() if k in {s.name for s in config.segments}
-                }
+                segment_names = {rule.name for rule in config.segment_rules()[0]}
+                outcome.exports = {k: v for k, v in metadata.items() if k in segment_names}
+                outcome.export_folder = metadata.get("folder")
+                outcome.export_manifest = metadata.get("manifest")
+                outcome.warnings += metadata.get("waiting_segments", "").splitlines()
+            elif materialization.asset_key == dg.AssetKey(["reports", "marketing_report"]):
+                outcome.marketing_report = metadata.get("report")
     return outcome

@@ -49,6 +49,11 @@
     coalesce(upper(trim({{ column }})) in ('Y', 'YES', 'TRUE', '1', '동의', 'O'), false)
 {%- endmacro %}
 
+{#- A consent answer: blank means never asked or never answered, which is no answer at all. -#}
+{% macro consent_answer(column) -%}
+    case when nullif(trim({{ column }}), '') is not null then {{ yes_no(column) }} end
+{%- endmacro %}
+
 {#- Korean shops report a status per item (배송완료, 반품완료, 취소, 입금전...). -#}
 {% macro korean_line_state(status_text) -%}
     case

@@ -1,48 +1,95 @@
-"""Stage 6: segment lists for marketers, cut from the audience dbt allowed (consent applied)."""
+"""Stage 6: segment lists for marketers (consent applied) and the marketer's report."""
 
-import os
+import datetime as dt
 
 import dagster as dg
 import duckdb
 
+from data_quality.exports import (
+    MANIFEST,
+    ExportError,
+    delete_old_exports,
+    export_run_folder,
+    load_suppression_list,
+    write_segment_exports,
+)
+from data_quality.report import write_marketing_report
+from data_quality.segments import runnable_rules
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.resources import DangolResource, RunLockResource
-
-EXPORT_COLUMNS = """
-    customer_name as name, contact, channel, segment_name as segment, reason,
-    rfm_segment, recency_days, frequency, monetary, night_consent
-"""
+from orchestration.manifest import dbt_model_names
 
 
 @dg.asset(
     key=["exports", "segment_lists"],
     deps=[published_warehouse, dg.AssetKey(["restricted", "segment_audience"])],
     group_name="activate",
-    kinds={"csv"},
-    description="One CSV per configured segment under <home>/exports/<release id>/.",
+    kinds={"csv", "xlsx"},
+    description=(
+        "Per run, one CSV and XLSX per segment under <home>/exports/<run>/, with manifest.json"
+        " (counts, exclusions by reason, checksums, change since the previous export)."
+    ),
 )
-def segment_lists(dangol: DangolResource, run_lock: RunLockResource) -> dg.MaterializeResult:
-    paths = dangol.paths
+def segment_lists(
+    context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
+) -> dg.MaterializeResult:
+    paths, config = dangol.paths, dangol.config
+    now = dt.datetime.now(dt.UTC)
     with duckdb.connect(str(paths.published_db), read_only=True) as published:
         release_id = published.execute("select release_id from meta.release").fetchone()[0]
-    folder = paths.exports_dir / release_id
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    counts = {}
-    with duckdb.connect(str(paths.restricted_db), read_only=True) as contacts:
-        for segment in dangol.config.segments:
-            audience = contacts.execute(
-                f"select {EXPORT_COLUMNS} from restricted.segment_audience"
-                " where segment_name = ? order by monetary desc, customer_id",
-                [segment.name],
-            ).df()
-            target = folder / f"{segment.name}.csv"
-            # Owner-only from the first byte: these files hold names and contact points.
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
-                audience.to_csv(handle, index=False)
-            counts[segment.name] = len(audience)
-    return dg.MaterializeResult(metadata={"folder": dg.MetadataValue.path(str(folder)), **counts})
+    rules, waiting = runnable_rules(config.segment_rules()[0], dbt_model_names())
+    for warning in waiting:
+        context.log.warning(warning)
+    try:
+        suppression = load_suppression_list(
+            config.suppression_list_path(paths.root), config.ingest.phone_region
+        )
+    except ExportError as error:
+        raise dg.Failure(description=str(error)) from None
+    folder = export_run_folder(paths.exports_dir, context.run.run_id, now)
+    manifest = write_segment_exports(
+        paths.restricted_db,
+        folder,
+        context.run.run_id,
+        release_id,
+        rules,
+        waiting,
+        suppression,
+        now,
+    )
+    deleted = delete_old_exports(paths.exports_dir, config.exports.retention_days, now)
+    people = {name: segment["people"] for name, segment in manifest["segments"].items()}
+    return dg.MaterializeResult(
+        metadata={
+            "folder": dg.MetadataValue.path(str(folder)),
+            "manifest": dg.MetadataValue.path(str(folder / MANIFEST)),
+            "deleted_old_exports": len(deleted),
+            "waiting_segments": "\n".join(waiting),
+            **people,
+        }
+    )
+
+
+@dg.asset(
+    key=["reports", "marketing_report"],
+    deps=[segment_lists, published_warehouse],
+    group_name="activate",
+    kinds={"html"},
+    description="One self-contained HTML report per run for marketers (no contact points).",
+)
+def marketing_report(
+    context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
+) -> dg.MaterializeResult:
+    paths, config = dangol.paths, dangol.config
+    folders = sorted(p for p in paths.exports_dir.iterdir() if (p / MANIFEST).exists())
+    report = write_marketing_report(
+        paths.published_db,
+        [folder / MANIFEST for folder in folders],
+        paths.reports_dir / "marketing" / f"{folders[-1].name}.html",
+        language=config.report.language,
+    )
+    return dg.MaterializeResult(metadata={"report": dg.MetadataValue.path(str(report))})
 
 
 def definitions() -> dg.Definitions:
-    return dg.Definitions(assets=[segment_lists])
+    return dg.Definitions(assets=[segment_lists, marketing_report])

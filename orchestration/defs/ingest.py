@@ -5,25 +5,18 @@ import duckdb
 
 from ingest.landing import IngestError, ingest_landing
 from ingest.presets import load_presets
-from ingest.warehouse import start_build, write_config_table
+from ingest.warehouse import start_build
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
 
 # phone_numbers: each raw phone text with its E.164 form, which staging joins.
 RAW_TABLES = sorted({preset.raw_table for preset in load_presets()} | {"phone_numbers"})
-SEGMENT_RULE_COLUMNS = {
-    "segment_name": "varchar",
-    "segment_description": "varchar",
-    "channel": "varchar",
-    "rfm_segment": "varchar",
-}
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(["raw", table], group_name="ingest", kinds={"duckdb"}) for table in RAW_TABLES
-    ]
-    + [dg.AssetSpec(["dangol_config", "segment_rules"], group_name="ingest", kinds={"duckdb"})],
+    ],
     description="Start a build from the last published state and load every new landing file.",
 )
 def landing_exports(
@@ -44,16 +37,6 @@ def landing_exports(
         except IngestError as error:
             # A user's file, not a bug: say which file and why, without a stack trace.
             raise dg.Failure(description=str(error)) from None
-        write_config_table(
-            con,
-            "segment_rules",
-            SEGMENT_RULE_COLUMNS,
-            [
-                (segment.name, segment.description, segment.channel, rfm_segment)
-                for segment in config.segments
-                for rfm_segment in segment.rfm_segments
-            ],
-        )
     for outcome in report.files:
         context.log.info(
             f"{outcome.file.name}: {outcome.status} ({outcome.preset}, {outcome.file_format}),"
@@ -72,10 +55,6 @@ def landing_exports(
                 "files_loaded_this_run": len(report.loaded_files),
             },
         )
-    yield dg.MaterializeResult(
-        asset_key=["dangol_config", "segment_rules"],
-        metadata={"segments": len(config.segments)},
-    )
 
 
 def definitions() -> dg.Definitions:

@@ -13,9 +13,15 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from data_quality.segments import segment_dbt_vars
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
-from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable, ensure_dbt_manifest
+from orchestration.manifest import (
+    DBT_PROJECT_DIR,
+    dbt_executable,
+    dbt_model_names,
+    ensure_dbt_manifest,
+)
 
 dangol_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # What DbtProject.prepare_if_dev does, but with the project's own dbt, not the one on PATH.
@@ -55,7 +61,11 @@ def dangol_dbt_models(
             f"No build for run {context.run.run_id}: materialize the dangol_pipeline job, "
             "whose first step (raw) starts the build."
         )
-    dbt_vars = {**dangol.config.dbt_vars(), "dangol_build_db": str(build_db)}
+    rules, _ = dangol.config.segment_rules()
+    segment_vars, waiting = segment_dbt_vars(rules, dbt_model_names())
+    for warning in waiting:
+        context.log.warning(warning)
+    dbt_vars = {**dangol.config.dbt_vars(), **segment_vars, "dangol_build_db": str(build_db)}
     for event in dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream():
         yield event
         failpoint("transform.running")

@@ -5,6 +5,7 @@ Every expected figure is computed here, independently, with pandas over the expo
 
 import datetime as dt
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -212,15 +213,45 @@ def test_segment_export_holds_only_people_who_accepted_email(
     email = contacts["Email"].str.strip().str.lower()
     accepted = set(email[contacts["Email Consent"] == "Y"])
     declined = set(email[contacts["Email Consent"] != "Y"])
-    [export] = (published_home.exports_dir).glob("*/at_risk_win_back_email.csv")
+    [export] = published_home.exports_dir.glob("*/at_risk_win_back_email.csv")
     listed = pd.read_csv(export, dtype=str, encoding="utf-8-sig")
 
     assert export.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel shows Hangul
     assert export.stat().st_mode & 0o777 == 0o600
     assert len(listed) > 0
-    assert set(listed["contact"]) <= accepted
-    assert not set(listed["contact"]) & declined
+    assert set(listed["email"]) <= accepted
+    assert not set(listed["email"]) & declined
     assert set(listed["rfm_segment"]) <= {"At Risk", "Can't Lose Them"}
+
+
+def test_every_list_holds_only_fresh_opt_ins_for_its_channel(
+    published_home: DangolHome, exports: SampleExports
+):
+    """Independently of dbt: from the CRM export, who opted in to each channel within the
+    last two years (consent date or re-confirmation); every listed contact must be one."""
+    contacts = pd.read_csv(exports.crm_contacts, dtype=str, keep_default_na=False)
+    # A day's slack: the CRM writes local times without a zone.
+    fresh_after = pd.Timestamp.now() - pd.Timedelta(days=731)
+    phones = contacts["Phone"].map(lambda p: shopify_customer("", p, "")[len("phone:") :])
+    allowed = {}
+    for channel, column in (("email", "Email"), ("sms", "SMS"), ("kakao", "Kakao")):
+        confirmed = pd.to_datetime(contacts[f"{column} Consent Date"], errors="coerce")
+        if f"{column} Reconfirmed At" in contacts:
+            reconfirmed = pd.to_datetime(contacts[f"{column} Reconfirmed At"], errors="coerce")
+            confirmed = confirmed.combine(reconfirmed, max)
+        ok = (contacts[f"{column} Consent"] == "Y") & (confirmed >= fresh_after)
+        contact = contacts["Email"].str.strip().str.lower() if channel == "email" else phones
+        allowed[channel] = set(contact[ok])
+    [manifest_file] = published_home.exports_dir.glob("*/manifest.json")
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+
+    assert len(manifest["segments"]) >= 4
+    for name, segment in manifest["segments"].items():
+        listed = pd.read_csv(manifest_file.parent / f"{name}.csv", dtype=str, encoding="utf-8-sig")
+        contact = listed["email" if segment["channel"] == "email" else "phone_e164"]
+        assert set(contact) <= allowed[segment["channel"]], name
+        assert segment["people"] == len(listed)
+        assert segment["members"] == segment["people"] + sum(segment["excluded"].values())
 
 
 def test_a_second_run_with_no_new_files_publishes_the_same_numbers(

@@ -31,6 +31,43 @@ def test_the_shipped_config_is_valid():
         (lambda d: d["rfm"].update(as_of="yesterday"), "rfm.as_of"),
         (lambda d: d.update(timezone="Seoul/Gangnam"), "timezone: Value error, unknown timezone"),
         (lambda d: d["segments"][0].update(rfm_segments=["VIPs"]), "segments.0.rfm_segments"),
+        (
+            lambda d: d["segments"][0].update(where={"rfm_segment": ["At Risk", "VIPs"]}),
+            "segments[0].where.rfm_segment: unknown value 'VIPs'; known: Champions,",
+        ),
+        (
+            lambda d: d["segments"][0].update(where={"loyalty_level": "Gold"}),
+            "segments[0].where.loyalty_level: unknown column; known:",
+        ),
+        (
+            lambda d: d["segments"][0].update(where={"membership_status": "Gold+"}),
+            "segments[0].where.membership_status: unknown value 'Gold+'; known: member,",
+        ),
+        (
+            lambda d: d["segments"][0].update(where={"is_lapsed": "yes"}),
+            "segments[0].where.is_lapsed: expects true or false, got 'yes'",
+        ),
+        (
+            lambda d: d["segments"][0].update(where={"days_since_first_order": {"from": 14}}),
+            "segments[0].where.days_since_first_order: a range is one of {between, at_least,",
+        ),
+        (
+            lambda d: d["segments"][0].update(where={"rfm_segment": {"between": ["A", "B"]}}),
+            "segments[0].where.rfm_segment: between needs a number column",
+        ),
+        (
+            lambda d: d["segments"][0].update(where={"recency_days": {"between": [60, 14]}}),
+            "low is above high",
+        ),
+        (
+            lambda d: d["segments"][0].update(where=None, any_of=[{"is_lapsed": True}, {"x": 1}]),
+            "segments[0].any_of[1].x: unknown column",
+        ),
+        (lambda d: d["segments"][0].update(any_of=[{"is_lapsed": True}]), "exactly one"),
+        (lambda d: d.update(segment_playbook={"vip": {"enabled": False}}), "unknown playbook"),
+        (lambda d: d["segments"][0].update(name="advocates"), "repeated: ['advocates']"),
+        (lambda d: d["report"].update(language="ja"), "report.language"),
+        (lambda d: d["consent"].update(max_consent_age_days=0), "consent.max_consent_age_days"),
         (lambda d: d["segments"][0].update(channel="fax"), "segments.0.channel"),
         (lambda d: d["publish"].update(keep_release=3), "publish.keep_release"),
         (

@@ -29,7 +29,9 @@ measured as (
         {{ dbt.datediff('purchases.first_order_date', 'purchases.last_order_date', 'day') }}
             as days_first_to_last_order,
         {{ dbt.datediff('purchases.last_order_date', 'as_of.as_of_date', 'day') }}
-            as days_since_last_order
+            as days_since_last_order,
+        {{ dbt.datediff('purchases.first_order_date', 'as_of.as_of_date', 'day') }}
+            as days_since_first_order
     from purchases
     cross join as_of
 ),
@@ -59,6 +61,7 @@ select
     cast(average_order_value as decimal(18, 2)) as average_order_value,
     cast(average_days_between_orders as decimal(10, 2)) as average_days_between_orders,
     cast(days_since_last_order as integer) as days_since_last_order,
+    cast(days_since_first_order as integer) as days_since_first_order,
     cast(expected_purchase_cycle_days as integer) as expected_purchase_cycle_days,
     cast(is_lapsed as boolean) as is_lapsed,
     cast(as_of_date as date) as as_of_date

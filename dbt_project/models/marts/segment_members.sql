@@ -1,18 +1,49 @@
--- Who belongs in each configured segment, and why; contact points are added only on export.
+-- Who belongs in each segment, and why; contact points are added only on export.
+{%- set segments = var('segments') %}
 with
 
-rfm as (
-    select * from {{ ref('customer_rfm') }}
+customers as (
+    select customer_id from {{ ref('dim_customers') }}
 ),
-
-rules as (
-    select * from {{ ref('stg_dangol__segment_rules') }}
+{% for mart in var('segment_marts') %}
+    {{ mart }} as (
+        select * from {{ ref(mart) }}
+    ),
+{% endfor %}
+members as (
+    {%- for segment in segments %}
+    select
+        {{ segment_literal(segment.name) }} as segment_name,
+        {{ segment_literal(segment.channel) }} as channel,
+        customers.customer_id,
+        case
+            {%- for block in segment.blocks %}
+            when {{ segment_block(block) }} then {{ segment_reason(block) }}
+            {%- endfor %}
+        end as reason
+    from customers
+    {%- for mart in var('segment_marts') %}
+    left join {{ mart }} on customers.customer_id = {{ mart }}.customer_id
+    {%- endfor %}
+    where
+        {%- for block in segment.blocks %}
+        {{ 'or ' if not loop.first }}{{ segment_block(block) }}
+        {%- endfor %}
+    union all
+    {%- endfor %}
+    -- No segment configured: an empty, well-typed table.
+    select
+        null as segment_name,
+        null as channel,
+        customer_id,
+        null as reason
+    from customers
+    where false
 )
 
 select
-    cast(rules.segment_name as varchar) as segment_name,
-    cast(rules.channel as varchar) as channel,
-    cast(rfm.customer_id as varchar) as customer_id,
-    cast('RFM segment: ' || rfm.rfm_segment as varchar) as reason
-from rules
-inner join rfm on rules.rfm_segment = rfm.rfm_segment
+    cast(segment_name as varchar) as segment_name,
+    cast(channel as varchar) as channel,
+    cast(customer_id as varchar) as customer_id,
+    cast(reason as varchar) as reason
+from members

@@ -1,4 +1,5 @@
--- The people a segment list may contain: members with an opt-in for the segment's channel.
+-- Every segment member with the channel's contact point and consent, and why anyone may not
+-- be contacted (exclusion_reason); the export writes only the rows where it is null.
 with
 
 members as (
@@ -7,6 +8,14 @@ members as (
 
 contacts as (
     select * from {{ ref('customer_contacts') }}
+),
+
+consent as (
+    select * from {{ ref('customer_channel_consent') }}
+),
+
+customers as (
+    select * from {{ ref('dim_customers') }}
 ),
 
 rfm as (
@@ -20,32 +29,82 @@ reachable as (
         members.customer_id,
         members.reason,
         contacts.customer_name,
-        contacts.night_consent,
+        contacts.email,
+        contacts.phone_e164,
         case members.channel
             when 'email' then contacts.email
             else contacts.phone_e164
         end as contact,
-        case members.channel
-            when 'email' then contacts.email_consent
-            when 'sms' then contacts.sms_consent
-            when 'kakao' then contacts.kakao_consent
-        end as has_channel_consent
+        channel_consent.consent_status,
+        channel_consent.consent_source,
+        channel_consent.consent_recorded_at,
+        coalesce(channel_consent.is_consent_expired, false) as is_consent_expired,
+        coalesce(
+            night_consent.consent_status = 'opted_in' and not night_consent.is_consent_expired,
+            false
+        ) as night_consent,
+        -- Article 50(1)1, when the brand turned it on: a recent buyer who never answered.
+        {{ var('recent_buyer_exception') }}
+        and channel_consent.consent_status is null
+        and coalesce(
+            customers.last_order_at >= {{ dbt.dateadd(
+                'day', -var('recent_buyer_exception_days'), dbt.current_timestamp()
+            ) }},
+            false
+        ) as is_recent_buyer_exception
     from members
-    inner join contacts on members.customer_id = contacts.customer_id
+    left join contacts on members.customer_id = contacts.customer_id
+    left join consent as channel_consent
+        on
+            members.customer_id = channel_consent.customer_id
+            and members.channel = channel_consent.channel
+    left join consent as night_consent
+        on
+            members.customer_id = night_consent.customer_id
+            and night_consent.channel = 'night'
+    left join customers on members.customer_id = customers.customer_id
+),
+
+final as (
+    select
+        reachable.*,
+        case
+            when reachable.contact is null then 'no_contact'
+            when reachable.consent_status = 'bounced' then 'bounced'
+            when reachable.consent_status = 'unsubscribed' then 'unsubscribed'
+            when reachable.consent_status = 'opted_out' then 'no_consent'
+            when reachable.is_recent_buyer_exception then null
+            when reachable.consent_status is null then 'no_consent'
+            when
+                reachable.is_consent_expired and {{ var('exclude_expired_consent') }}
+                then 'consent_expired'
+        end as exclusion_reason,
+        case
+            when reachable.is_recent_buyer_exception then 'recent_buyer_exception'
+            else 'opt_in'
+        end as consent_basis
+    from reachable
 )
 
 select
-    reachable.segment_name,
-    reachable.channel,
-    reachable.customer_id,
-    reachable.customer_name,
-    reachable.contact,
-    reachable.night_consent,
-    reachable.reason,
-    rfm.rfm_segment,
-    rfm.recency_days,
-    rfm.frequency,
-    rfm.monetary
-from reachable
-inner join rfm on reachable.customer_id = rfm.customer_id
-where reachable.has_channel_consent and reachable.contact is not null
+    cast(final.segment_name as varchar) as segment_name,
+    cast(final.channel as varchar) as channel,
+    cast(final.customer_id as varchar) as customer_id,
+    cast(final.customer_name as varchar) as customer_name,
+    cast(final.contact as varchar) as contact,
+    cast(final.email as varchar) as email,
+    cast(final.phone_e164 as varchar) as phone_e164,
+    cast(final.reason as varchar) as reason,
+    cast(final.exclusion_reason as varchar) as exclusion_reason,
+    cast(final.consent_basis as varchar) as consent_basis,
+    cast(final.consent_status as varchar) as consent_status,
+    cast(final.consent_source as varchar) as consent_source,
+    cast(final.consent_recorded_at as timestamptz) as consent_recorded_at,
+    cast(final.is_consent_expired as boolean) as is_consent_expired,
+    cast(final.night_consent as boolean) as night_consent,
+    cast(rfm.rfm_segment as varchar) as rfm_segment,
+    cast(rfm.recency_days as integer) as recency_days,
+    cast(rfm.frequency as integer) as frequency,
+    cast(rfm.monetary as decimal(18, 2)) as monetary
+from final
+left join rfm on final.customer_id = rfm.customer_id

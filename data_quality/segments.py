@@ -1,0 +1,228 @@
+"""Segment audiences as data: the columns a marketer may filter on, and the loyalty playbook.
+
+A segment's `where:` is a small filter language over customer mart columns, never SQL:
+
+    where: {rfm_segment: [At Risk, "Can't Lose Them"], is_lapsed: true,
+            days_since_first_order: {between: [14, 60]}}
+
+A value is an equality (`true`, `42`, `Champions`), a list (any of these values), or a range
+(`{between: [lo, hi]}`, `{at_least: n}`, `{at_most: n}`). All conditions must hold; `any_of:`
+takes a list of such blocks of which one must hold. Filters are checked here against the
+catalogue and handed to dbt as vars, where `segment_members` renders them with quoted literals.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from hashlib import sha256
+
+from data_quality.suites import RFM_SEGMENTS
+
+CHANNELS = ("email", "sms", "kakao")
+RANGE_OPERATORS = ("between", "at_least", "at_most")
+
+
+@dataclass(frozen=True)
+class Column:
+    mart: str
+    kind: str  # "text", "number" or "boolean"
+    values: tuple[str, ...] | None = None  # the only values a categorical text column takes
+
+
+CATALOGUE: dict[str, Column] = {
+    "rfm_segment": Column("customer_rfm", "text", tuple(RFM_SEGMENTS)),
+    "recency_days": Column("customer_rfm", "number"),
+    "frequency": Column("customer_rfm", "number"),
+    "monetary": Column("customer_rfm", "number"),
+    "r_score": Column("customer_rfm", "number"),
+    "f_score": Column("customer_rfm", "number"),
+    "m_score": Column("customer_rfm", "number"),
+    "orders_count": Column("customer_ltv", "number"),
+    "net_lifetime_value": Column("customer_ltv", "number"),
+    "average_days_between_orders": Column("customer_ltv", "number"),
+    "days_since_first_order": Column("customer_ltv", "number"),
+    "days_since_last_order": Column("customer_ltv", "number"),
+    "is_lapsed": Column("customer_ltv", "boolean"),
+    "is_top_decile": Column("revenue_concentration", "boolean"),
+    "customer_rank": Column("revenue_concentration", "number"),
+    # From the loyalty marts (issue 4); segments using them wait until those marts are built.
+    "is_repeat_buyer": Column("customer_loyalty", "boolean"),
+    "is_loyal": Column("customer_loyalty", "boolean"),
+    "loyalty_tier": Column("customer_loyalty", "text"),
+    "membership_status": Column(
+        "customer_loyalty", "text", ("member", "former_member", "never_member")
+    ),
+    "is_member": Column("customer_loyalty", "boolean"),
+    "referrals_made": Column("customer_loyalty", "number"),
+    "reviews_written": Column("customer_loyalty", "number"),
+    "flywheel_stage": Column(
+        "flywheel_stages", "text", ("activation", "adoption", "retention", "advocacy")
+    ),
+}
+# The marts every customer segment can draw on; the others join when they exist.
+BASE_MARTS = ("customer_rfm", "customer_ltv", "revenue_concentration")
+
+
+@dataclass(frozen=True)
+class PlaybookSegment:
+    name: str
+    description: str
+    channel: str
+    any_of: tuple[dict, ...]
+
+
+# The loyalty playbook (shared/domain.md): on by default, each can be switched off in dangol.yaml.
+PLAYBOOK: tuple[PlaybookSegment, ...] = (
+    PlaybookSegment(
+        "vip_top_decile",
+        "상위 10% 고객 VIP 프로그램 — the top 10% of customers by net revenue",
+        "kakao",
+        ({"is_top_decile": True},),
+    ),
+    PlaybookSegment(
+        "high_value_win_back",
+        "고가치 이탈 위험 고객 윈백 — valuable customers drifting away",
+        "email",
+        ({"rfm_segment": ["At Risk", "Can't Lose Them"]},),
+    ),
+    PlaybookSegment(
+        "loyal_membership_invitation",
+        "충성 고객 멤버십 초대 — loyal customers who are not members",
+        "kakao",
+        ({"is_loyal": True, "is_member": False},),
+    ),
+    PlaybookSegment(
+        "first_purchase_membership_invitation",
+        "첫 구매 후 멤버십 초대 — one-time buyers 14 to 60 days after the experience purchase",
+        "sms",
+        ({"orders_count": 1, "days_since_first_order": {"between": [14, 60]}},),
+    ),
+    PlaybookSegment(
+        "advocates",
+        "추천·리뷰 고객 — customers who referred friends or wrote reviews",
+        "email",
+        ({"referrals_made": {"at_least": 1}}, {"reviews_written": {"at_least": 1}}),
+    ),
+    PlaybookSegment(
+        "lapsed_members",
+        "휴면 멤버 — members who stopped buying",
+        "kakao",
+        ({"is_member": True, "is_lapsed": True},),
+    ),
+)
+
+
+def _value_problem(column: str, spec: Column, value: object) -> str | None:
+    """Why one filter value does not fit its column, or None when it does."""
+    if spec.kind == "boolean":
+        return None if isinstance(value, bool) else f"expects true or false, got {value!r}"
+    if spec.kind == "number":
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if numeric else f"expects a number, got {value!r}"
+    if not isinstance(value, str):
+        return f"expects text, got {value!r}"
+    if spec.values is not None and value not in spec.values:
+        return f"unknown value {value!r}; known: {', '.join(spec.values)}"
+    return None
+
+
+def _condition(column: str, value: object) -> tuple[dict, list[str]]:
+    """One `column: value` entry as a normalised condition, with any problems found."""
+    spec = CATALOGUE[column]
+    if isinstance(value, dict):
+        if len(value) != 1 or next(iter(value)) not in RANGE_OPERATORS:
+            return {}, [f"a range is one of {{{', '.join(RANGE_OPERATORS)}: ...}}, got {value}"]
+        ((operator, bound),) = value.items()
+        if spec.kind != "number":
+            return {}, [f"{operator} needs a number column; {column} is {spec.kind}"]
+        bounds = bound if operator == "between" else [bound]
+        if operator == "between" and (not isinstance(bound, list) or len(bound) != 2):
+            return {}, [f"between takes [low, high], got {bound!r}"]
+        problems = [p for b in bounds if (p := _value_problem(column, spec, b))]
+        if not problems and operator == "between" and bounds[0] > bounds[1]:
+            problems.append(f"between [{bounds[0]}, {bounds[1]}]: low is above high")
+        return {"operator": operator, "values": bounds}, problems
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        return {}, ["an empty list matches nobody"]
+    problems = [p for v in values if (p := _value_problem(column, spec, v))]
+    return {"operator": "in", "values": values}, problems
+
+
+def compile_filter(any_of: list[dict], path: str) -> tuple[list[list[dict]], list[str]]:
+    """Blocks of conditions for dbt (one block must hold, each condition in it), and problems.
+
+    Each problem names its key path, e.g. `segments[2].where.loyalty_tier: unknown value`.
+    """
+    blocks, problems = [], []
+    for index, block in enumerate(any_of):
+        block_path = path if len(any_of) == 1 else f"{path}[{index}]"
+        if not isinstance(block, dict) or not block:
+            problems.append(f"{block_path}: expects at least one `column: value` condition")
+            continue
+        conditions = []
+        for column, value in block.items():
+            if column not in CATALOGUE:
+                problems.append(
+                    f"{block_path}.{column}: unknown column; known: {', '.join(sorted(CATALOGUE))}"
+                )
+                continue
+            condition, found = _condition(column, value)
+            problems += [f"{block_path}.{column}: {p}" for p in found]
+            spec = CATALOGUE[column]
+            conditions.append({"column": column, "mart": spec.mart, "kind": spec.kind, **condition})
+        blocks.append(conditions)
+    return blocks, problems
+
+
+@dataclass(frozen=True)
+class SegmentRule:
+    """A validated segment, ready for dbt: who is in it is decided in segment_members."""
+
+    name: str
+    description: str
+    channel: str
+    night_sending: bool
+    blocks: tuple[tuple[dict, ...], ...]
+
+    @property
+    def marts(self) -> set[str]:
+        return {condition["mart"] for block in self.blocks for condition in block}
+
+    @property
+    def definition_hash(self) -> str:
+        """Changes whenever who may be in the segment could change."""
+        definition = [self.channel, self.night_sending, [list(b) for b in self.blocks]]
+        return sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
+
+    def dbt_var(self) -> dict:
+        return {
+            "name": self.name,
+            "channel": self.channel,
+            "blocks": [list(b) for b in self.blocks],
+        }
+
+
+def runnable_rules(
+    rules: list[SegmentRule], built_marts: set[str]
+) -> tuple[list[SegmentRule], list[str]]:
+    """The rules whose marts this project builds, and a warning for each one that waits."""
+    runnable, warnings = [], []
+    for rule in rules:
+        missing = sorted(rule.marts - built_marts)
+        if missing:
+            warnings.append(
+                f"segment {rule.name} skipped: it filters on {', '.join(missing)}, "
+                "which this build does not have yet"
+            )
+        else:
+            runnable.append(rule)
+    return runnable, warnings
+
+
+def segment_dbt_vars(rules: list[SegmentRule], built_marts: set[str]) -> tuple[dict, list[str]]:
+    """The `segments` and `segment_marts` vars for dbt, and a warning for each waiting segment."""
+    runnable, warnings = runnable_rules(rules, built_marts)
+    marts = sorted(set(BASE_MARTS) | {mart for rule in runnable for mart in rule.marts})
+    return {"segments": [rule.dbt_var() for rule in runnable], "segment_marts": marts}, warnings

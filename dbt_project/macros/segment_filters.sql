@@ -1,0 +1,40 @@
+{#- Segment filters arrive as data (var `segments`, checked by data_quality/segments.py);
+    values become quoted literals here, so no text from dangol.yaml is ever run as SQL. -#}
+{% macro segment_literal(value) -%}
+    {%- if value is sameas true -%} true
+    {%- elif value is sameas false -%} false
+    {%- elif value is number -%} {{ value }}
+    {%- else -%} '{{ value | string | replace("'", "''") }}'
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro segment_condition(condition) -%}
+    {%- set column = condition.mart ~ '.' ~ adapter.quote(condition.column) -%}
+    {%- set values = condition['values'] -%}
+    {%- if condition.operator == 'between' -%}
+        {{ column }} between {{ segment_literal(values[0]) }} and {{ segment_literal(values[1]) }}
+    {%- elif condition.operator == 'at_least' -%}
+        {{ column }} >= {{ segment_literal(values[0]) }}
+    {%- elif condition.operator == 'at_most' -%}
+        {{ column }} <= {{ segment_literal(values[0]) }}
+    {%- elif condition.operator == 'in' -%}
+        {{ column }} in ({% for value in values %}{{ segment_literal(value) }}{{ ', ' if not loop.last }}{% endfor %})
+    {%- else -%}
+        {{ exceptions.raise_compiler_error('unknown segment operator ' ~ condition.operator) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- All conditions of a block hold. -#}
+{% macro segment_block(block) -%}
+    ({% for condition in block %}{{ segment_condition(condition) }}{{ ' and ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{#- Why a customer is in: each filtered column with the customer's own value. -#}
+{% macro segment_reason(block) -%}
+    concat_ws(
+        '; '
+        {%- for condition in block %},
+        '{{ condition.column }}: ' || cast({{ condition.mart }}.{{ adapter.quote(condition.column) }} as varchar)
+        {%- endfor %}
+    )
+{%- endmacro %}

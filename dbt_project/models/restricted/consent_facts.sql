@@ -1,0 +1,161 @@
+-- Every marketing-consent fact any source recorded, one row each: what a person said, on
+-- which channel, when. customer_channel_consent keeps the newest per customer and channel.
+with
+
+contacts as (
+    select * from {{ ref('stg_crm__contacts') }}
+),
+
+shop_customers as (
+    select * from {{ ref('stg_shopify__customers') }}
+),
+
+campaign_events as (
+    select * from {{ ref('stg_crm__campaign_events') }}
+),
+
+identities as (
+    select * from {{ ref('int_consent_identities') }}
+),
+
+crm_answers as (
+    -- Channel night: consent to messages between 21:00 and 08:00 (its own consent by law).
+    {%- for channel in ['email', 'sms', 'kakao', 'night'] %}
+        {{ 'union all' if not loop.first }}
+        select
+            'crm_contacts' as source,
+            'crm_contact_id' as identifier_type,
+            contact_id as identifier_value,
+            '{{ channel }}' as channel,
+            {{ channel }}_consent as is_opted_in,
+            {{ 'cast(null as timestamptz)' if channel == 'night' else channel ~ '_consent_at' }}
+                as consent_at,
+            {{ 'cast(null as timestamptz)' if channel == 'night' else channel ~ '_reconfirmed_at' }}
+                as reconfirmed_at,
+            created_at,
+            updated_at
+        from contacts
+        -- A blank answer is no fact: the six-month exception may apply to such a buyer.
+        where {{ channel }}_consent is not null
+    {%- endfor %}
+),
+
+crm_facts as (
+    select
+        source,
+        identifier_type,
+        identifier_value,
+        channel,
+        case when is_opted_in then 'opted_in' else 'opted_out' end as status,
+        -- An opt-in counts from when it was given; a refusal from the record's last update.
+        case
+            when is_opted_in
+                then coalesce(greatest(consent_at, reconfirmed_at), created_at, updated_at)
+            else coalesce(updated_at, consent_at, created_at)
+        end as recorded_at,
+        case
+            when is_opted_in then coalesce(greatest(consent_at, reconfirmed_at), created_at)
+        end as confirmed_at
+    from crm_answers
+),
+
+shop_answers as (
+    {%- for channel in ['email', 'sms'] %}
+        {{ 'union all' if not loop.first }}
+        select
+            coalesce('email:' || customer_email, 'phone:' || customer_phone) as person,
+            case when customer_email is not null then 'email' else 'phone' end as identifier_type,
+            coalesce(customer_email, customer_phone) as identifier_value,
+            '{{ channel }}' as channel,
+            accepts_{{ channel }}_marketing as is_opted_in,
+            ingest_file_seq,
+            loaded_at
+        from shop_customers
+        where accepts_{{ channel }}_marketing is not null
+    {%- endfor %}
+),
+
+shop_changes as (
+    select
+        *,
+        lag(is_opted_in) over (
+            partition by person, channel order by ingest_file_seq
+        ) as previous_answer
+    from shop_answers
+    where identifier_value is not null
+),
+
+shop_facts as (
+    -- A shop export is an undated snapshot. A refusal dates from the export that showed it;
+    -- an opt-in only from an export that showed it change (no, then yes). An opt-in seen from
+    -- the start has no date, so every dated fact outranks it: a stale "yes" never beats an
+    -- unsubscribe. Consent is still confirmed as of the export that showed it.
+    select
+        'shopify_customers' as source,
+        identifier_type,
+        identifier_value,
+        channel,
+        case when is_opted_in then 'opted_in' else 'opted_out' end as status,
+        case
+            when not is_opted_in or previous_answer is not null then loaded_at
+        end as recorded_at,
+        case when is_opted_in then loaded_at end as confirmed_at
+    from shop_changes
+    where previous_answer is null or is_opted_in != previous_answer
+),
+
+campaign_identifiers as (
+    -- An unsubscribe must reach the person by any identifier the event carries.
+    select
+        *,
+        'crm_contact_id' as identifier_type,
+        contact_id as identifier_value
+    from campaign_events
+    union all
+    select
+        *,
+        'email' as identifier_type,
+        customer_email as identifier_value
+    from campaign_events
+    union all
+    select
+        *,
+        'phone' as identifier_type,
+        customer_phone as identifier_value
+    from campaign_events
+),
+
+campaign_facts as (
+    select
+        'crm_campaign_events' as source,
+        identifier_type,
+        identifier_value,
+        channel,
+        event_type as status,
+        occurred_at as recorded_at,
+        cast(null as timestamptz) as confirmed_at
+    from campaign_identifiers
+    where event_type in ('unsubscribed', 'bounced') and identifier_value is not null
+),
+
+facts as (
+    select * from crm_facts
+    union all
+    select * from shop_facts
+    union all
+    select * from campaign_facts
+)
+
+select distinct
+    cast(facts.source as varchar) as source,
+    cast(identities.customer_id as varchar) as customer_id,
+    cast(facts.identifier_type as varchar) as identifier_type,
+    cast(facts.channel as varchar) as channel,
+    cast(facts.status as varchar) as status,
+    cast(facts.recorded_at as timestamptz) as recorded_at,
+    cast(facts.confirmed_at as timestamptz) as confirmed_at
+from facts
+inner join identities
+    on
+        facts.identifier_type = identities.identifier_type
+        and facts.identifier_value = identities.identifier_value

@@ -1,0 +1,110 @@
+"""The marketer's report, rendered the way a marketer opens it: in a real browser (Debian's
+headless Chromium, installed by `make browser`), from a real pipeline run's warehouse."""
+
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from data_quality.report import write_marketing_report
+from orchestration.config import DEFAULT_CONFIG, DangolHome
+from orchestration.runner import run_pipeline
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+DRAWN_FROM_BRANCH_MARTS = {"segments", "exclusions", "rfm", "pareto", "cohort"}
+WAITING_FOR_MARTS = {"funnel", "flywheel", "membership"}
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> DangolHome:
+    root = tmp_path_factory.mktemp("report")
+    home = DangolHome(root=root / "home", landing=root / "landing")
+    shutil.copytree(FIXTURES / "landing", home.landing)
+    outcome = run_pipeline(home, DEFAULT_CONFIG)
+    assert outcome.published and not outcome.problems, outcome.problems
+    assert outcome.marketing_report and Path(outcome.marketing_report).exists()
+    return home
+
+
+def browse(report: Path, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*CHROMIUM, "--enable-logging=stderr", "--v=0", *options, report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+def charts(dom: str) -> dict[str, str]:
+    """Each chart's section of the rendered DOM, by its data-chart key."""
+    return dict(re.findall(r'<section[^>]*data-chart="(\w+)"[^>]*>(.*?)</section>', dom, re.S))
+
+
+def png_pixels(png: bytes) -> bytes:
+    """The decompressed image data of a PNG (enough to tell a blank page from a drawn one)."""
+    position, data = 8, b""
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        kind = png[position + 4 : position + 8]
+        if kind == b"IDAT":
+            data += png[position + 8 : position + 8 + length]
+        position += 12 + length
+    return zlib.decompress(data)
+
+
+def report_path(home: DangolHome) -> Path:
+    return sorted((home.reports_dir / "marketing").glob("*.html"))[-1]
+
+
+def test_every_chart_draws_in_a_real_browser_and_nothing_is_fetched(home: DangolHome):
+    report = report_path(home)
+    page = report.read_text(encoding="utf-8")
+    rendered = browse(report, "--dump-dom")
+    drawn = charts(rendered.stdout)
+
+    assert set(drawn) == DRAWN_FROM_BRANCH_MARTS | WAITING_FOR_MARTS
+    for key in DRAWN_FROM_BRANCH_MARTS:
+        assert drawn[key].count('class="mark"') >= 1, key
+    for key in WAITING_FOR_MARTS:
+        assert 'class="unavailable"' in drawn[key], key
+    # Self-contained: no script, nothing loaded from anywhere, no console errors.
+    assert "<script" not in page
+    assert not re.search(r"""(src|href)\s*=|url\(|@import""", page)
+    assert "CONSOLE" not in rendered.stderr and "Uncaught" not in rendered.stderr
+    assert 'lang="ko"' in page and "단골 마케팅 리포트" in page
+
+
+def test_the_screenshot_is_not_blank(home: DangolHome, tmp_path: Path):
+    shot = tmp_path / "report.png"
+    browse(report_path(home), "--window-size=1280,2200", f"--screenshot={shot}")
+
+    pixels = png_pixels(shot.read_bytes())
+    assert len(set(pixels)) > 64  # text, bars and heatmap shades, not one flat colour
+
+
+def test_a_mart_that_arrives_later_lights_up_its_chart_and_english_labels_work(
+    home: DangolHome, tmp_path: Path
+):
+    warehouse = tmp_path / "dangol.duckdb"
+    shutil.copyfile(home.published_db, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "create table marts.flywheel_stages as select * from (values"
+            " ('a', 'activation'), ('b', 'adoption'), ('c', 'adoption'), ('d', 'advocacy'))"
+            " as t(customer_id, flywheel_stage)"
+        )
+    manifests = sorted(home.exports_dir.glob("*/manifest.json"))
+    report = write_marketing_report(warehouse, manifests, tmp_path / "en.html", language="en")
+
+    drawn = charts(browse(report, "--dump-dom").stdout)
+    assert drawn["flywheel"].count('class="mark"') == 4  # one bar per stage, zero included
+    assert "Customers per flywheel stage" in drawn["flywheel"]
+    assert 'class="unavailable"' in drawn["funnel"]
