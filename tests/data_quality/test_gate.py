@@ -51,6 +51,18 @@ def test_duplicate_order_ids_and_negative_revenue_block(build_db: Path):
     assert "marts.fct_orders.great_expectations_suite" in report.verdict()
 
 
+def test_a_cent_lost_between_an_order_and_its_lines_blocks(build_db: Path):
+    execute(build_db, "update marts.fct_order_lines set net_amount = 2999.99 where quantity = 2")
+
+    report, audits = audit(build_db)
+
+    lines = audits["marts.fct_order_lines.great_expectations_suite"]
+    assert not report.passed
+    assert {(f.expectation, f.column) for f in lines.blocking_failures} == {
+        ("expect_column_pair_values_to_be_equal", "order_net_amount")
+    }
+
+
 def test_revenue_lost_between_facts_and_customers_blocks(build_db: Path):
     execute(
         build_db, "update marts.dim_customers set net_revenue = 8999.99 where customer_id = 'c1'"
