@@ -280,6 +280,30 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
             ],
         ),
         AuditTarget(
+            asset=("marts", "fct_channel_daily"),
+            check_name=suite,
+            query="""
+                select
+                    (select count(*) from marts.fct_orders where is_purchase) as purchases,
+                    coalesce(sum(channels.orders_count), 0) as attributed_purchases,
+                    (select coalesce(sum(net_amount), 0) from marts.fct_orders)
+                        as orders_net_revenue,
+                    coalesce(sum(channels.net_revenue), 0) as attributed_net_revenue
+                from marts.fct_channel_daily as channels
+            """,
+            expectations=[
+                # Conservation: every purchase and every won lands on one channel and day.
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="purchases", column_B="attributed_purchases", meta=_meta(ERROR)
+                ),
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="orders_net_revenue",
+                    column_B="attributed_net_revenue",
+                    meta=_meta(ERROR),
+                ),
+            ],
+        ),
+        AuditTarget(
             asset=("marts", "dim_customers"),
             check_name=suite,
             query="""

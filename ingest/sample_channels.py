@@ -287,7 +287,8 @@ class _Writer:
         for days_ago in range(90, 0, -1):
             day = self.as_of - dt.timedelta(days=days_ago - 1)
             for channel in AD_CHANNELS:
-                impressions = int(self.rng.integers(2_000, 40_000))
+                # Sized to the demo shop, whose ad orders are a few a day across channels.
+                impressions = int(self.rng.integers(200, 4_000))
                 clicks = int(impressions * self.rng.uniform(0.005, 0.03))
                 sessions = int(clicks * self.rng.uniform(0.85, 0.98))
                 carts = int(sessions * self.rng.uniform(0.05, 0.15))
