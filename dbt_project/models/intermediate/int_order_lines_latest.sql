@@ -30,7 +30,7 @@ korean_shop_lines as (
             ingest_file_seq,
             source_record,
             product_name,
-            cast(null as varchar) as product_sku,
+            cast(null as {{ dbt.type_string() }}) as product_sku,
             quantity,
             item_amount as gross_amount,
             line_state in ('refunded', 'cancelled') as is_returned_or_cancelled
@@ -64,7 +64,8 @@ final as (
 )
 
 select
-    order_id || '-' || cast(line_number as varchar) as order_line_id,
+    {{ dbt.concat(["order_id", "'-'", dbt.cast("line_number", dbt.type_string())]) }}
+        as order_line_id,
     order_id,
     line_number,
     {{ dbt.hash('lower(trim(product_name))') }} as product_key,
