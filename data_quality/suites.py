@@ -248,6 +248,62 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
             ],
         ),
         AuditTarget(
+            asset=("marts", "fct_order_lines"),
+            check_name=suite,
+            query="""
+                -- One row per order (lines or not), so an order without its lines fails too.
+                select orders.order_id, orders.net_amount as order_net_amount,
+                    coalesce(lines.lines_net_amount, 0) as lines_net_amount,
+                    coalesce(lines.min_line_net_amount, 0) as min_line_net_amount,
+                    coalesce(lines.max_line_quantity, 1) as max_line_quantity
+                from marts.fct_orders as orders
+                left join (
+                    select order_id, sum(net_amount) as lines_net_amount,
+                        min(net_amount) as min_line_net_amount, max(quantity) as max_line_quantity
+                    from marts.fct_order_lines group by order_id
+                ) as lines on lines.order_id = orders.order_id
+            """,
+            expectations=[
+                # Conservation: an order's lines share out exactly its net revenue.
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="order_net_amount", column_B="lines_net_amount", meta=_meta(ERROR)
+                ),
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="min_line_net_amount", min_value=0, meta=_meta(ERROR)
+                ),
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="max_line_quantity",
+                    min_value=0,
+                    max_value=t.max_line_quantity,
+                    meta=_meta(ERROR),
+                ),
+            ],
+        ),
+        AuditTarget(
+            asset=("marts", "fct_channel_daily"),
+            check_name=suite,
+            query="""
+                select
+                    (select count(*) from marts.fct_orders where is_purchase) as purchases,
+                    coalesce(sum(channels.orders_count), 0) as attributed_purchases,
+                    (select coalesce(sum(net_amount), 0) from marts.fct_orders)
+                        as orders_net_revenue,
+                    coalesce(sum(channels.net_revenue), 0) as attributed_net_revenue
+                from marts.fct_channel_daily as channels
+            """,
+            expectations=[
+                # Conservation: every purchase and every won lands on one channel and day.
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="purchases", column_B="attributed_purchases", meta=_meta(ERROR)
+                ),
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="orders_net_revenue",
+                    column_B="attributed_net_revenue",
+                    meta=_meta(ERROR),
+                ),
+            ],
+        ),
+        AuditTarget(
             asset=("marts", "dim_customers"),
             check_name=suite,
             query="""

@@ -20,14 +20,13 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 
-from ingest.sample_exports import _CATALOGUE, SEOUL
+from ingest.sample_exports import _CATALOGUE, AD_CAMPAIGN, AD_CHANNELS, SEOUL
 
 CAFE24_STATUSES = ("배송완료", "배송중", "입금전", "취소", "반품완료")
 CAFE24_STATUS_SHARE = (0.82, 0.08, 0.03, 0.04, 0.03)
 SMARTSTORE_STATUSES = ("구매확정", "배송완료", "결제대기", "취소", "반품")
 MEMBERSHIPS = ("site", "naver_band", "kakao_channel", "community")
 CAMPAIGN_FUNNEL = ("sent", "delivered", "opened", "clicked")
-CHANNELS = ("naver_search", "instagram_ads", "kakao_moment", "google_ads")
 
 
 @dataclass(frozen=True)
@@ -287,14 +286,15 @@ class _Writer:
         rows = []
         for days_ago in range(90, 0, -1):
             day = self.as_of - dt.timedelta(days=days_ago - 1)
-            for channel in CHANNELS:
-                impressions = int(self.rng.integers(2_000, 40_000))
+            for channel in AD_CHANNELS:
+                # Sized to the demo shop, whose ad orders are a few a day across channels.
+                impressions = int(self.rng.integers(200, 4_000))
                 clicks = int(impressions * self.rng.uniform(0.005, 0.03))
                 sessions = int(clicks * self.rng.uniform(0.85, 0.98))
                 carts = int(sessions * self.rng.uniform(0.05, 0.15))
                 purchases = int(carts * self.rng.uniform(0.2, 0.5))
                 dirty = bool(self.dirty(1)[0])
-                rows.append([day.isoformat(), channel, "상시 캠페인", f"{impressions:,}",
+                rows.append([day.isoformat(), channel, AD_CAMPAIGN, f"{impressions:,}",
                              str(clicks), self.won(clicks * 400, dirty), str(sessions),
                              str(carts), str(purchases), self.won(purchases * 21_000, dirty),
                              "KRW"])  # fmt: skip

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ SHOPIFY_ORDER_COLUMNS: tuple[str, ...] = (
     "Tax 3 Name", "Tax 3 Value", "Tax 4 Name", "Tax 4 Value", "Tax 5 Name", "Tax 5 Value",
     "Phone", "Receipt Number", "Duties", "Billing Province Name", "Shipping Province Name",
     "Payment ID", "Payment Terms Name", "Next Payment Due At", "Payment References",
+    "Landing Site", "Referring Site",
 )  # fmt: skip
 
 # Shopify repeats these on every line-item row of an order; every other column is filled on the
@@ -72,6 +74,16 @@ CRM_CONTACT_COLUMNS: tuple[str, ...] = (
 SNS_ENGAGEMENT_COLUMNS: tuple[str, ...] = (
     "Platform", "Handle", "Event Type", "Post ID", "Occurred At",
 )  # fmt: skip
+
+# Ad channels as the daily ad stats name them; tagged ads land with utm_source set to one.
+AD_CHANNELS = ("naver_search", "instagram_ads", "kakao_moment", "google_ads")
+AD_CAMPAIGN = "상시 캠페인"
+# Visits from a link without UTM tags: only the referring site tells where they came from.
+_REFERRERS = (
+    "https://www.instagram.com/",
+    "https://blog.naver.com/",
+    "https://m.search.naver.com/",
+)
 
 FINANCIAL_STATUSES = ("paid", "pending", "partially_refunded", "refunded", "voided")
 PAID, PENDING, PARTIALLY_REFUNDED, REFUNDED, VOIDED = range(5)
@@ -290,6 +302,8 @@ def write_sample_exports(
     lines = _draw_lines(rng, orders)
     _settle_money(rng, orders, buyers, calendar)
     orders["accepts_marketing"] = _accepts_marketing(rng, buyers, contacts, orders)
+    # A stream of its own, so adding attribution left every other drawn value as it was.
+    orders.update(_draw_attribution(np.random.default_rng([seed, 3]), len(orders["customer"])))
     events = _draw_engagement(rng, contacts, people, calendar)
 
     paths = SampleExports(
@@ -608,6 +622,15 @@ def _settle_money(
     )
 
 
+def _draw_attribution(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Where each order's visit came from: a tagged ad, a plain link, or nowhere known."""
+    kind = rng.choice(3, n, p=[0.45, 0.15, 0.40])
+    return {
+        "ad_channel": np.where(kind == 0, rng.choice(len(AD_CHANNELS), n), -1),
+        "referrer": np.where(kind == 1, rng.choice(len(_REFERRERS), n), -1),
+    }
+
+
 def _accepts_marketing(
     rng: np.random.Generator,
     buyers: dict[str, np.ndarray],
@@ -883,6 +906,15 @@ def _orders_table(orders: dict[str, np.ndarray]) -> pa.Table:
             "tags": _labels(_TAGS, orders["tag"]),
             "notes": _labels(_DELIVERY_NOTES, orders["note"]),
             "note_attributes": _labels(_GIFT_MESSAGES, orders["gift_message"]),
+            "landing_site": _labels(
+                [
+                    f"/collections/all?utm_source={channel}&utm_medium=cpc"
+                    f"&utm_campaign={urllib.parse.quote(AD_CAMPAIGN)}"
+                    for channel in AD_CHANNELS
+                ],
+                orders["ad_channel"],
+            ),
+            "referring_site": _labels(_REFERRERS, orders["referrer"]),
         }
     )
 
@@ -1002,6 +1034,8 @@ def _shop_orders_query() -> str:
         "Payment Terms Name": "NULL",
         "Next Payment Due At": "NULL",
         "Payment References": payment_reference,
+        "Landing Site": "o.landing_site",
+        "Referring Site": "o.referring_site",
     }
     assert tuple(expressions) == SHOPIFY_ORDER_COLUMNS
     select = ",\n".join(

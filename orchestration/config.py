@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -49,6 +49,14 @@ class LoyaltyConfig(_Strict):
     expected_purchase_cycle_days: int = Field(default=60, ge=1, le=3650)
     # A customer is lapsed after this many expected cycles without a purchase.
     lapse_multiplier: float = Field(default=2, gt=0, le=100)
+
+
+class ProductsConfig(_Strict):
+    # Categories (dbt_project/seeds/product_categories.csv) of the experience (체험) products a
+    # first-time buyer starts with.
+    experience_categories: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]] = [
+        "trial"
+    ]
 
 
 class PublishConfig(_Strict):
@@ -151,6 +159,7 @@ class DangolConfig(_Strict):
     identity: IdentityConfig
     rfm: RfmConfig = RfmConfig()
     loyalty: LoyaltyConfig = LoyaltyConfig()
+    products: ProductsConfig = ProductsConfig()
     publish: PublishConfig = PublishConfig()
     quality: QualityConfig = QualityConfig()
     ingest: IngestConfig = IngestConfig()
@@ -242,6 +251,7 @@ class DangolConfig(_Strict):
             "exclude_expired_consent": self.consent.exclude_expired_consent,
             "recent_buyer_exception": self.consent.recent_buyer_exception,
             "recent_buyer_exception_days": self.consent.recent_buyer_exception_days,
+            "experience_categories": list(self.products.experience_categories),
         }
 
     def ingest_settings(self) -> IngestSettings:

@@ -22,10 +22,17 @@ create table staging.stg_shopify__order_lines as select * from (values
 create schema marts;
 create table marts.fct_orders as select * from (values
     ('shopify-1', 'c1', timestamptz '2026-03-01 10:00:00+09', 'paid', 'KRW',
-     10000.00::decimal(18,2), 9000.00::decimal(18,2), 1),
+     10000.00::decimal(18,2), 9000.00::decimal(18,2), 1, true),
     ('shopify-2', 'c2', timestamptz '2026-03-02 10:00:00+09', 'refunded', 'KRW',
-     5000.00::decimal(18,2), 0.00::decimal(18,2), 1)
-) t(order_id, customer_id, ordered_at, status, currency, gross_amount, net_amount, items_count);
+     5000.00::decimal(18,2), 0.00::decimal(18,2), 1, false)
+) t(order_id, customer_id, ordered_at, status, currency, gross_amount, net_amount, items_count,
+    is_purchase);
+create table marts.fct_order_lines as select * from (values
+    ('shopify-1', 6000.00::decimal(18,2), 1), ('shopify-1', 3000.00::decimal(18,2), 2)
+) t(order_id, net_amount, quantity);
+create table marts.fct_channel_daily as select * from (values
+    ('naver_search', 1, 9000.00::decimal(18,2)), ('unattributed', 0, 0.00::decimal(18,2))
+) t(channel, orders_count, net_revenue);
 create table marts.dim_customers as select * from (values
     ('c1', 1, 9000.00::decimal(18,2)), ('c2', 0, 0.00::decimal(18,2))
 ) t(customer_id, orders_count, net_revenue);

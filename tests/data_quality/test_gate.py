@@ -38,7 +38,7 @@ def test_duplicate_order_ids_and_negative_revenue_block(build_db: Path):
     execute(
         build_db,
         "insert into marts.fct_orders values ('shopify-1', 'c1',"
-        " timestamptz '2026-03-03 10:00:00+09', 'paid', 'KRW', 100, -50, 1)",
+        " timestamptz '2026-03-03 10:00:00+09', 'paid', 'KRW', 100, -50, 1, true)",
     )
 
     report, audits = audit(build_db)
@@ -49,6 +49,27 @@ def test_duplicate_order_ids_and_negative_revenue_block(build_db: Path):
     assert ("expect_column_values_to_be_unique", "order_id") in failed
     assert ("expect_column_values_to_be_between", "net_amount") in failed
     assert "marts.fct_orders.great_expectations_suite" in report.verdict()
+
+
+def test_a_cent_lost_between_an_order_and_its_lines_blocks(build_db: Path):
+    execute(build_db, "update marts.fct_order_lines set net_amount = 2999.99 where quantity = 2")
+
+    report, audits = audit(build_db)
+
+    lines = audits["marts.fct_order_lines.great_expectations_suite"]
+    assert not report.passed
+    assert {(f.expectation, f.column) for f in lines.blocking_failures} == {
+        ("expect_column_pair_values_to_be_equal", "order_net_amount")
+    }
+
+
+def test_a_purchase_missing_from_the_channels_blocks(build_db: Path):
+    execute(build_db, "update marts.fct_channel_daily set orders_count = 0")
+
+    _, audits = audit(build_db)
+
+    [failure] = audits["marts.fct_channel_daily.great_expectations_suite"].blocking_failures
+    assert failure.column == "purchases"
 
 
 def test_revenue_lost_between_facts_and_customers_blocks(build_db: Path):

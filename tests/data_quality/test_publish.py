@@ -38,6 +38,8 @@ def test_only_the_marts_reach_the_published_warehouse(build_db: Path, tmp_path: 
     assert release.published == tmp_path / "warehouse" / "dangol.duckdb"
     assert tables(release.published) == {
         "marts.fct_orders",
+        "marts.fct_order_lines",
+        "marts.fct_channel_daily",
         "marts.dim_customers",
         "marts.customer_rfm",
         "marts.segment_members",
@@ -61,6 +63,8 @@ def test_a_parquet_snapshot_of_the_marts_sits_beside_each_release(build_db: Path
         "marts.customer_ltv.parquet",
         "marts.customer_rfm.parquet",
         "marts.dim_customers.parquet",
+        "marts.fct_channel_daily.parquet",
+        "marts.fct_order_lines.parquet",
         "marts.fct_orders.parquet",
         "marts.revenue_concentration_summary.parquet",
         "marts.segment_members.parquet",

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from decimal import Decimal
 from pathlib import Path
 
@@ -140,6 +141,61 @@ def test_net_revenue_is_conserved_to_the_cent(published_home: DangolHome, export
     assert Decimal(customers_total) == sum(expected)
 
 
+def test_order_lines_share_out_each_orders_net_revenue_exactly(
+    published_home: DangolHome, exports: SampleExports
+):
+    expected = expected_orders(exports.shop_orders).set_index("order_id")["net_amount"]
+    lines = query(
+        published_home.published_db,
+        "select order_id, net_amount::varchar as net, quantity from marts.fct_order_lines",
+    )
+    lines["net"] = lines["net"].map(Decimal)
+    by_order = lines.groupby("order_id")["net"].apply(lambda amounts: sum(amounts, Decimal(0)))
+
+    assert len(lines) == exports.order_lines
+    assert (lines["net"] >= 0).all()
+    assert sorted(by_order.index) == sorted(expected.index)
+    assert [o for o in expected.index if by_order[o] != expected[o].quantize(CENT)] == []
+
+
+def test_purchases_land_on_the_channel_their_visit_came_from(
+    published_home: DangolHome, exports: SampleExports
+):
+    rows = pd.read_csv(exports.shop_orders, dtype=str, keep_default_na=False)
+    orders = rows[rows["Id"] != ""]
+    purchase = orders["Financial Status"].isin(["paid", "partially_refunded"]) & (
+        orders["Cancelled at"] == ""
+    )
+
+    def channel(landing_site: str, referring_site: str) -> str:
+        # UTM source first, then the referrer under "referral", else unattributed.
+        query_string = urllib.parse.parse_qs(urllib.parse.urlsplit(landing_site).query)
+        if query_string.get("utm_source"):
+            return query_string["utm_source"][0].lower()
+        return "referral" if referring_site else "unattributed"
+
+    expected = (
+        pd.Series(
+            [
+                channel(landing, referrer)
+                for landing, referrer in zip(
+                    orders["Landing Site"], orders["Referring Site"], strict=True
+                )
+            ]
+        )[purchase.to_numpy()]
+        .value_counts()
+        .sort_index()
+    )
+    published = query(
+        published_home.published_db,
+        "select channel, sum(orders_count) as purchases from marts.fct_channel_daily"
+        " group by channel having sum(orders_count) > 0 order by channel",
+    ).set_index("channel")["purchases"]
+
+    assert published.to_dict() == expected.to_dict()
+    assert {"naver_search", "instagram_ads", "referral", "unattributed"} <= set(published.index)
+
+
 def test_every_customer_who_bought_has_an_rfm_segment(published_home: DangolHome):
     db = published_home.published_db
     buyers = query(db, "select customer_id from marts.dim_customers where orders_count > 0")
@@ -268,6 +324,11 @@ def test_a_second_run_with_no_new_files_publishes_the_same_numbers(
         "revenue_concentration",
         "revenue_concentration_summary",
         "cohort_retention",
+        "fct_order_lines",
+        "dim_products",
+        "dim_date",
+        "fct_channel_daily",
+        "channel_funnel_daily",
     ]
     before = {m: query(home.published_db, f"from marts.{m} order by all") for m in marts}
     files_before = query(home.state_db, "select count(*) as n from raw.ingest_files")["n"][0]

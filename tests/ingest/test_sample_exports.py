@@ -1,5 +1,6 @@
 import csv
 import datetime as dt
+import urllib.parse
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +27,9 @@ SHOPIFY_HEADER_LINE = (
     "Location,Device ID,Id,Tags,Risk Level,Source,Lineitem discount,Tax 1 Name,Tax 1 Value,"
     "Tax 2 Name,Tax 2 Value,Tax 3 Name,Tax 3 Value,Tax 4 Name,Tax 4 Value,Tax 5 Name,"
     "Tax 5 Value,Phone,Receipt Number,Duties,Billing Province Name,Shipping Province Name,"
-    "Payment ID,Payment Terms Name,Next Payment Due At,Payment References"
+    "Payment ID,Payment Terms Name,Next Payment Due At,Payment References,"
+    # What order-export apps add: the visit's landing page (UTM tags) and referrer.
+    "Landing Site,Referring Site"
 )
 CRM_HEADER_LINE = (
     "Contact ID,Name,Email,Phone,Email Consent,Email Consent Date,SMS Consent,SMS Consent Date,"
@@ -403,6 +406,22 @@ def test_default_as_of_is_today_in_seoul(tmp_path: Path) -> None:
     created = created[created != ""].str[:10]
     assert created.max() <= today.isoformat()
     assert created.min() >= (today - dt.timedelta(days=731)).isoformat()
+
+
+def test_about_half_the_orders_come_from_tagged_ads_and_some_from_referrers(
+    exports: SampleExports,
+) -> None:
+    orders = _read(exports.shop_orders).query("Id != ''")
+    tagged = orders["Landing Site"].str.contains("utm_source=")
+    sources = orders.loc[tagged, "Landing Site"].map(
+        lambda url: urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    )
+
+    assert 0.35 < tagged.mean() < 0.55
+    assert {q["utm_source"][0] for q in sources} == set(sample_exports.AD_CHANNELS)
+    assert {q["utm_campaign"][0] for q in sources} == {sample_exports.AD_CAMPAIGN}
+    assert 0.08 < (orders["Referring Site"] != "").mean() < 0.22
+    assert not (tagged & (orders["Referring Site"] != "")).any()
 
 
 def test_small_samples_still_write_valid_files(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ def test_the_shipped_config_is_valid():
     assert config.dbt_vars()["customer_key_salt"] == config.identity.customer_key_salt
     assert config.dbt_vars()["expected_purchase_cycle_days"] == 60
     assert config.dbt_vars()["lapse_multiplier"] == 2
+    assert config.dbt_vars()["experience_categories"] == ["trial"]
 
 
 @pytest.mark.parametrize(
@@ -78,6 +79,10 @@ def test_the_shipped_config_is_valid():
         (lambda d: d["loyalty"].update(lapse_multipler=3), "loyalty.lapse_multipler"),
         (lambda d: d["segments"].append(dict(d["segments"][0])), "repeated"),
         (lambda d: d["identity"].update(customer_key_salt="x'; drop"), "customer_key_salt"),
+        (
+            lambda d: d["products"].update(experience_categories=["trial'); drop"]),
+            "products.experience_categories.0",
+        ),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_file_and_key(tmp_path: Path, change, named: str):

@@ -29,6 +29,8 @@ renamed as (
         coalesce({{ to_money('refunded_amount') }}, 0) as refund_amount,
         coalesce({{ to_money('shipping') }}, 0) as shipping_amount,
         {{ yes_no('accepts_marketing') }} as accepts_marketing,
+        nullif(trim(landing_site), '') as landing_site,
+        nullif(trim(referring_site), '') as referring_site,
         _source_file as source_file,
         _source_record as source_record,
         _ingest_file_seq as ingest_file_seq

@@ -1,0 +1,22 @@
+{#- A whole-cent share of `total` for one row, in proportion to `weight` among its group.
+    Each row takes the rounded running share minus the rounded running share before it, so
+    the shares add up to `total` exactly, none is negative, and none exceeds its weight when
+    total <= total weight. A group whose weights are all 0 gets no share. -#}
+{% macro allocated_share(total, weight, running_weight, total_weight) -%}
+    coalesce(
+        cast(round(
+            1.0 * {{ total }} * {{ running_weight }} / nullif({{ total_weight }}, 0), 2
+        ) as decimal(18, 2))
+        - cast(round(
+            1.0 * {{ total }} * ({{ running_weight }} - {{ weight }})
+            / nullif({{ total_weight }}, 0),
+            2
+        ) as decimal(18, 2)),
+        0
+    )
+{%- endmacro %}
+
+{#- A ratio for the funnel: null, not an error or infinity, when there is nothing to divide by. -#}
+{% macro safe_divide(numerator, denominator) -%}
+    1.0 * {{ numerator }} / nullif({{ denominator }}, 0)
+{%- endmacro %}

@@ -1,0 +1,106 @@
+-- Order lines net of the order's discount, refunds and cancellations, which the shops report
+-- per order: the discount is shared by line gross; what the order did not keep (gross −
+-- discount − net) comes first off the lines the shop marked returned or cancelled, the rest
+-- off the other lines, each by line amount after discount; all in whole cents, so the lines
+-- of an order add up to fct_orders.net_amount exactly.
+with
+
+lines as (
+    select * from {{ ref('int_order_lines_latest') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+with_order as (
+    select
+        lines.*,
+        orders.customer_id,
+        orders.ordered_at,
+        orders.ordered_date,
+        orders.source,
+        orders.status as order_status,
+        orders.currency,
+        orders.discount_amount as order_discount_amount,
+        orders.net_amount as order_net_amount,
+        sum(lines.gross_amount) over (partition by lines.order_id) as order_gross_amount,
+        sum(lines.gross_amount) over (
+            partition by lines.order_id
+            order by lines.line_number
+            rows between unbounded preceding and current row
+        ) as running_gross_amount
+    from lines
+    inner join orders on lines.order_id = orders.order_id
+),
+
+discounted as (
+    select
+        *,
+        {{ allocated_share(
+            'order_discount_amount', 'gross_amount', 'running_gross_amount', 'order_gross_amount'
+        ) }} as discount_amount
+    from with_order
+),
+
+after_discount as (
+    select
+        *,
+        gross_amount - discount_amount as discounted_amount,
+        sum(gross_amount - discount_amount) over (
+            partition by order_id, is_returned_or_cancelled
+            order by line_number
+            rows between unbounded preceding and current row
+        ) as running_discounted_amount,
+        sum(gross_amount - discount_amount) over (
+            partition by order_id, is_returned_or_cancelled
+        ) as group_discounted_amount,
+        sum(case when is_returned_or_cancelled then gross_amount - discount_amount else 0 end)
+            over (partition by order_id) as returned_discounted_amount,
+        order_gross_amount - order_discount_amount - order_net_amount as order_not_kept_amount
+    from discounted
+),
+
+not_kept as (
+    select
+        *,
+        case
+            when is_returned_or_cancelled
+                then least(order_not_kept_amount, returned_discounted_amount)
+            else order_not_kept_amount - least(order_not_kept_amount, returned_discounted_amount)
+        end as group_not_kept_amount
+    from after_discount
+),
+
+final as (
+    select
+        *,
+        {{ allocated_share(
+            'group_not_kept_amount',
+            'discounted_amount',
+            'running_discounted_amount',
+            'group_discounted_amount'
+        ) }} as refunded_or_cancelled_amount
+    from not_kept
+)
+
+select
+    cast(order_line_id as varchar) as order_line_id,
+    cast(order_id as varchar) as order_id,
+    cast(line_number as integer) as line_number,
+    cast(customer_id as varchar) as customer_id,
+    cast(ordered_at as timestamp with time zone) as ordered_at,
+    cast(ordered_date as date) as ordered_date,
+    cast(source as varchar) as source,
+    cast(order_status as varchar) as order_status,
+    cast(currency as varchar) as currency,
+    cast(product_key as varchar) as product_key,
+    cast(product_name as varchar) as product_name,
+    cast(product_sku as varchar) as product_sku,
+    cast(quantity as integer) as quantity,
+    cast(gross_amount as decimal(18, 2)) as gross_amount,
+    cast(discount_amount as decimal(18, 2)) as discount_amount,
+    cast(refunded_or_cancelled_amount as decimal(18, 2)) as refunded_or_cancelled_amount,
+    cast(discounted_amount - refunded_or_cancelled_amount as decimal(18, 2)) as net_amount,
+    cast(is_returned_or_cancelled as boolean) as is_returned_or_cancelled
+from final
