@@ -29,6 +29,9 @@ class _Strict(BaseModel):
 
 class IdentityConfig(_Strict):
     customer_key_salt: str = Field(pattern=r"^[A-Za-z0-9_.-]{8,}$")
+    # An email, phone or SNS handle seen with more other emails and phones than this is shared
+    # (a shop's placeholder for guest checkouts) and joins nobody.
+    max_contact_points_per_identifier: int = Field(default=5, ge=1, le=1000)
 
 
 class RfmConfig(_Strict):
@@ -138,6 +141,9 @@ class DangolConfig(_Strict):
             "timezone": self.timezone,
             "default_currency": self.default_currency,
             "customer_key_salt": self.identity.customer_key_salt,
+            "max_contact_points_per_identifier": (
+                self.identity.max_contact_points_per_identifier
+            ),
             "rfm_as_of": self.rfm.as_of,
             "phone_region": self.ingest.phone_region,
             "expected_purchase_cycle_days": self.loyalty.expected_purchase_cycle_days,

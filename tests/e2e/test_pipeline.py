@@ -5,7 +5,6 @@ Every expected figure is computed here, independently, with pandas over the expo
 
 import datetime as dt
 import hashlib
-import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import phonenumbers
 import pytest
 import yaml
 
@@ -72,33 +72,90 @@ def expected_orders(shop_orders: Path) -> pd.DataFrame:
     return expected.reset_index(drop=True)
 
 
-def shopify_customer(email: str, phone: str, order_id: str) -> str:
-    """Who placed an order: trimmed lower-case email, else the phone in E.164, else the order."""
-    if email.strip():
-        return "email:" + email.strip().lower()
-    digits = re.sub(r"[^0-9]", "", phone)
-    if digits.startswith("82"):
-        return "phone:+" + digits
-    if digits.startswith("0"):
-        return "phone:+82" + digits[1:]
-    return "order:" + order_id
+IDENTIFIER_RANK = {"email": 1, "phone": 2, "crm_contact_id": 4, "sns_handle": 6, "order_id": 7}
+FALLBACK_PREFIX = {"crm_contact_id": "crm-", "sns_handle": "sns-", "order_id": ""}
 
 
-def expected_revenue_by_customer(shop_orders: Path) -> pd.Series:
-    """Net revenue per customer with a purchase (a paid or partially refunded order)."""
-    orders = expected_orders(shop_orders)
+def e164(text: str) -> str | None:
+    if not text.strip():
+        return None
+    try:
+        number = phonenumbers.parse(text, "KR")
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def resolve_customers(shop_orders: Path, crm_contacts: Path) -> dict[tuple[str, str], str]:
+    """Union-find over every record's identifiers: (type, value) -> salted customer key.
+
+    Orders carry their email (or, for guests, phone) and billing phone; contacts their email,
+    phone and Instagram handle. Emails/phones/handles seen with too many other emails and
+    phones link nobody. The key is the salted hash of each group's best identifier.
+    """
+    config = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))["identity"]
+    salt, cap = config["customer_key_salt"], config["max_contact_points_per_identifier"]
     rows = pd.read_csv(shop_orders, dtype=str, keep_default_na=False)
-    header = rows[rows["Id"] != ""].reset_index(drop=True)
-    orders["customer"] = [
-        shopify_customer(email, phone or billing_phone, order_id)
-        for email, phone, billing_phone, order_id in zip(
-            header["Email"],
-            header["Phone"],
-            header["Billing Phone"],
-            orders["order_id"],
-            strict=True,
-        )
+    records = [
+        {
+            ("order_id", "shopify-" + o["Id"]),
+            ("email", o["Email"].strip().lower()),
+            ("phone", e164(o["Phone"] or o["Billing Phone"])),
+        }
+        for o in rows[rows["Id"] != ""].to_dict("records")
     ]
+    contacts = pd.read_csv(crm_contacts, dtype=str, keep_default_na=False)
+    records += [
+        {
+            ("crm_contact_id", c["Contact ID"].strip()),
+            ("email", c["Email"].strip().lower()),
+            ("phone", e164(c["Phone"])),
+            ("sns_handle", c["Instagram Handle"].strip().lstrip("@").lower()),
+        }
+        for c in contacts.to_dict("records")
+    ]
+    records = [{(kind, value) for kind, value in r if value} for r in records]
+    seen_with: dict[tuple[str, str], set] = {}
+    for record in records:
+        for identifier in record:
+            others = {o for o in record if o != identifier and o[0] in ("email", "phone")}
+            seen_with.setdefault(identifier, set()).update(others)
+    shared = {i for i, others in seen_with.items() if i[0] != "order_id" and len(others) > cap}
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def root(node):
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for record in records:
+        usable = sorted(record - shared)
+        for identifier in usable[1:]:
+            parent[root(identifier)] = root(usable[0])
+    groups: dict[tuple[str, str], list] = {}
+    for node in list(parent):
+        groups.setdefault(root(node), []).append(node)
+    customer_of = {}
+    for members in groups.values():
+        kind, value = min(members, key=lambda i: (IDENTIFIER_RANK[i[0]], i[1]))
+        key = (
+            f"{kind}:{value}"
+            if kind in ("email", "phone")
+            else ("other:" + FALLBACK_PREFIX[kind] + value)
+        )
+        customer_id = hashlib.md5((salt + key).encode()).hexdigest()
+        customer_of.update(dict.fromkeys(members, customer_id))
+    return customer_of
+
+
+def expected_revenue_by_customer(exports: SampleExports) -> pd.Series:
+    """Net revenue per resolved customer with a purchase (a paid or partially refunded order)."""
+    orders = expected_orders(exports.shop_orders)
+    rows = pd.read_csv(exports.shop_orders, dtype=str, keep_default_na=False)
+    header = rows[rows["Id"] != ""].reset_index(drop=True)
+    customer_of = resolve_customers(exports.shop_orders, exports.crm_contacts)
+    orders["customer"] = [customer_of[("order_id", o)] for o in orders["order_id"]]
     purchase = header["Financial Status"].isin(["paid", "partially_refunded"]) & (
         header["Cancelled at"] == ""
     )
@@ -139,6 +196,25 @@ def test_net_revenue_is_conserved_to_the_cent(published_home: DangolHome, export
     assert Decimal(customers_total) == sum(expected)
 
 
+def test_every_order_belongs_to_the_customer_an_independent_resolution_finds(
+    published_home: DangolHome, exports: SampleExports
+):
+    customer_of = resolve_customers(exports.shop_orders, exports.crm_contacts)
+    published = query(
+        published_home.published_db, "select order_id, customer_id from marts.fct_orders"
+    )
+    expected = published["order_id"].map(lambda o: customer_of[("order_id", o)])
+    rows = pd.read_csv(exports.shop_orders, dtype=str, keep_default_na=False)
+    header = rows[rows["Id"] != ""]
+    # Before resolution a guest checkout (phone only) was a customer of its own.
+    naive = header["Email"].str.strip().str.lower().where(header["Email"] != "", header["Phone"])
+
+    assert (published["customer_id"] == expected).all()
+    assert published["customer_id"].nunique() < naive.nunique()
+    dim = query(published_home.published_db, "select customer_id from marts.dim_customers")
+    assert set(dim["customer_id"]) == set(customer_of.values())
+
+
 def test_every_customer_who_bought_has_an_rfm_segment(published_home: DangolHome):
     db = published_home.published_db
     buyers = query(db, "select customer_id from marts.dim_customers where orders_count > 0")
@@ -154,7 +230,7 @@ def test_every_customer_who_bought_has_an_rfm_segment(published_home: DangolHome
 def test_revenue_concentration_agrees_with_an_independent_count(
     published_home: DangolHome, exports: SampleExports
 ):
-    revenue = sorted(expected_revenue_by_customer(exports.shop_orders), reverse=True)
+    revenue = sorted(expected_revenue_by_customer(exports).to_list(), reverse=True)
     total = sum(revenue, Decimal(0))
     # Amounts as text: Decimal compares them to the cent, floats would not.
     summary = query(
