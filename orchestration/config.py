@@ -9,7 +9,15 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from data_quality.suites import RFM_SEGMENTS, QualityThresholds, Threshold
 from ingest.landing import IngestSettings
@@ -38,11 +46,69 @@ class RfmConfig(_Strict):
     as_of: Literal["latest_order", "run_date"] = "latest_order"
 
 
+class LoyalSignals(_Strict):
+    """How much of each kind of engagement counts as one loyalty signal; null leaves it out."""
+
+    membership: int | None = Field(default=1, ge=1)
+    sns_interactions: int | None = Field(default=3, ge=1)
+    referrals: int | None = Field(default=1, ge=1)
+    reviews: int | None = Field(default=1, ge=1)
+    coupon_uses: int | None = Field(default=1, ge=1)
+    campaign_clicks: int | None = Field(default=2, ge=1)
+
+    def thresholds(self) -> dict[str, int]:
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
+class LoyaltyTier(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    label: str = Field(min_length=1)
+    min_net_lifetime_value: float = Field(ge=0)
+
+
+DEFAULT_TIERS = (
+    LoyaltyTier(name="vip", label="VIP 단골", min_net_lifetime_value=500_000),
+    LoyaltyTier(name="gold", label="골드", min_net_lifetime_value=200_000),
+    LoyaltyTier(name="silver", label="실버", min_net_lifetime_value=50_000),
+    LoyaltyTier(name="basic", label="일반", min_net_lifetime_value=0),
+)
+
+
 class LoyaltyConfig(_Strict):
     # Days a regular customer usually takes to buy again (repurchase cycle, 재구매 주기).
     expected_purchase_cycle_days: int = Field(default=60, ge=1, le=3650)
     # A customer is lapsed after this many expected cycles without a purchase.
     lapse_multiplier: float = Field(default=2, gt=0, le=100)
+    # A repeat buyer bought again within this many days of an earlier purchase.
+    repeat_window_days: int = Field(default=90, ge=1, le=3650)
+    loyal_signals: LoyalSignals = LoyalSignals()
+    # A loyal customer is a repeat buyer with at least this many signals.
+    min_loyal_signals: int = Field(default=1, ge=1)
+    tiers: list[LoyaltyTier] = Field(default=list(DEFAULT_TIERS), min_length=1)
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_from_highest_to_zero(cls, tiers: list[LoyaltyTier]) -> list[LoyaltyTier]:
+        floors = [t.min_net_lifetime_value for t in tiers]
+        if floors != sorted(set(floors), reverse=True) or floors[-1] != 0:
+            raise ValueError(
+                "list tiers from the highest min_net_lifetime_value down, each lower than the "
+                "one before, the last at 0 so every customer has a tier"
+            )
+        names = [t.name for t in tiers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"tier names must be unique: {names}")
+        return tiers
+
+    @model_validator(mode="after")
+    def _reachable_signal_count(self) -> LoyaltyConfig:
+        counted = len(self.loyal_signals.thresholds())
+        if self.min_loyal_signals > counted:
+            raise ValueError(
+                f"min_loyal_signals is {self.min_loyal_signals} but loyal_signals counts only "
+                f"{counted} kinds of engagement"
+            )
+        return self
 
 
 class PublishConfig(_Strict):
@@ -141,13 +207,15 @@ class DangolConfig(_Strict):
             "timezone": self.timezone,
             "default_currency": self.default_currency,
             "customer_key_salt": self.identity.customer_key_salt,
-            "max_contact_points_per_identifier": (
-                self.identity.max_contact_points_per_identifier
-            ),
+            "max_contact_points_per_identifier": (self.identity.max_contact_points_per_identifier),
             "rfm_as_of": self.rfm.as_of,
             "phone_region": self.ingest.phone_region,
             "expected_purchase_cycle_days": self.loyalty.expected_purchase_cycle_days,
             "lapse_multiplier": self.loyalty.lapse_multiplier,
+            "repeat_window_days": self.loyalty.repeat_window_days,
+            "loyal_signals": self.loyalty.loyal_signals.thresholds(),
+            "min_loyal_signals": self.loyalty.min_loyal_signals,
+            "loyalty_tiers": [tier.model_dump() for tier in self.loyalty.tiers],
         }
 
     def ingest_settings(self) -> IngestSettings:

@@ -97,10 +97,12 @@ def test_engagement_events_loaded_run_by_run_equal_a_full_rebuild(runs, tmp_path
     dbt_vars = {**load_config(DEFAULT_CONFIG).dbt_vars(), "dangol_build_db": str(rebuilt)}
 
     subprocess.run(
-        [str(dbt_executable()), "run", "--full-refresh", "--quiet", "--profiles-dir", "."]
-        + ["--select", "int_engagement_events", "fct_engagement_events"]
-        + ["--vars", json.dumps(dbt_vars), "--target-path", str(tmp_path / "target")]
-        + ["--log-path", str(tmp_path / "logs")],
+        [
+            *(str(dbt_executable()), "run", "--full-refresh", "--quiet", "--profiles-dir", "."),
+            *("--select", "int_engagement_events", "fct_engagement_events"),
+            *("--vars", json.dumps(dbt_vars), "--target-path", str(tmp_path / "target")),
+            *("--log-path", str(tmp_path / "logs")),
+        ],
         cwd=DBT_PROJECT_DIR,
         check=True,
     )

@@ -41,6 +41,20 @@ def test_the_shipped_config_is_valid():
         (lambda d: d["loyalty"].update(lapse_multipler=3), "loyalty.lapse_multipler"),
         (lambda d: d["segments"].append(dict(d["segments"][0])), "repeated"),
         (lambda d: d["identity"].update(customer_key_salt="x'; drop"), "customer_key_salt"),
+        (
+            lambda d: d["loyalty"]["loyal_signals"].update(newsletter_opens=2),
+            "loyalty.loyal_signals.newsletter_opens",
+        ),
+        (
+            lambda d: d["loyalty"]["loyal_signals"].update(reviews=0),
+            "loyalty.loyal_signals.reviews",
+        ),
+        (lambda d: d["loyalty"].update(min_loyal_signals=7), "min_loyal_signals is 7"),
+        (lambda d: d["loyalty"]["tiers"].reverse(), "loyalty.tiers"),
+        (
+            lambda d: d["identity"].update(max_contact_points_per_identifier=0),
+            "identity.max_contact_points_per_identifier",
+        ),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_file_and_key(tmp_path: Path, change, named: str):

@@ -29,6 +29,39 @@ referrals as (
     select * from {{ ref('stg_sns__referrals') }}
 ),
 
+-- A coupon is two events: issued, and redeemed once it is used.
+coupon_moments as (
+    select
+        *,
+        'issued' as event_type,
+        issued_at as occurred_at
+    from coupons
+    union all
+    select
+        *,
+        'redeemed' as event_type,
+        redeemed_at as occurred_at
+    from coupons
+    where redeemed_at is not null
+),
+
+-- A referral is made by the referrer and received by the friend.
+referral_sides as (
+    select
+        *,
+        'referral_made' as event_type,
+        referrer_handle as sns_handle
+    from referrals
+    union all
+    select
+        *,
+        'referral_received' as event_type,
+        referred_handle as sns_handle
+    from referrals
+    where referred_handle is not null
+),
+
+-- Each source names only the columns it has; union all by name leaves the rest null.
 events as (
     select
         md5(concat_ws('|', 'sns', platform, handle, event_type, post_id, occurred_at))
@@ -37,16 +70,11 @@ events as (
         event_type,
         occurred_at,
         platform as channel,
-        cast(null as varchar) as campaign_id,
         handle as sns_handle,
-        cast(null as varchar) as crm_contact_id,
-        cast(null as varchar) as member_id,
-        cast(null as varchar) as customer_email,
-        cast(null as varchar) as customer_phone,
         ingest_file_seq
     from sns
 
-    union all
+    union all by name
 
     select
         md5(concat_ws(
@@ -57,15 +85,13 @@ events as (
         occurred_at,
         channel,
         campaign_id,
-        cast(null as varchar) as sns_handle,
         contact_id as crm_contact_id,
-        cast(null as varchar) as member_id,
         customer_email,
         customer_phone,
         ingest_file_seq
     from campaigns
 
-    union all
+    union all by name
 
     select
         md5(concat_ws('|', 'membership', member_id, event_type, occurred_at)) as event_id,
@@ -73,7 +99,6 @@ events as (
         event_type,
         occurred_at,
         membership as channel,
-        cast(null as varchar) as campaign_id,
         handle as sns_handle,
         contact_id as crm_contact_id,
         member_id,
@@ -82,62 +107,32 @@ events as (
         ingest_file_seq
     from memberships
 
-    union all
+    union all by name
 
-    -- A coupon is two events: issued, and redeemed once it is used.
     select
-        md5(concat_ws('|', 'coupon', coupon_code, coupon_event.event_type)) as event_id,
+        md5(concat_ws('|', 'coupon', coupon_code, event_type)) as event_id,
         'coupon' as event_source,
-        coupon_event.event_type,
-        coupon_event.occurred_at,
-        cast(null as varchar) as channel,
-        coupons.campaign_id,
-        cast(null as varchar) as sns_handle,
-        coupons.contact_id as crm_contact_id,
-        cast(null as varchar) as member_id,
-        cast(null as varchar) as customer_email,
-        cast(null as varchar) as customer_phone,
-        coupons.ingest_file_seq
-    from coupons
-    cross join
-        (select 'issued' as event_type union all select 'redeemed' as event_type) as kinds
-    cross join lateral (
-        select
-            kinds.event_type,
-            case kinds.event_type
-                when 'issued' then coupons.issued_at else coupons.redeemed_at
-            end as occurred_at
-    ) as coupon_event
-    where coupon_event.occurred_at is not null
+        event_type,
+        occurred_at,
+        campaign_id,
+        contact_id as crm_contact_id,
+        ingest_file_seq
+    from coupon_moments
 
-    union all
+    union all by name
 
-    -- A referral is made by the referrer and received by the friend.
     select
         md5(concat_ws(
-            '|', 'referral', referrer_handle, referred_handle, referred_at, side.event_type
+            '|', 'referral', referrer_handle, referred_handle, referred_at, event_type
         )) as event_id,
         'referral' as event_source,
-        side.event_type,
-        referrals.referred_at as occurred_at,
-        referrals.platform as channel,
-        referrals.referral_code as campaign_id,
-        case side.event_type
-            when 'referral_made' then referrals.referrer_handle else referrals.referred_handle
-        end as sns_handle,
-        cast(null as varchar) as crm_contact_id,
-        cast(null as varchar) as member_id,
-        cast(null as varchar) as customer_email,
-        cast(null as varchar) as customer_phone,
-        referrals.ingest_file_seq
-    from referrals
-    cross join
-        (
-            select 'referral_made' as event_type
-            union all
-            select 'referral_received' as event_type
-        ) as side
-    where side.event_type = 'referral_made' or referrals.referred_handle is not null
+        event_type,
+        referred_at as occurred_at,
+        platform as channel,
+        referral_code as campaign_id,
+        sns_handle,
+        ingest_file_seq
+    from referral_sides
 )
 
 select * from events
