@@ -111,6 +111,19 @@ class LoyaltyConfig(_Strict):
         return self
 
 
+class FlywheelConfig(_Strict):
+    """When a customer moves on to the next flywheel stage (flywheel_stages)."""
+
+    # Adoption (reached value): this many purchases, or joining a membership after buying.
+    adoption_min_orders: int = Field(default=2, ge=2)
+    adoption_by_membership: bool = True
+    # Retention: this many purchases and not lapsed (loyalty.lapse_multiplier x cycle).
+    retention_min_orders: int = Field(default=3, ge=2)
+    # Advocacy: a buyer who referred this many friends or wrote this many reviews.
+    advocacy_min_referrals: int = Field(default=1, ge=1)
+    advocacy_min_reviews: int = Field(default=1, ge=1)
+
+
 class PublishConfig(_Strict):
     keep_releases: int = Field(default=5, ge=1, le=100)
     duckdb_storage_version: str = Field(default="v1.0.0", pattern=r"^v\d+\.\d+\.\d+$")
@@ -178,6 +191,7 @@ class DangolConfig(_Strict):
     identity: IdentityConfig
     rfm: RfmConfig = RfmConfig()
     loyalty: LoyaltyConfig = LoyaltyConfig()
+    flywheel: FlywheelConfig = FlywheelConfig()
     publish: PublishConfig = PublishConfig()
     quality: QualityConfig = QualityConfig()
     ingest: IngestConfig = IngestConfig()
@@ -216,6 +230,7 @@ class DangolConfig(_Strict):
             "loyal_signals": self.loyalty.loyal_signals.thresholds(),
             "min_loyal_signals": self.loyalty.min_loyal_signals,
             "loyalty_tiers": [tier.model_dump() for tier in self.loyalty.tiers],
+            **{f"flywheel_{name}": value for name, value in self.flywheel.model_dump().items()},
         }
 
     def ingest_settings(self) -> IngestSettings:

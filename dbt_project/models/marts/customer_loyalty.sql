@@ -99,11 +99,11 @@ measured as (
     select
         customers.customer_id,
         customers.orders_count,
+        engagement.joined_membership_at,
         coalesce(purchases.net_lifetime_value, 0) as net_lifetime_value,
         coalesce(purchases.repeat_purchases, 0) > 0 as is_repeat_buyer,
-        engagement.joined_membership_at,
         {%- for column in signal_columns.values() | unique %}
-        coalesce(engagement.{{ column }}, 0) as {{ column }},
+            coalesce(engagement.{{ column }}, 0) as {{ column }},
         {%- endfor %}
         case
             when memberships.is_member then 'member'
@@ -121,9 +121,9 @@ signals as (
         *,
         0
         {%- for signal, threshold in var('loyal_signals').items() %}
-        + case when {{ signal_columns[signal] }} >= {{ threshold }} then 1 else 0 end
+            + case when {{ signal_columns[signal] }} >= {{ threshold }} then 1 else 0 end
         {%- endfor %}
-        as loyal_signals_met
+            as loyal_signals_met
     from measured
 )
 
