@@ -42,8 +42,35 @@ class IdentityConfig(_Strict):
     max_contact_points_per_identifier: int = Field(default=5, ge=1, le=1000)
 
 
+class RfmThresholds(_Strict):
+    """Fixed cut points per dimension, ascending, score_bins - 1 of them; unset: quantiles."""
+
+    recency_days: list[int] | None = None
+    frequency: list[int] | None = None
+    monetary: list[float] | None = None
+
+
 class RfmConfig(_Strict):
     as_of: Literal["latest_order", "run_date"] = "latest_order"
+    # Scores run 1..score_bins (5: quintiles); segment names read them rescaled to 1..5.
+    score_bins: int = Field(default=5, ge=2, le=10)
+    thresholds: RfmThresholds = RfmThresholds()
+
+    @model_validator(mode="after")
+    def _cut_points_fit_the_bins(self) -> RfmConfig:
+        for dimension, cuts in self.thresholds.model_dump().items():
+            if cuts is None:
+                continue
+            if len(cuts) != self.score_bins - 1 or cuts != sorted(set(cuts)):
+                raise ValueError(
+                    f"thresholds.{dimension}: give {self.score_bins - 1} ascending, distinct cut "
+                    f"points for score_bins {self.score_bins}, got {cuts}"
+                )
+        return self
+
+    def dbt_vars(self) -> dict[str, object]:
+        cuts = {name: c for name, c in self.thresholds.model_dump().items() if c is not None}
+        return {"rfm_as_of": self.as_of, "rfm_score_bins": self.score_bins, "rfm_thresholds": cuts}
 
 
 class LoyalSignals(_Strict):
@@ -142,8 +169,9 @@ class QualityConfig(_Strict):
     max_net_revenue_swing_pct: ThresholdConfig = ThresholdConfig(limit=50)
     max_segment_share_jump_pct_points: ThresholdConfig = ThresholdConfig(limit=20, severity="warn")
 
-    def thresholds(self) -> QualityThresholds:
+    def thresholds(self, rfm_score_bins: int = 5) -> QualityThresholds:
         return QualityThresholds(
+            rfm_score_bins=rfm_score_bins,
             max_order_amount=self.max_order_amount,
             max_line_quantity=self.max_line_quantity,
             **{
@@ -222,7 +250,7 @@ class DangolConfig(_Strict):
             "default_currency": self.default_currency,
             "customer_key_salt": self.identity.customer_key_salt,
             "max_contact_points_per_identifier": (self.identity.max_contact_points_per_identifier),
-            "rfm_as_of": self.rfm.as_of,
+            **self.rfm.dbt_vars(),
             "phone_region": self.ingest.phone_region,
             "expected_purchase_cycle_days": self.loyalty.expected_purchase_cycle_days,
             "lapse_multiplier": self.loyalty.lapse_multiplier,

@@ -12,3 +12,25 @@
         {%- endfor %}
     end
 {%- endmacro %}
+
+{#- An RFM score 1..rfm_score_bins: by fixed cut points when rfm.thresholds names the
+    dimension, else by quantile rank (ties share a score). A higher value scores higher,
+    except for recency, where fewer days is better. -#}
+{% macro rfm_score(dimension, value_column, rank_column) -%}
+    {%- set bins = var('rfm_score_bins') -%}
+    {%- set cuts = var('rfm_thresholds').get(dimension) -%}
+    {%- if cuts and dimension == 'recency_days' -%}
+        {{ bins }}
+        {%- for cut in cuts %} - case when {{ value_column }} > {{ cut }} then 1 else 0 end{% endfor %}
+    {%- elif cuts -%}
+        1
+        {%- for cut in cuts %} + case when {{ value_column }} >= {{ cut }} then 1 else 0 end{% endfor %}
+    {%- else -%}
+        least({{ bins }}, 1 + floor({{ rank_column }} * {{ bins }}))
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A score on the 1..5 scale the rfm_segments grid is written in. -#}
+{% macro rfm_grid_score(score_column) -%}
+    cast(ceiling({{ score_column }} * 5.0 / {{ var('rfm_score_bins') }}) as integer)
+{%- endmacro %}

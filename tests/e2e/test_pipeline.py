@@ -5,6 +5,7 @@ Every expected figure is computed here, independently, with pandas over the expo
 
 import datetime as dt
 import hashlib
+import math
 import shutil
 import subprocess
 import sys
@@ -17,11 +18,13 @@ import phonenumbers
 import pytest
 import yaml
 
-from ingest.sample_exports import SampleExports, write_sample_exports
+from ingest.sample_exports import SEOUL, SampleExports, write_sample_exports
 from orchestration.config import DEFAULT_CONFIG, DangolHome
+from orchestration.manifest import DBT_PROJECT_DIR
 from orchestration.runner import run_pipeline
 
 pytestmark = pytest.mark.e2e
+SEEDS = DBT_PROJECT_DIR / "seeds"
 CENT = Decimal("0.01")
 
 
@@ -149,20 +152,58 @@ def resolve_customers(shop_orders: Path, crm_contacts: Path) -> dict[tuple[str, 
     return customer_of
 
 
-def expected_revenue_by_customer(exports: SampleExports) -> pd.Series:
-    """Net revenue per resolved customer with a purchase (a paid or partially refunded order)."""
+def expected_purchases(exports: SampleExports) -> pd.DataFrame:
+    """Purchases (paid or partially refunded orders) with their resolved customer and local day."""
     orders = expected_orders(exports.shop_orders)
     rows = pd.read_csv(exports.shop_orders, dtype=str, keep_default_na=False)
     header = rows[rows["Id"] != ""].reset_index(drop=True)
     customer_of = resolve_customers(exports.shop_orders, exports.crm_contacts)
     orders["customer"] = [customer_of[("order_id", o)] for o in orders["order_id"]]
+    orders["ordered_date"] = [
+        dt.datetime.strptime(t, "%Y-%m-%d %H:%M:%S %z").astimezone(SEOUL).date()
+        for t in header["Created at"]
+    ]
     purchase = header["Financial Status"].isin(["paid", "partially_refunded"]) & (
         header["Cancelled at"] == ""
     )
-    purchases = orders[purchase.to_numpy()]
-    return purchases.groupby("customer")["net_amount"].apply(
-        lambda amounts: sum(amounts, Decimal(0))
+    return orders[purchase.to_numpy()]
+
+
+def expected_revenue_by_customer(exports: SampleExports) -> pd.Series:
+    """Net revenue per resolved customer with a purchase."""
+    return (
+        expected_purchases(exports)
+        .groupby("customer")["net_amount"]
+        .apply(lambda amounts: sum(amounts, Decimal(0)))
     )
+
+
+def expected_rfm(exports: SampleExports) -> pd.DataFrame:
+    """RFM by the documented default rules: quintiles of percent rank, ties share a score,
+    recency to the newest purchase, segment from the rfm_segments grid at (r, (f + m) // 2)."""
+    purchases = expected_purchases(exports)
+    rfm = purchases.groupby("customer").agg(
+        last_order_date=("ordered_date", "max"),
+        frequency=("order_id", "count"),
+        monetary=("net_amount", lambda amounts: sum(amounts, Decimal(0))),
+    )
+    as_of = purchases["ordered_date"].max()
+    rfm["recency_days"] = [(as_of - d).days for d in rfm["last_order_date"]]
+    n = len(rfm)
+
+    def quintile(ascending_values: pd.Series) -> pd.Series:
+        percent_rank = (ascending_values.rank(method="min") - 1) / (n - 1)
+        return (1 + (percent_rank * 5).map(math.floor)).clip(upper=5).astype(int)
+
+    rfm["r_score"] = quintile(-rfm["recency_days"])
+    rfm["f_score"] = quintile(rfm["frequency"])
+    rfm["m_score"] = quintile(rfm["monetary"].map(float))
+    grid = pd.read_csv(SEEDS / "rfm_segments.csv").set_index(["r_score", "fm_score"])
+    rfm["rfm_segment"] = [
+        grid.loc[(r, (f + m) // 2), "rfm_segment"]
+        for r, f, m in zip(rfm["r_score"], rfm["f_score"], rfm["m_score"], strict=True)
+    ]
+    return rfm
 
 
 def test_every_order_in_is_an_order_out(published_home: DangolHome, exports: SampleExports):
@@ -225,6 +266,23 @@ def test_every_customer_who_bought_has_an_rfm_segment(published_home: DangolHome
     assert sorted(rfm["customer_id"]) == sorted(buyers["customer_id"])
     assert rfm["rfm_segment"].notna().all()
     assert rfm["rfm_segment"].nunique() >= 5  # a realistic customer base spreads over the grid
+
+
+def test_customer_rfm_agrees_with_an_independent_count(
+    published_home: DangolHome, exports: SampleExports
+):
+    expected = expected_rfm(exports)
+    published = query(
+        published_home.published_db,
+        "select customer_id, recency_days, frequency, monetary::varchar as monetary, r_score,"
+        " f_score, m_score, rfm_segment from marts.customer_rfm",
+    ).set_index("customer_id")
+
+    assert sorted(published.index) == sorted(expected.index)
+    published = published.loc[expected.index]
+    for column in ("recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_segment"):
+        assert published[column].tolist() == expected[column].tolist(), column
+    assert published["monetary"].map(Decimal).tolist() == expected["monetary"].tolist()
 
 
 def test_revenue_concentration_agrees_with_an_independent_count(
@@ -313,6 +371,10 @@ def test_a_second_run_with_no_new_files_publishes_the_same_numbers(
         "revenue_concentration",
         "revenue_concentration_summary",
         "cohort_retention",
+        "fct_engagement_events",
+        "customer_loyalty",
+        "flywheel_stages",
+        "flywheel_kpis_monthly",
     ]
     before = {m: query(home.published_db, f"from marts.{m} order by all") for m in marts}
     files_before = query(home.state_db, "select count(*) as n from raw.ingest_files")["n"][0]
