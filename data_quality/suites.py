@@ -47,6 +47,8 @@ class QualityThresholds:
     max_order_count_drop_pct: Threshold = Threshold(1, ERROR)
     max_net_revenue_swing_pct: Threshold = Threshold(50, ERROR)
     max_segment_share_jump_pct_points: Threshold = Threshold(20, WARN)
+    # Not a quality limit: the RFM scores' range (rfm.score_bins), which the audit checks.
+    rfm_score_bins: int = 5
 
     def accepting_anomalies(self) -> QualityThresholds:
         """For one run whose big change is expected (a new shop, a backfill): report only."""
@@ -339,7 +341,7 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
                 gxe.ExpectColumnValuesToBeUnique(column="customer_id", meta=_meta(ERROR)),
                 *(
                     gxe.ExpectColumnValuesToBeBetween(
-                        column=score, min_value=1, max_value=5, meta=_meta(ERROR)
+                        column=score, min_value=1, max_value=t.rfm_score_bins, meta=_meta(ERROR)
                     )
                     for score in ("r_score", "f_score", "m_score")
                 ),
@@ -434,6 +436,61 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
                 gxe.ExpectColumnValuesToNotBeNull(column="customer_id", meta=_meta(ERROR)),
                 gxe.ExpectColumnValuesToBeInSet(
                     column="channel", value_set=["email", "sms", "kakao"], meta=_meta(ERROR)
+                ),
+            ],
+        ),
+        AuditTarget(
+            asset=("marts", "fct_engagement_events"),
+            check_name=suite,
+            query="""
+                select event_id, customer_id,
+                    (select count(*) from intermediate.int_engagement_events) as loaded_events,
+                    count(*) over () as published_events,
+                    (select count(*) from marts.fct_orders) as orders,
+                    (
+                        select count(*) from marts.fct_orders as orders
+                        inner join intermediate.int_customer_identities as identities
+                            on identities.identifier_type = 'order_id'
+                            and identities.identifier_value = orders.order_id
+                            and identities.customer_id = orders.customer_id
+                    ) as orders_with_their_identity
+                from marts.fct_engagement_events
+            """,
+            expectations=[
+                gxe.ExpectColumnValuesToBeUnique(column="event_id", meta=_meta(ERROR)),
+                # Conservation: every event loaded is published once, resolved or not.
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="loaded_events", column_B="published_events", meta=_meta(ERROR)
+                ),
+                # Every order belongs to the one customer identity resolution gave it.
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="orders", column_B="orders_with_their_identity", meta=_meta(ERROR)
+                ),
+            ],
+        ),
+        AuditTarget(
+            asset=("marts", "customer_loyalty"),
+            check_name=suite,
+            query="""
+                select loyalty.customer_id,
+                    not loyalty.is_loyal or loyalty.is_repeat_buyer as loyal_buys_again,
+                    (select count(*) from marts.dim_customers) as customers,
+                    (select count(*) from marts.flywheel_stages) as staged_customers,
+                    count(*) over () as loyalty_customers
+                from marts.customer_loyalty as loyalty
+            """,
+            expectations=[
+                gxe.ExpectColumnValuesToBeUnique(column="customer_id", meta=_meta(ERROR)),
+                # A loyal customer is always a repeat buyer.
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="loyal_buys_again", value_set=[True], meta=_meta(ERROR)
+                ),
+                # Every customer has one loyalty row and one flywheel stage.
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="customers", column_B="loyalty_customers", meta=_meta(ERROR)
+                ),
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="customers", column_B="staged_customers", meta=_meta(ERROR)
                 ),
             ],
         ),

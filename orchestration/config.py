@@ -38,10 +38,68 @@ class _Strict(BaseModel):
 
 class IdentityConfig(_Strict):
     customer_key_salt: str = Field(pattern=r"^[A-Za-z0-9_.-]{8,}$")
+    # An email, phone or SNS handle seen with more other emails and phones than this is shared
+    # (a shop's placeholder for guest checkouts) and joins nobody.
+    max_contact_points_per_identifier: int = Field(default=5, ge=1, le=1000)
+
+
+class RfmThresholds(_Strict):
+    """Fixed cut points per dimension, ascending, score_bins - 1 of them; unset: quantiles."""
+
+    recency_days: list[int] | None = None
+    frequency: list[int] | None = None
+    monetary: list[float] | None = None
 
 
 class RfmConfig(_Strict):
     as_of: Literal["latest_order", "run_date"] = "latest_order"
+    # Scores run 1..score_bins (5: quintiles); segment names read them rescaled to 1..5.
+    score_bins: int = Field(default=5, ge=2, le=10)
+    thresholds: RfmThresholds = RfmThresholds()
+
+    @model_validator(mode="after")
+    def _cut_points_fit_the_bins(self) -> RfmConfig:
+        for dimension, cuts in self.thresholds.model_dump().items():
+            if cuts is None:
+                continue
+            if len(cuts) != self.score_bins - 1 or cuts != sorted(set(cuts)):
+                raise ValueError(
+                    f"thresholds.{dimension}: give {self.score_bins - 1} ascending, distinct cut "
+                    f"points for score_bins {self.score_bins}, got {cuts}"
+                )
+        return self
+
+    def dbt_vars(self) -> dict[str, object]:
+        cuts = {name: c for name, c in self.thresholds.model_dump().items() if c is not None}
+        return {"rfm_as_of": self.as_of, "rfm_score_bins": self.score_bins, "rfm_thresholds": cuts}
+
+
+class LoyalSignals(_Strict):
+    """How much of each kind of engagement counts as one loyalty signal; null leaves it out."""
+
+    membership: int | None = Field(default=1, ge=1)
+    sns_interactions: int | None = Field(default=3, ge=1)
+    referrals: int | None = Field(default=1, ge=1)
+    reviews: int | None = Field(default=1, ge=1)
+    coupon_uses: int | None = Field(default=1, ge=1)
+    campaign_clicks: int | None = Field(default=2, ge=1)
+
+    def thresholds(self) -> dict[str, int]:
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
+class LoyaltyTier(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    label: str = Field(min_length=1)
+    min_net_lifetime_value: float = Field(ge=0)
+
+
+DEFAULT_TIERS = (
+    LoyaltyTier(name="vip", label="VIP 단골", min_net_lifetime_value=500_000),
+    LoyaltyTier(name="gold", label="골드", min_net_lifetime_value=200_000),
+    LoyaltyTier(name="silver", label="실버", min_net_lifetime_value=50_000),
+    LoyaltyTier(name="basic", label="일반", min_net_lifetime_value=0),
+)
 
 
 class LoyaltyConfig(_Strict):
@@ -49,6 +107,49 @@ class LoyaltyConfig(_Strict):
     expected_purchase_cycle_days: int = Field(default=60, ge=1, le=3650)
     # A customer is lapsed after this many expected cycles without a purchase.
     lapse_multiplier: float = Field(default=2, gt=0, le=100)
+    # A repeat buyer bought again within this many days of an earlier purchase.
+    repeat_window_days: int = Field(default=90, ge=1, le=3650)
+    loyal_signals: LoyalSignals = LoyalSignals()
+    # A loyal customer is a repeat buyer with at least this many signals.
+    min_loyal_signals: int = Field(default=1, ge=1)
+    tiers: list[LoyaltyTier] = Field(default=list(DEFAULT_TIERS), min_length=1)
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_from_highest_to_zero(cls, tiers: list[LoyaltyTier]) -> list[LoyaltyTier]:
+        floors = [t.min_net_lifetime_value for t in tiers]
+        if floors != sorted(set(floors), reverse=True) or floors[-1] != 0:
+            raise ValueError(
+                "list tiers from the highest min_net_lifetime_value down, each lower than the "
+                "one before, the last at 0 so every customer has a tier"
+            )
+        names = [t.name for t in tiers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"tier names must be unique: {names}")
+        return tiers
+
+    @model_validator(mode="after")
+    def _reachable_signal_count(self) -> LoyaltyConfig:
+        counted = len(self.loyal_signals.thresholds())
+        if self.min_loyal_signals > counted:
+            raise ValueError(
+                f"min_loyal_signals is {self.min_loyal_signals} but loyal_signals counts only "
+                f"{counted} kinds of engagement"
+            )
+        return self
+
+
+class FlywheelConfig(_Strict):
+    """When a customer moves on to the next flywheel stage (flywheel_stages)."""
+
+    # Adoption (reached value): this many purchases, or joining a membership after buying.
+    adoption_min_orders: int = Field(default=2, ge=2)
+    adoption_by_membership: bool = True
+    # Retention: this many purchases and not lapsed (loyalty.lapse_multiplier x cycle).
+    retention_min_orders: int = Field(default=3, ge=2)
+    # Advocacy: a buyer who referred this many friends or wrote this many reviews.
+    advocacy_min_referrals: int = Field(default=1, ge=1)
+    advocacy_min_reviews: int = Field(default=1, ge=1)
 
 
 class ProductsConfig(_Strict):
@@ -77,8 +178,9 @@ class QualityConfig(_Strict):
     max_net_revenue_swing_pct: ThresholdConfig = ThresholdConfig(limit=50)
     max_segment_share_jump_pct_points: ThresholdConfig = ThresholdConfig(limit=20, severity="warn")
 
-    def thresholds(self) -> QualityThresholds:
+    def thresholds(self, rfm_score_bins: int = 5) -> QualityThresholds:
         return QualityThresholds(
+            rfm_score_bins=rfm_score_bins,
             max_order_amount=self.max_order_amount,
             max_line_quantity=self.max_line_quantity,
             **{
@@ -160,6 +262,7 @@ class DangolConfig(_Strict):
     rfm: RfmConfig = RfmConfig()
     loyalty: LoyaltyConfig = LoyaltyConfig()
     products: ProductsConfig = ProductsConfig()
+    flywheel: FlywheelConfig = FlywheelConfig()
     publish: PublishConfig = PublishConfig()
     quality: QualityConfig = QualityConfig()
     ingest: IngestConfig = IngestConfig()
@@ -243,7 +346,8 @@ class DangolConfig(_Strict):
             "timezone": self.timezone,
             "default_currency": self.default_currency,
             "customer_key_salt": self.identity.customer_key_salt,
-            "rfm_as_of": self.rfm.as_of,
+            "max_contact_points_per_identifier": (self.identity.max_contact_points_per_identifier),
+            **self.rfm.dbt_vars(),
             "phone_region": self.ingest.phone_region,
             "expected_purchase_cycle_days": self.loyalty.expected_purchase_cycle_days,
             "lapse_multiplier": self.loyalty.lapse_multiplier,
@@ -252,6 +356,11 @@ class DangolConfig(_Strict):
             "recent_buyer_exception": self.consent.recent_buyer_exception,
             "recent_buyer_exception_days": self.consent.recent_buyer_exception_days,
             "experience_categories": list(self.products.experience_categories),
+            "repeat_window_days": self.loyalty.repeat_window_days,
+            "loyal_signals": self.loyalty.loyal_signals.thresholds(),
+            "min_loyal_signals": self.loyalty.min_loyal_signals,
+            "loyalty_tiers": [tier.model_dump() for tier in self.loyalty.tiers],
+            **{f"flywheel_{name}": value for name, value in self.flywheel.model_dump().items()},
         }
 
     def ingest_settings(self) -> IngestSettings:

@@ -52,6 +52,18 @@ create table marts.cohort_retention as select * from (values
 create table marts.segment_members as select * from (values
     ('win_back', 'email', 'c1')
 ) t(segment_name, channel, customer_id);
+create schema intermediate;
+create table intermediate.int_customer_identities as select * from (values
+    ('order_id', 'shopify-1', 'c1'), ('order_id', 'shopify-2', 'c2'), ('email', 'x', 'c1')
+) t(identifier_type, identifier_value, customer_id);
+create table intermediate.int_engagement_events as select * from (values ('e1'), ('e2'))
+    t(event_id);
+create table marts.fct_engagement_events as select * from (values ('e1', 'c1'), ('e2', null))
+    t(event_id, customer_id);
+create table marts.customer_loyalty as select * from (values
+    ('c1', false, false), ('c2', false, false)
+) t(customer_id, is_loyal, is_repeat_buyer);
+create table marts.flywheel_stages as select * from (values ('c1'), ('c2')) t(customer_id);
 """
 
 

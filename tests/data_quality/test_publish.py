@@ -46,6 +46,9 @@ def test_only_the_marts_reach_the_published_warehouse(build_db: Path, tmp_path: 
         "marts.customer_ltv",
         "marts.revenue_concentration_summary",
         "marts.cohort_retention",
+        "marts.fct_engagement_events",
+        "marts.customer_loyalty",
+        "marts.flywheel_stages",
         "meta.release",
     }
     assert release.table_rows["marts.fct_orders"] == 2
@@ -60,12 +63,15 @@ def test_a_parquet_snapshot_of_the_marts_sits_beside_each_release(build_db: Path
     assert current.resolve() == (release.folder / "parquet").resolve()
     assert sorted(p.name for p in current.iterdir()) == [
         "marts.cohort_retention.parquet",
+        "marts.customer_loyalty.parquet",
         "marts.customer_ltv.parquet",
         "marts.customer_rfm.parquet",
         "marts.dim_customers.parquet",
         "marts.fct_channel_daily.parquet",
         "marts.fct_order_lines.parquet",
+        "marts.fct_engagement_events.parquet",
         "marts.fct_orders.parquet",
+        "marts.flywheel_stages.parquet",
         "marts.revenue_concentration_summary.parquet",
         "marts.segment_members.parquet",
     ]

@@ -6,7 +6,7 @@ Every expected figure is computed here, independently, with pandas over the expo
 import datetime as dt
 import hashlib
 import json
-import re
+import math
 import shutil
 import subprocess
 import sys
@@ -16,14 +16,17 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import phonenumbers
 import pytest
 import yaml
 
-from ingest.sample_exports import SampleExports, write_sample_exports
+from ingest.sample_exports import SEOUL, SampleExports, write_sample_exports
 from orchestration.config import DEFAULT_CONFIG, DangolHome
+from orchestration.manifest import DBT_PROJECT_DIR
 from orchestration.runner import run_pipeline
 
 pytestmark = pytest.mark.e2e
+SEEDS = DBT_PROJECT_DIR / "seeds"
 CENT = Decimal("0.01")
 
 
@@ -74,40 +77,135 @@ def expected_orders(shop_orders: Path) -> pd.DataFrame:
     return expected.reset_index(drop=True)
 
 
-def shopify_customer(email: str, phone: str, order_id: str) -> str:
-    """Who placed an order: trimmed lower-case email, else the phone in E.164, else the order."""
-    if email.strip():
-        return "email:" + email.strip().lower()
-    digits = re.sub(r"[^0-9]", "", phone)
-    if digits.startswith("82"):
-        return "phone:+" + digits
-    if digits.startswith("0"):
-        return "phone:+82" + digits[1:]
-    return "order:" + order_id
+IDENTIFIER_RANK = {"email": 1, "phone": 2, "crm_contact_id": 4, "sns_handle": 6, "order_id": 7}
+FALLBACK_PREFIX = {"crm_contact_id": "crm-", "sns_handle": "sns-", "order_id": ""}
 
 
-def expected_revenue_by_customer(shop_orders: Path) -> pd.Series:
-    """Net revenue per customer with a purchase (a paid or partially refunded order)."""
-    orders = expected_orders(shop_orders)
+def e164(text: str) -> str | None:
+    if not text.strip():
+        return None
+    try:
+        number = phonenumbers.parse(text, "KR")
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def resolve_customers(shop_orders: Path, crm_contacts: Path) -> dict[tuple[str, str], str]:
+    """Union-find over every record's identifiers: (type, value) -> salted customer key.
+
+    Orders carry their email (or, for guests, phone) and billing phone; contacts their email,
+    phone and Instagram handle. Emails/phones/handles seen with too many other emails and
+    phones link nobody. The key is the salted hash of each group's best identifier.
+    """
+    config = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))["identity"]
+    salt, cap = config["customer_key_salt"], config["max_contact_points_per_identifier"]
     rows = pd.read_csv(shop_orders, dtype=str, keep_default_na=False)
-    header = rows[rows["Id"] != ""].reset_index(drop=True)
-    orders["customer"] = [
-        shopify_customer(email, phone or billing_phone, order_id)
-        for email, phone, billing_phone, order_id in zip(
-            header["Email"],
-            header["Phone"],
-            header["Billing Phone"],
-            orders["order_id"],
-            strict=True,
+    records = [
+        {
+            ("order_id", "shopify-" + o["Id"]),
+            ("email", o["Email"].strip().lower()),
+            ("phone", e164(o["Phone"] or o["Billing Phone"])),
+        }
+        for o in rows[rows["Id"] != ""].to_dict("records")
+    ]
+    contacts = pd.read_csv(crm_contacts, dtype=str, keep_default_na=False)
+    records += [
+        {
+            ("crm_contact_id", c["Contact ID"].strip()),
+            ("email", c["Email"].strip().lower()),
+            ("phone", e164(c["Phone"])),
+            ("sns_handle", c["Instagram Handle"].strip().lstrip("@").lower()),
+        }
+        for c in contacts.to_dict("records")
+    ]
+    records = [{(kind, value) for kind, value in r if value} for r in records]
+    seen_with: dict[tuple[str, str], set] = {}
+    for record in records:
+        for identifier in record:
+            others = {o for o in record if o != identifier and o[0] in ("email", "phone")}
+            seen_with.setdefault(identifier, set()).update(others)
+    shared = {i for i, others in seen_with.items() if i[0] != "order_id" and len(others) > cap}
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def root(node):
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for record in records:
+        usable = sorted(record - shared)
+        for identifier in usable[1:]:
+            parent[root(identifier)] = root(usable[0])
+    groups: dict[tuple[str, str], list] = {}
+    for node in list(parent):
+        groups.setdefault(root(node), []).append(node)
+    customer_of = {}
+    for members in groups.values():
+        kind, value = min(members, key=lambda i: (IDENTIFIER_RANK[i[0]], i[1]))
+        key = (
+            f"{kind}:{value}"
+            if kind in ("email", "phone")
+            else ("other:" + FALLBACK_PREFIX[kind] + value)
         )
+        customer_id = hashlib.md5((salt + key).encode()).hexdigest()
+        customer_of.update(dict.fromkeys(members, customer_id))
+    return customer_of
+
+
+def expected_purchases(exports: SampleExports) -> pd.DataFrame:
+    """Purchases (paid or partially refunded orders) with their resolved customer and local day."""
+    orders = expected_orders(exports.shop_orders)
+    rows = pd.read_csv(exports.shop_orders, dtype=str, keep_default_na=False)
+    header = rows[rows["Id"] != ""].reset_index(drop=True)
+    customer_of = resolve_customers(exports.shop_orders, exports.crm_contacts)
+    orders["customer"] = [customer_of[("order_id", o)] for o in orders["order_id"]]
+    orders["ordered_date"] = [
+        dt.datetime.strptime(t, "%Y-%m-%d %H:%M:%S %z").astimezone(SEOUL).date()
+        for t in header["Created at"]
     ]
     purchase = header["Financial Status"].isin(["paid", "partially_refunded"]) & (
         header["Cancelled at"] == ""
     )
-    purchases = orders[purchase.to_numpy()]
-    return purchases.groupby("customer")["net_amount"].apply(
-        lambda amounts: sum(amounts, Decimal(0))
+    return orders[purchase.to_numpy()]
+
+
+def expected_revenue_by_customer(exports: SampleExports) -> pd.Series:
+    """Net revenue per resolved customer with a purchase."""
+    return (
+        expected_purchases(exports)
+        .groupby("customer")["net_amount"]
+        .apply(lambda amounts: sum(amounts, Decimal(0)))
     )
+
+
+def expected_rfm(exports: SampleExports) -> pd.DataFrame:
+    """RFM by the documented default rules: quintiles of percent rank, ties share a score,
+    recency to the newest purchase, segment from the rfm_segments grid at (r, (f + m) // 2)."""
+    purchases = expected_purchases(exports)
+    rfm = purchases.groupby("customer").agg(
+        last_order_date=("ordered_date", "max"),
+        frequency=("order_id", "count"),
+        monetary=("net_amount", lambda amounts: sum(amounts, Decimal(0))),
+    )
+    as_of = purchases["ordered_date"].max()
+    rfm["recency_days"] = [(as_of - d).days for d in rfm["last_order_date"]]
+    n = len(rfm)
+
+    def quintile(ascending_values: pd.Series) -> pd.Series:
+        percent_rank = (ascending_values.rank(method="min") - 1) / (n - 1)
+        return (1 + (percent_rank * 5).map(math.floor)).clip(upper=5).astype(int)
+
+    rfm["r_score"] = quintile(-rfm["recency_days"])
+    rfm["f_score"] = quintile(rfm["frequency"])
+    rfm["m_score"] = quintile(rfm["monetary"].map(float))
+    grid = pd.read_csv(SEEDS / "rfm_segments.csv").set_index(["r_score", "fm_score"])
+    rfm["rfm_segment"] = [
+        grid.loc[(r, (f + m) // 2), "rfm_segment"]
+        for r, f, m in zip(rfm["r_score"], rfm["f_score"], rfm["m_score"], strict=True)
+    ]
+    return rfm
 
 
 def test_every_order_in_is_an_order_out(published_home: DangolHome, exports: SampleExports):
@@ -196,6 +294,25 @@ def test_purchases_land_on_the_channel_their_visit_came_from(
     assert {"naver_search", "instagram_ads", "referral", "unattributed"} <= set(published.index)
 
 
+def test_every_order_belongs_to_the_customer_an_independent_resolution_finds(
+    published_home: DangolHome, exports: SampleExports
+):
+    customer_of = resolve_customers(exports.shop_orders, exports.crm_contacts)
+    published = query(
+        published_home.published_db, "select order_id, customer_id from marts.fct_orders"
+    )
+    expected = published["order_id"].map(lambda o: customer_of[("order_id", o)])
+    rows = pd.read_csv(exports.shop_orders, dtype=str, keep_default_na=False)
+    header = rows[rows["Id"] != ""]
+    # Before resolution a guest checkout (phone only) was a customer of its own.
+    naive = header["Email"].str.strip().str.lower().where(header["Email"] != "", header["Phone"])
+
+    assert (published["customer_id"] == expected).all()
+    assert published["customer_id"].nunique() < naive.nunique()
+    dim = query(published_home.published_db, "select customer_id from marts.dim_customers")
+    assert set(dim["customer_id"]) == set(customer_of.values())
+
+
 def test_every_customer_who_bought_has_an_rfm_segment(published_home: DangolHome):
     db = published_home.published_db
     buyers = query(db, "select customer_id from marts.dim_customers where orders_count > 0")
@@ -208,10 +325,27 @@ def test_every_customer_who_bought_has_an_rfm_segment(published_home: DangolHome
     assert rfm["rfm_segment"].nunique() >= 5  # a realistic customer base spreads over the grid
 
 
+def test_customer_rfm_agrees_with_an_independent_count(
+    published_home: DangolHome, exports: SampleExports
+):
+    expected = expected_rfm(exports)
+    published = query(
+        published_home.published_db,
+        "select customer_id, recency_days, frequency, monetary::varchar as monetary, r_score,"
+        " f_score, m_score, rfm_segment from marts.customer_rfm",
+    ).set_index("customer_id")
+
+    assert sorted(published.index) == sorted(expected.index)
+    published = published.loc[expected.index]
+    for column in ("recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_segment"):
+        assert published[column].tolist() == expected[column].tolist(), column
+    assert published["monetary"].map(Decimal).tolist() == expected["monetary"].tolist()
+
+
 def test_revenue_concentration_agrees_with_an_independent_count(
     published_home: DangolHome, exports: SampleExports
 ):
-    revenue = sorted(expected_revenue_by_customer(exports.shop_orders), reverse=True)
+    revenue = sorted(expected_revenue_by_customer(exports).to_list(), reverse=True)
     total = sum(revenue, Decimal(0))
     # Amounts as text: Decimal compares them to the cent, floats would not.
     summary = query(
@@ -288,7 +422,7 @@ def test_every_list_holds_only_fresh_opt_ins_for_its_channel(
     contacts = pd.read_csv(exports.crm_contacts, dtype=str, keep_default_na=False)
     # A day's slack: the CRM writes local times without a zone.
     fresh_after = pd.Timestamp.now() - pd.Timedelta(days=731)
-    phones = contacts["Phone"].map(lambda p: shopify_customer("", p, "")[len("phone:") :])
+    phones = contacts["Phone"].map(e164)
     allowed = {}
     for channel, column in (("email", "Email"), ("sms", "SMS"), ("kakao", "Kakao")):
         confirmed = pd.to_datetime(contacts[f"{column} Consent Date"], errors="coerce")
@@ -329,6 +463,10 @@ def test_a_second_run_with_no_new_files_publishes_the_same_numbers(
         "dim_date",
         "fct_channel_daily",
         "channel_funnel_daily",
+        "fct_engagement_events",
+        "customer_loyalty",
+        "flywheel_stages",
+        "flywheel_kpis_monthly",
     ]
     before = {m: query(home.published_db, f"from marts.{m} order by all") for m in marts}
     files_before = query(home.state_db, "select count(*) as n from raw.ingest_files")["n"][0]

@@ -83,6 +83,27 @@ def test_the_shipped_config_is_valid():
             lambda d: d["products"].update(experience_categories=["trial'); drop"]),
             "products.experience_categories.0",
         ),
+        (
+            lambda d: d["loyalty"]["loyal_signals"].update(newsletter_opens=2),
+            "loyalty.loyal_signals.newsletter_opens",
+        ),
+        (
+            lambda d: d["loyalty"]["loyal_signals"].update(reviews=0),
+            "loyalty.loyal_signals.reviews",
+        ),
+        (lambda d: d["loyalty"].update(min_loyal_signals=7), "min_loyal_signals is 7"),
+        (lambda d: d["loyalty"]["tiers"].reverse(), "loyalty.tiers"),
+        (lambda d: d["rfm"].update(score_bins=1), "rfm.score_bins"),
+        (
+            lambda d: d["rfm"].update(thresholds={"frequency": [3, 2, 5, 8]}),
+            "thresholds.frequency: give 4 ascending",
+        ),
+        (lambda d: d["rfm"].update(thresholds={"loyalty": [1, 2, 3, 4]}), "rfm.thresholds.loyalty"),
+        (lambda d: d["flywheel"].update(adoption_min_orders=1), "flywheel.adoption_min_orders"),
+        (
+            lambda d: d["identity"].update(max_contact_points_per_identifier=0),
+            "identity.max_contact_points_per_identifier",
+        ),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_file_and_key(tmp_path: Path, change, named: str):

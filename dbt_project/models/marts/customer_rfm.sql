@@ -1,5 +1,3 @@
-{%- set score_bins = 5 -%}
-
 with
 
 orders as (
@@ -47,19 +45,23 @@ ranked as (
     from measured
 ),
 
+-- Scores 1..rfm.score_bins, by quantile or by the brand's fixed cut points.
 scored as (
     select
         *,
-        least({{ score_bins }}, 1 + floor(recency_rank * {{ score_bins }})) as r_score,
-        least({{ score_bins }}, 1 + floor(frequency_rank * {{ score_bins }})) as f_score,
-        least({{ score_bins }}, 1 + floor(monetary_rank * {{ score_bins }})) as m_score
+        {{ rfm_score('recency_days', 'recency_days', 'recency_rank') }} as r_score,
+        {{ rfm_score('frequency', 'frequency', 'frequency_rank') }} as f_score,
+        {{ rfm_score('monetary', 'monetary', 'monetary_rank') }} as m_score
     from ranked
 ),
 
+-- The segment grid is written on a 1..5 scale: other bin counts are rescaled to it.
 final as (
     select
         scored.*,
-        cast(floor((scored.f_score + scored.m_score) / 2) as integer) as fm_score
+        cast(floor((scored.f_score + scored.m_score) / 2) as integer) as fm_score,
+        {{ rfm_grid_score('scored.r_score') }} as r_grid_score,
+        {{ rfm_grid_score('floor((scored.f_score + scored.m_score) / 2)') }} as fm_grid_score
     from scored
 )
 
@@ -77,4 +79,4 @@ select
     cast(final.as_of_date as date) as as_of_date
 from final
 left join segment_grid
-    on final.r_score = segment_grid.r_score and final.fm_score = segment_grid.fm_score
+    on final.r_grid_score = segment_grid.r_score and final.fm_grid_score = segment_grid.fm_score

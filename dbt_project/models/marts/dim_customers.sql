@@ -12,6 +12,10 @@ engagement as (
     select * from {{ ref('stg_sns__engagement_events') }}
 ),
 
+identities as (
+    select * from {{ ref('int_customer_identities') }}
+),
+
 order_history as (
     select
         customer_id,
@@ -25,17 +29,19 @@ order_history as (
 
 sns_engagement as (
     select
-        contacts.customer_id,
+        identities.customer_id,
         count(*) as sns_engagement_events
     from engagement
-    inner join contacts on engagement.handle = contacts.instagram_handle
-    group by contacts.customer_id
+    inner join identities
+        on
+            identities.identifier_type = 'sns_handle'
+            and engagement.handle = identities.identifier_value
+    group by identities.customer_id
 ),
 
+-- Everyone identity resolution knows: buyers, CRM contacts, shop accounts, members.
 customers as (
-    select customer_id from order_history
-    union
-    select customer_id from contacts
+    select distinct customer_id from identities
 ),
 
 final as (

@@ -4,6 +4,15 @@ orders as (
     select * from {{ ref('int_orders_deduplicated') }}
 ),
 
+-- The person behind each order, resolved across shops, the CRM and memberships.
+order_customers as (
+    select
+        identifier_value as order_id,
+        customer_id
+    from {{ ref('int_customer_identities') }}
+    where identifier_type = 'order_id'
+),
+
 statuses as (
     select
         *,
@@ -19,19 +28,21 @@ statuses as (
 
 amounts as (
     select
-        *,
-        merchandise_amount as gross_amount,
+        statuses.*,
+        order_customers.customer_id,
+        statuses.merchandise_amount as gross_amount,
         -- A refund beyond the merchandise paid back shipping, which is not revenue either.
-        least(refund_amount, merchandise_amount - discount_amount) as merchandise_refund_amount
+        least(
+            statuses.refund_amount, statuses.merchandise_amount - statuses.discount_amount
+        ) as merchandise_refund_amount
     from statuses
+    left join order_customers on statuses.order_id = order_customers.order_id
 ),
 
 final as (
     select
         order_id,
-        {{ customer_key(
-            'customer_email', 'customer_phone', 'coalesce(customer_account, order_id)'
-        ) }} as customer_id,
+        customer_id,
         ordered_at,
         {{ local_date('ordered_at') }} as ordered_date,
         source,

@@ -15,7 +15,7 @@ campaign_events as (
 ),
 
 identities as (
-    select * from {{ ref('int_consent_identities') }}
+    select * from {{ ref('int_customer_identities') }}
 ),
 
 crm_answers as (

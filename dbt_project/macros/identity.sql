@@ -1,0 +1,90 @@
+{#- Which identifier names a person first: the anchor of a customer is the lowest rank, then the
+    smallest value, so ids stay stable while that anchor stays in the customer's records. -#}
+{% macro identifier_rank(identifier_type) -%}
+    case {{ identifier_type }}
+        when 'email' then 1
+        when 'phone' then 2
+        when 'shop_account' then 3
+        when 'crm_contact_id' then 4
+        when 'member_id' then 5
+        when 'sns_handle' then 6
+        else 7
+    end
+{%- endmacro %}
+
+{#- The salted customer key of an anchor: an email or phone anchor keys as fct_orders always did. -#}
+{% macro anchor_customer_key(anchor_type, anchor_value) -%}
+    {{ customer_key(
+        "case when " ~ anchor_type ~ " = 'email' then " ~ anchor_value ~ " end",
+        "case when " ~ anchor_type ~ " = 'phone' then " ~ anchor_value ~ " end",
+        "case " ~ anchor_type
+        ~ " when 'crm_contact_id' then 'crm-' || " ~ anchor_value
+        ~ " when 'member_id' then 'member-' || " ~ anchor_value
+        ~ " when 'sns_handle' then 'sns-' || " ~ anchor_value
+        ~ " else " ~ anchor_value ~ " end"
+    ) }}
+{%- endmacro %}
+
+{#- Connected components by label propagation: every node ends with the smallest node key it is
+    connected to. DuckDB's keyed recursion (USING KEY) keeps one label per node and feeds each
+    round only the nodes whose label fell, and a node also takes its label's label (pointer
+    jumping), so a chain of n nodes settles in far fewer than n rounds. Labels only fall, so it
+    ends. `nodes` has a column node; `edges` has from_node and to_node. -#}
+{% macro component_labels(nodes, edges) -%}
+    recursive_labels (node, label) using key (node) as (
+        select
+            {{ nodes }}.node,
+            least({{ nodes }}.node, coalesce(min({{ edges }}.to_node), {{ nodes }}.node)) as label
+        from {{ nodes }}
+        left join {{ edges }} on {{ nodes }}.node = {{ edges }}.from_node
+        group by {{ nodes }}.node
+        union
+        (
+            with
+
+            lowered as (
+                select * from recursive_labels
+            ),
+
+            candidates as (
+                select
+                    {{ edges }}.to_node as node,
+                    lowered.label
+                from lowered
+                inner join {{ edges }} on lowered.node = {{ edges }}.from_node
+                union all
+                select
+                    lowered.node,
+                    jumped.label
+                from lowered
+                inner join recurring.recursive_labels as jumped on lowered.label = jumped.node
+            )
+
+            select
+                candidates.node,
+                min(candidates.label) as label
+            from candidates
+            inner join recurring.recursive_labels as current_labels
+                on candidates.node = current_labels.node
+            group by candidates.node
+            having min(candidates.label) < min(current_labels.label)
+        )
+    )
+{%- endmacro %}
+
+{#- One row per identifier a record carries: (record_kind, source_model, source_record,
+    identifier_type, identifier_value), from a list of (type, expression) pairs. -#}
+{% macro record_identifiers(relation, record_kind, source_record, identifiers) -%}
+    {%- for identifier_type, expression in identifiers %}
+    select
+        '{{ record_kind }}' as record_kind,
+        '{{ relation }}' as source_model,
+        {{ source_record }} as source_record,
+        '{{ identifier_type }}' as identifier_type,
+        {{ expression }} as identifier_value
+    from {{ relation }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}

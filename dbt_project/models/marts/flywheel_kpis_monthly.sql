@@ -1,0 +1,180 @@
+-- The flywheel's KPIs by month (in the brand's timezone), stage by stage. Lead and
+-- customer counts are cohorts: how many of the month's new leads bought, by now.
+with
+
+stages as (
+    select * from {{ ref('flywheel_stages') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+    where is_purchase
+),
+
+events as (
+    select * from {{ ref('fct_engagement_events') }}
+),
+
+purchases as (
+    select
+        customer_id,
+        ordered_date,
+        net_amount,
+        {{ dbt.date_trunc('month', 'ordered_date') }} as order_month
+    from orders
+),
+
+months as (
+    select distinct order_month as kpi_month from purchases
+),
+
+leads as (
+    select
+        {{ dbt.date_trunc('month', 'first_seen_date') }} as kpi_month,
+        count(*) as new_qualified_leads,
+        count(activated_date) as activated_leads
+    from stages
+    group by {{ dbt.date_trunc('month', 'first_seen_date') }}
+),
+
+new_customers as (
+    select
+        {{ dbt.date_trunc('month', 'activated_date') }} as kpi_month,
+        count(*) as new_customers,
+        count(adopted_date) as new_customers_reaching_value
+    from stages
+    where activated_date is not null
+    group by {{ dbt.date_trunc('month', 'activated_date') }}
+),
+
+reaching_value as (
+    select
+        {{ dbt.date_trunc('month', 'adopted_date') }} as kpi_month,
+        count(*) as customers_reaching_value
+    from stages
+    where adopted_date is not null
+    group by {{ dbt.date_trunc('month', 'adopted_date') }}
+),
+
+-- Active at a month's start: a purchase within the lapse window before it.
+active_at_start as (
+    select distinct
+        months.kpi_month,
+        purchases.customer_id
+    from months
+    inner join purchases
+        on
+            months.kpi_month > purchases.ordered_date
+            and {{ dbt.datediff('purchases.ordered_date', 'months.kpi_month', 'day') }}
+            <= {{ var('lapse_multiplier') }} * {{ var('expected_purchase_cycle_days') }}
+),
+
+monthly_buyers as (
+    select
+        order_month as kpi_month,
+        customer_id,
+        sum(net_amount) as net_revenue
+    from purchases
+    group by order_month, customer_id
+),
+
+retention as (
+    select
+        active_at_start.kpi_month,
+        count(*) as active_customers_at_start,
+        count(monthly_buyers.customer_id) as retained_customers
+    from active_at_start
+    left join monthly_buyers
+        on
+            active_at_start.kpi_month = monthly_buyers.kpi_month
+            and active_at_start.customer_id = monthly_buyers.customer_id
+    group by active_at_start.kpi_month
+),
+
+revenue as (
+    select
+        kpi_month,
+        count(*) as buyers,
+        sum(net_revenue) as net_revenue
+    from monthly_buyers
+    group by kpi_month
+),
+
+monthly_growth as (
+    select
+        revenue.kpi_month,
+        revenue.net_revenue,
+        coalesce(new_customers.new_customers, 0) as new_customers
+    from revenue
+    left join new_customers on revenue.kpi_month = new_customers.kpi_month
+),
+
+-- Lifetime value so far: net revenue to the month's end over customers who bought by then.
+cumulative as (
+    select
+        kpi_month,
+        sum(net_revenue) over (order by kpi_month) as cumulative_net_revenue,
+        sum(new_customers) over (order by kpi_month) as cumulative_customers
+    from monthly_growth
+),
+
+advocacy as (
+    select
+        {{ dbt.date_trunc('month', 'occurred_date') }} as kpi_month,
+        count(case when event_type = 'referral_received' then 1 end) as referred_leads,
+        count(case when event_type = 'referral_made' then 1 end) as referrals_made,
+        count(case when event_source = 'sns' and event_type = 'review' then 1 end)
+            as reviews_written
+    from events
+    group by {{ dbt.date_trunc('month', 'occurred_date') }}
+),
+
+final as (
+    select
+        months.kpi_month,
+        cumulative.cumulative_net_revenue,
+        cumulative.cumulative_customers,
+        coalesce(leads.new_qualified_leads, 0) as new_qualified_leads,
+        coalesce(leads.activated_leads, 0) as activated_leads,
+        coalesce(new_customers.new_customers, 0) as new_customers,
+        coalesce(new_customers.new_customers_reaching_value, 0) as new_customers_reaching_value,
+        coalesce(reaching_value.customers_reaching_value, 0) as customers_reaching_value,
+        coalesce(retention.active_customers_at_start, 0) as active_customers_at_start,
+        coalesce(retention.retained_customers, 0) as retained_customers,
+        coalesce(revenue.buyers, 0) as buyers,
+        coalesce(revenue.net_revenue, 0) as net_revenue,
+        coalesce(advocacy.referred_leads, 0) as referred_leads,
+        coalesce(advocacy.referrals_made, 0) as referrals_made,
+        coalesce(advocacy.reviews_written, 0) as reviews_written
+    from months
+    left join leads on months.kpi_month = leads.kpi_month
+    left join new_customers on months.kpi_month = new_customers.kpi_month
+    left join reaching_value on months.kpi_month = reaching_value.kpi_month
+    left join retention on months.kpi_month = retention.kpi_month
+    left join revenue on months.kpi_month = revenue.kpi_month
+    left join cumulative on months.kpi_month = cumulative.kpi_month
+    left join advocacy on months.kpi_month = advocacy.kpi_month
+)
+
+select
+    cast(kpi_month as date) as kpi_month,
+    cast(new_qualified_leads as integer) as new_qualified_leads,
+    cast(activated_leads as integer) as activated_leads,
+    cast(1.0 * activated_leads / nullif(new_qualified_leads, 0) as double) as activation_rate,
+    cast(new_customers as integer) as new_customers,
+    cast(customers_reaching_value as integer) as customers_reaching_value,
+    cast(1.0 * new_customers_reaching_value / nullif(new_customers, 0) as double)
+        as adoption_rate,
+    cast(active_customers_at_start as integer) as active_customers_at_start,
+    cast(retained_customers as integer) as retained_customers,
+    cast(1.0 * retained_customers / nullif(active_customers_at_start, 0) as double)
+        as retention_rate,
+    cast(buyers as integer) as buyers,
+    cast(net_revenue as decimal(18, 2)) as net_revenue,
+    cast(net_revenue / nullif(buyers, 0) as decimal(18, 2)) as revenue_per_customer,
+    cast(cumulative_net_revenue / nullif(cumulative_customers, 0) as decimal(18, 2))
+        as lifetime_value,
+    cast(referred_leads as integer) as referred_leads,
+    cast(referrals_made as integer) as referrals_made,
+    cast(reviews_written as integer) as reviews_written
+from final

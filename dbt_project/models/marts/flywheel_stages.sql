@@ -1,0 +1,135 @@
+-- Where each customer stands on the flywheel: lead → activation → adoption → retention →
+-- advocacy, the highest stage reached (thresholds under flywheel: in dangol.yaml).
+with
+
+loyalty as (
+    select * from {{ ref('customer_loyalty') }}
+),
+
+lifetime as (
+    select * from {{ ref('customer_ltv') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+    where is_purchase
+),
+
+events as (
+    select * from {{ ref('fct_engagement_events') }}
+    where customer_id is not null
+),
+
+contacts as (
+    select * from {{ ref('int_contacts_deduplicated') }}
+),
+
+numbered_purchases as (
+    select
+        customer_id,
+        ordered_date,
+        row_number() over (partition by customer_id order by ordered_date, order_id)
+            as purchase_number
+    from orders
+),
+
+-- The day of the purchase that reaches adoption_min_orders.
+value_purchases as (
+    select
+        customer_id,
+        ordered_date as value_purchase_date
+    from numbered_purchases
+    where purchase_number = {{ var('flywheel_adoption_min_orders') }}
+),
+
+first_touches as (
+    select
+        customer_id,
+        min(occurred_date) as first_event_date
+    from events
+    group by customer_id
+),
+
+staged as (
+    select
+        loyalty.customer_id,
+        loyalty.orders_count,
+        lifetime.first_order_date,
+        -- least() skips nulls: the earliest of whichever the customer has.
+        least(
+            lifetime.first_order_date,
+            first_touches.first_event_date,
+            {{ local_date('contacts.created_at') }}
+        ) as first_seen_date,
+        -- Reaching value: the adoption purchase, or a membership join once they bought.
+        least(
+            value_purchases.value_purchase_date,
+            {% if var('flywheel_adoption_by_membership') %}
+                case
+                    when
+                        lifetime.first_order_date is not null
+                        and loyalty.joined_membership_at is not null
+                        then greatest(
+                            {{ local_date('loyalty.joined_membership_at') }},
+                            lifetime.first_order_date
+                        )
+                end
+            {% else %}
+                null
+            {% endif %}
+        ) as adopted_date,
+        coalesce(lifetime.is_lapsed, true) as is_lapsed,
+        loyalty.referrals_made,
+        loyalty.reviews_written
+    from loyalty
+    left join lifetime on loyalty.customer_id = lifetime.customer_id
+    left join value_purchases on loyalty.customer_id = value_purchases.customer_id
+    left join first_touches on loyalty.customer_id = first_touches.customer_id
+    left join contacts on loyalty.customer_id = contacts.customer_id
+),
+
+final as (
+    select
+        *,
+        case
+            when orders_count = 0 then 'lead'
+            when
+                referrals_made >= {{ var('flywheel_advocacy_min_referrals') }}
+                or reviews_written >= {{ var('flywheel_advocacy_min_reviews') }}
+                then 'advocacy'
+            when
+                orders_count >= {{ var('flywheel_retention_min_orders') }} and not is_lapsed
+                then 'retention'
+            when adopted_date is not null then 'adoption'
+            else 'activation'
+        end as flywheel_stage
+    from staged
+)
+
+select
+    cast(customer_id as varchar) as customer_id,
+    cast(flywheel_stage as varchar) as flywheel_stage,
+    cast(
+        case flywheel_stage
+            when 'lead' then 0
+            when 'activation' then 1
+            when 'adoption' then 2
+            when 'retention' then 3
+            else 4
+        end as integer
+    ) as flywheel_stage_order,
+    cast(
+        case flywheel_stage
+            when 'lead' then '잠재 고객'
+            when 'activation' then '첫 구매'
+            when 'adoption' then '정착'
+            when 'retention' then '단골'
+            else '추천'
+        end as varchar
+    ) as flywheel_stage_ko,
+    cast(first_seen_date as date) as first_seen_date,
+    cast(first_order_date as date) as activated_date,
+    cast(adopted_date as date) as adopted_date,
+    cast(orders_count as integer) as orders_count,
+    cast(is_lapsed as boolean) as is_lapsed
+from final
