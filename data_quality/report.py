@@ -61,6 +61,28 @@ LABELS = {
         "email": "이메일",
         "sms": "문자",
         "kakao": "카카오",
+        "lead": "잠재 고객",
+        "funnel_period": "최근 {days}일 ({start} ~ {end}), 광고 채널별",
+        "funnel_total": "전체 광고 채널",
+        "impressions": "노출",
+        "clicks": "클릭",
+        "sessions": "방문",
+        "add_to_carts": "장바구니",
+        "orders": "주문",
+        "ctr": "클릭률",
+        "conversion": "클릭→주문",
+        "cpc": "클릭당 비용",
+        "cac": "신규 고객 획득 비용",
+        "roas": "광고 수익률",
+        "membership_rate": "첫 구매 상품군별 멤버십 가입률",
+        "category": "첫 구매 상품군",
+        "buyers": "첫 구매 고객",
+        "joined": "가입",
+        "join_rate": "가입률",
+        "days_to_join": "가입까지 일수 (중앙값)",
+        "member_after": "가입 후 구매 (멤버)",
+        "non_member_after": "첫 구매 후 재구매 (비멤버)",
+        "per_customer": "1인당 구매 수 / 순매출",
     },
     "en": {
         "title": "Dangol marketing report",
@@ -106,9 +128,33 @@ LABELS = {
         "email": "Email",
         "sms": "SMS",
         "kakao": "Kakao",
+        "lead": "Leads",
+        "funnel_period": "Last {days} days ({start} to {end}), per ad channel",
+        "funnel_total": "All ad channels",
+        "impressions": "Impressions",
+        "clicks": "Clicks",
+        "sessions": "Sessions",
+        "add_to_carts": "Add to carts",
+        "orders": "Orders",
+        "ctr": "CTR",
+        "conversion": "Click to order",
+        "cpc": "CPC",
+        "cac": "CAC",
+        "roas": "ROAS",
+        "membership_rate": "Membership join rate by first product category",
+        "category": "First purchase category",
+        "buyers": "First-time buyers",
+        "joined": "Joined",
+        "join_rate": "Join rate",
+        "days_to_join": "Days to join (median)",
+        "member_after": "After joining (members)",
+        "non_member_after": "After first purchase (non-members)",
+        "per_customer": "Purchases / net revenue per customer",
     },
 }
-FLYWHEEL_STAGES = ("activation", "adoption", "retention", "advocacy")
+FLYWHEEL_STAGES = ("lead", "activation", "adoption", "retention", "advocacy")
+# The funnel panel shows the recent window a marketer acts on, not all history.
+FUNNEL_DAYS = 30
 ACCENT = "#2f6fb3"
 CSS = """
 body{font-family:"NanumGothic","Noto Sans CJK KR","Apple SD Gothic Neo","Malgun Gothic",
@@ -394,28 +440,121 @@ def _cohort_chart(text: dict, con: duckdb.DuckDBPyConnection) -> Chart:
     return Chart("cohort", text["cohort"], body, wide=True)
 
 
-def _totals_chart(
-    text: dict, con: duckdb.DuckDBPyConnection, key: str, title: str, table: str
-) -> Chart:
-    """A mart of counts per day or group: each count column summed, in the mart's order."""
-    if not _mart_exists(con, table):
-        return Chart(key, title, _unavailable(text, table))
-    columns = [
-        name
-        for name, kind in con.execute(
-            "select column_name, data_type from information_schema.columns"
-            " where table_schema = 'marts' and table_name = ? order by ordinal_position",
-            [table],
-        ).fetchall()
-        if kind in ("INTEGER", "BIGINT", "HUGEINT", "SMALLINT") and not name.endswith("_id")
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return None if not denominator or numerator is None else numerator / denominator
+
+
+def _shown(value: float | None, form: str) -> str:
+    return "-" if value is None else format(value, form)
+
+
+def _funnel_chart(text: dict, con: duckdb.DuckDBPyConnection) -> Chart:
+    """Impressions to orders per ad channel over the last FUNNEL_DAYS days of stats."""
+    if not _mart_exists(con, "channel_funnel_daily"):
+        return Chart("funnel", text["funnel"], _unavailable(text, "channel_funnel_daily"), True)
+    rows = con.execute(
+        f"""
+        with recent as (
+            select * from marts.channel_funnel_daily
+            where impressions is not null and activity_date > (
+                select max(activity_date) - interval {FUNNEL_DAYS} day
+                from marts.channel_funnel_daily where impressions is not null
+            )
+        )
+        select channel, min(activity_date), max(activity_date), sum(impressions),
+            sum(clicks), sum(sessions), sum(add_to_carts), sum(orders_count),
+            sum(new_customers), sum(cost_amount), sum(net_revenue)
+        from recent group by channel order by sum(impressions) desc
+        """
+    ).fetchall()
+    if not rows:
+        return Chart("funnel", text["funnel"], _no_data(text), wide=True)
+    stages = ("impressions", "clicks", "sessions", "add_to_carts", "orders")
+    totals = [sum(float(r[i] or 0) for r in rows) for i in range(3, 11)]
+    bars = bar_chart(
+        [
+            (
+                text[stage],
+                totals[i],
+                f"{totals[i]:,.0f}  ({_shown(_ratio(totals[i], totals[i - 1]), '.1%')})",
+            )
+            if i
+            else (text[stage], totals[i], f"{totals[i]:,.0f}")
+            for i, stage in enumerate(stages)
+        ],
+        width=860,
+        label_width=200,
+    )
+    header = "".join(
+        f"<th>{_esc(text[k])}</th>"
+        for k in ("channel", *stages, "ctr", "conversion", "cpc", "cac", "roas")
+    )
+    body_rows = []
+    for channel, *_, impressions, clicks, sessions, carts, orders, new, cost, revenue in rows:
+        cost, revenue = float(cost or 0), float(revenue or 0)
+        body_rows.append(
+            f"<tr><td>{_esc(channel)}</td>"
+            + "".join(
+                f"<td>{int(v or 0):,}</td>" for v in (impressions, clicks, sessions, carts, orders)
+            )
+            + f"<td>{_shown(_ratio(clicks, impressions), '.2%')}</td>"
+            f"<td>{_shown(_ratio(orders, clicks), '.2%')}</td>"
+            f"<td>{_shown(_ratio(cost, clicks), ',.0f')}</td>"
+            f"<td>{_shown(_ratio(cost, new), ',.0f')}</td>"
+            f"<td>{_shown(_ratio(revenue, cost), '.2f')}</td></tr>"
+        )
+    start = min(r[1] for r in rows)
+    end = max(r[2] for r in rows)
+    period = text["funnel_period"].format(days=FUNNEL_DAYS, start=start, end=end)
+    body = (
+        f'<p class="note">{_esc(period)} · {_esc(text["funnel_total"])}</p>{bars}'
+        f"<table><tr>{header}</tr>{''.join(body_rows)}</table>"
+    )
+    return Chart("funnel", text["funnel"], body, wide=True)
+
+
+def _membership_chart(text: dict, con: duckdb.DuckDBPyConnection) -> Chart:
+    """Join rate after the experience purchase per first category, and what joining changed."""
+    if not _mart_exists(con, "membership_conversion"):
+        return Chart(
+            "membership", text["membership"], _unavailable(text, "membership_conversion"), True
+        )
+    rows = con.execute(
+        "select first_product_category, first_product_category_ko, first_time_buyers,"
+        " joined_after_first_purchase, join_rate, median_days_to_join,"
+        " member_purchases_after_joining, member_net_revenue_after_joining,"
+        " non_member_repeat_purchases, non_member_repeat_net_revenue"
+        " from marts.membership_conversion"
+        " order by first_product_category = 'all' desc, first_time_buyers desc"
+    ).fetchall()
+    if not rows:
+        return Chart("membership", text["membership"], _no_data(text), wide=True)
+    label = 1 if text is LABELS["ko"] else 0
+    bars = bar_chart(
+        [(r[label], float(r[4] or 0), f"{_shown(r[4], '.1%')} ({r[3]:,}/{r[2]:,})") for r in rows],
+        width=860,
+        label_width=200,
+    )
+    header = (
+        "".join(
+            f"<th>{_esc(text[k])}</th>"
+            for k in ("category", "buyers", "joined", "join_rate", "days_to_join")
+        )
+        + f"<th>{_esc(text['member_after'])}</th><th>{_esc(text['non_member_after'])}</th>"
+    )
+    body_rows = [
+        f"<tr><td>{_esc(r[label])}</td><td>{r[2]:,}</td><td>{r[3]:,}</td>"
+        f"<td>{_shown(r[4], '.1%')}</td><td>{_shown(r[5], ',')}</td>"
+        f"<td>{_shown(r[6], '.2f')} / {_shown(r[7], ',.0f')}</td>"
+        f"<td>{_shown(r[8], '.2f')} / {_shown(r[9], ',.0f')}</td></tr>"
+        for r in rows
     ]
-    if not columns:
-        return Chart(key, title, _no_data(text))
-    sums = con.execute(
-        "select " + ", ".join(f'coalesce(sum("{c}"), 0)' for c in columns) + f" from marts.{table}"
-    ).fetchone()
-    items = [(c, float(v), f"{int(v):,}") for c, v in zip(columns, sums, strict=True)]
-    return Chart(key, title, bar_chart(items))
+    body = (
+        f'<p class="note">{_esc(text["membership_rate"])}</p>{bars}'
+        f"<table><tr>{header}</tr>{''.join(body_rows)}</table>"
+        f'<p class="note">{_esc(text["per_customer"])}</p>'
+    )
+    return Chart("membership", text["membership"], body, wide=True)
 
 
 def _flywheel_chart(text: dict, con: duckdb.DuckDBPyConnection) -> Chart:
@@ -442,9 +581,9 @@ def render_report(
             _rfm_chart(text, con),
             _pareto_chart(text, con),
             _cohort_chart(text, con),
-            _totals_chart(text, con, "funnel", text["funnel"], "channel_funnel_daily"),
+            _funnel_chart(text, con),
             _flywheel_chart(text, con),
-            _totals_chart(text, con, "membership", text["membership"], "membership_conversion"),
+            _membership_chart(text, con),
         ]
     return (
         f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
