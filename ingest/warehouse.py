@@ -7,6 +7,8 @@ ingest ledger) exactly as the last good run left it: its files simply load again
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,3 +77,40 @@ def run_lock(lock_file: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# Incremental dbt models keep rows parsed by earlier runs. Those rows are only right while the
+# SQL and the settings that parsed them (timezone, salt, ...) are the ones in force now.
+HISTORY_TABLE = "meta.incremental_history"
+
+
+def history_fingerprint(dbt_vars: dict[str, object], dbt_project_dir: Path) -> str:
+    """What incremental rows depend on: every model and macro file, and the dbt settings."""
+    digest = hashlib.sha256(json.dumps(dbt_vars, sort_keys=True, default=str).encode())
+    for folder in ("models", "macros", "seeds"):
+        for path in sorted((dbt_project_dir / folder).rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(dbt_project_dir)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def needs_full_refresh(build_db: Path, fingerprint: str) -> bool:
+    """True unless the build's incremental rows were made by this very code and config."""
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'meta' and table_name = 'incremental_history'"
+        ).fetchone()[0]
+        if not exists:
+            return True
+        recorded = con.execute(f"select fingerprint from {HISTORY_TABLE}").fetchone()
+    return recorded is None or recorded[0] != fingerprint
+
+
+def record_history_fingerprint(build_db: Path, fingerprint: str) -> None:
+    """Called after a successful dbt build: the next run may then build incrementally."""
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("create schema if not exists meta")
+        con.execute(f"create or replace table {HISTORY_TABLE} (fingerprint varchar not null)")
+        con.execute(f"insert into {HISTORY_TABLE} values (?)", [fingerprint])

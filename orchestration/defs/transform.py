@@ -14,6 +14,11 @@ from dagster_dbt import (
 )
 
 from data_quality.segments import segment_dbt_vars
+from ingest.warehouse import (
+    history_fingerprint,
+    needs_full_refresh,
+    record_history_fingerprint,
+)
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
 from orchestration.manifest import (
@@ -65,10 +70,16 @@ def dangol_dbt_models(
     segment_vars, waiting = segment_dbt_vars(rules, dbt_model_names())
     for warning in waiting:
         context.log.warning(warning)
+    history = history_fingerprint(dangol.config.dbt_vars(), DBT_PROJECT_DIR)
+    refresh = needs_full_refresh(build_db, history)
+    if refresh:
+        context.log.info("Rebuilding incremental models in full: new code or dangol.yaml")
     dbt_vars = {**dangol.config.dbt_vars(), **segment_vars, "dangol_build_db": str(build_db)}
-    for event in dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream():
+    args = ["build", "--vars", json.dumps(dbt_vars), *(["--full-refresh"] if refresh else [])]
+    for event in dbt.cli(args, context=context).stream():
         yield event
         failpoint("transform.running")
+    record_history_fingerprint(build_db, history)
 
 
 def dbt_resource() -> DbtCliResource:

@@ -3,6 +3,7 @@ state across exports and formats, and a file it cannot take blocks the release u
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,7 +11,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 
+from ingest.warehouse import history_fingerprint, needs_full_refresh
 from orchestration.config import DEFAULT_CONFIG, DangolHome, load_config
 from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
 from orchestration.runner import run_pipeline
@@ -117,6 +120,57 @@ def test_engagement_events_loaded_run_by_run_equal_a_full_rebuild(runs, tmp_path
     assert {"sns", "campaign", "membership", "coupon", "referral"} <= set(full["event_source"])
 
 
+def test_business_rule_unit_tests_hold_whatever_the_brand_configures(runs, tmp_path: Path):
+    """dbt runs the unit tests in every pipeline run, with the brand's dangol.yaml: a test
+    whose expected rows assume the shipped settings must pin them, or a brand that changes
+    its timezone or tiers could never publish again."""
+    home, _, _ = runs
+    build = tmp_path / "build.duckdb"
+    shutil.copy(home.state_db, build)
+    settings = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    settings |= {"timezone": "America/New_York", "default_currency": "USD"}
+    settings["identity"] |= {
+        "customer_key_salt": "another-brand-salt",
+        "max_contact_points_per_identifier": 2,
+    }
+    settings["rfm"] = {"as_of": "run_date", "score_bins": 3}
+    settings["loyalty"] = {
+        "expected_purchase_cycle_days": 20, "lapse_multiplier": 4, "repeat_window_days": 30,
+        "loyal_signals": {"reviews": 2, "membership": None}, "min_loyal_signals": 1,
+        "tiers": [{"name": "top", "label": "Top", "min_net_lifetime_value": 1},
+                  {"name": "rest", "label": "Rest", "min_net_lifetime_value": 0}],
+    }  # fmt: skip
+    settings["flywheel"] = {"adoption_min_orders": 4, "retention_min_orders": 6}
+    settings["products"] = {"experience_categories": ["snack"]}
+    settings["consent"] |= {"max_consent_age_days": 30, "recent_buyer_exception": True}
+    config = tmp_path / "dangol.yaml"
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    dbt_vars = {**load_config(config).dbt_vars(), "dangol_build_db": str(build)}
+
+    tested = subprocess.run(
+        [
+            *(str(dbt_executable()), "test", "--select", "test_type:unit", "--profiles-dir", "."),
+            *("--vars", json.dumps(dbt_vars), "--target-path", str(tmp_path / "target")),
+            *("--log-path", str(tmp_path / "logs")),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert tested.returncode == 0, tested.stdout[-3000:]
+    # Every unit test in the YAML ran: dbt silently ignores one nested under a model.
+    properties = [
+        p.read_text(encoding="utf-8") for p in (DBT_PROJECT_DIR / "models").rglob("*.yml")
+    ]
+    assert not [text for text in properties if re.search(r"\n +unit_tests:", text)]
+    declared = sum(
+        text.count("\n  - name: ", text.find("\nunit_tests:"))
+        for text in properties
+        if "\nunit_tests:" in text
+    )
+    assert f"PASS={declared} " in tested.stdout, tested.stdout[-1000:]
+
+
 def test_a_quarantined_file_fails_the_run_and_leaves_the_warehouse_as_it_was(runs, tmp_path: Path):
     source_home, _, _ = runs
     home = DangolHome(root=tmp_path / "home", landing=tmp_path / "landing")
@@ -135,27 +189,59 @@ def test_a_quarantined_file_fails_the_run_and_leaves_the_warehouse_as_it_was(run
     assert (home.landing / "_quarantine" / "shop" / "orders_export_3.csv.reason.txt").exists()
 
 
-def test_a_run_on_the_last_state_plus_new_files_equals_one_run_over_all_files(runs, tmp_path: Path):
-    """Each run builds on the last published state; the facts it publishes after new files
-    (later refunds, new shops) must be what one fresh build over every file publishes."""
-    home, _, _ = runs
-    fresh = DangolHome(root=tmp_path / "home", landing=tmp_path / "landing")
+def published_marts(db: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+        return {t: con.execute(f"from marts.{t} order by all").fetchall() for (t,) in tables}
+
+
+def fresh_run_over_every_file(root: Path, config: Path) -> DangolHome:
+    fresh = DangolHome(root=root / "home", landing=root / "landing")
     shutil.copytree(FIXTURES / "landing", fresh.landing)
     shutil.copytree(EXPORTS, fresh.landing, dirs_exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DANGOL_EXCEL_PASSWORD", SMARTSTORE_PASSWORD)
-        outcome = run_pipeline(fresh, DEFAULT_CONFIG)
+        outcome = run_pipeline(fresh, config)
     assert outcome.published, outcome.problems
+    return fresh
 
-    def marts(db: Path) -> dict[str, list[tuple]]:
-        with duckdb.connect(str(db), read_only=True) as con:
-            tables = con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts'"
-            ).fetchall()
-            return {t: con.execute(f"from marts.{t} order by all").fetchall() for (t,) in tables}
 
-    incremental, from_scratch = marts(home.published_db), marts(fresh.published_db)
+def test_a_run_on_the_last_state_plus_new_files_equals_one_run_over_all_files(runs, tmp_path: Path):
+    """Each run builds on the last published state; the facts it publishes after new files
+    (later refunds, new shops) must be what one fresh build over every file publishes."""
+    home, _, _ = runs
+    # The last run added its files to the incremental history instead of rebuilding it.
+    fingerprint = history_fingerprint(load_config(DEFAULT_CONFIG).dbt_vars(), DBT_PROJECT_DIR)
+    assert not needs_full_refresh(home.state_db, fingerprint)
+    fresh = fresh_run_over_every_file(tmp_path, DEFAULT_CONFIG)
+
+    incremental, from_scratch = (
+        published_marts(home.published_db),
+        published_marts(fresh.published_db),
+    )
     assert {"fct_order_lines", "fct_channel_daily", "dim_products"} <= set(from_scratch)
     assert incremental.keys() == from_scratch.keys()
     for table, rows in from_scratch.items():
         assert incremental[table] == rows, table
+
+
+def test_a_changed_setting_rebuilds_the_incremental_history(runs, tmp_path: Path):
+    """Cafe24 and SmartStore write local times without a zone: after the brand corrects its
+    timezone, old rows must be parsed again, exactly as a fresh build with that setting."""
+    home = DangolHome(root=tmp_path / "home", landing=tmp_path / "landing")
+    shutil.copytree(runs[0].root, home.root, symlinks=True)
+    shutil.copytree(runs[0].landing, home.landing)
+    settings = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    settings["timezone"] = "America/Los_Angeles"
+    config = tmp_path / "dangol.yaml"
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+
+    rerun = run_pipeline(home, config, accept_anomalies=True)
+    assert rerun.published, rerun.problems
+    fresh = fresh_run_over_every_file(tmp_path / "fresh", config)
+
+    before, after = published_marts(runs[0].published_db), published_marts(home.published_db)
+    assert after["fct_orders"] != before["fct_orders"]  # the setting did change dates
+    assert after == published_marts(fresh.published_db)

@@ -1,8 +1,15 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['order_id', 'ingest_file_seq'],
+    incremental_strategy='delete+insert',
+) }}
 -- One row per Cafe24 order per export file: its items rolled up, status from their states.
+-- Incremental: a run adds the rows of the files it loaded; the history never changes.
 with
 
 items as (
     select * from {{ ref('stg_cafe24__order_items') }}
+    {{ files_loaded_since_last_build() }}
 ),
 
 rolled_up as (

@@ -1,12 +1,20 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['order_id', 'ingest_file_seq'],
+    incremental_strategy='delete+insert',
+) }}
 -- One row per Shopify order per export file it appears in, with merchandise from its lines.
+-- Incremental: a run adds the rows of the files it loaded; the history never changes.
 with
 
 orders as (
     select * from {{ ref('stg_shopify__orders') }}
+    {{ files_loaded_since_last_build() }}
 ),
 
 order_lines as (
     select * from {{ ref('stg_shopify__order_lines') }}
+    {{ files_loaded_since_last_build() }}
 ),
 
 -- Line totals from the same file as the order's version.

@@ -1,8 +1,15 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['order_id', 'ingest_file_seq'],
+    incremental_strategy='delete+insert',
+) }}
 -- One row per SmartStore order (주문번호) per export file, from its product orders.
+-- Incremental: a run adds the rows of the files it loaded; the history never changes.
 with
 
 product_orders as (
     select * from {{ ref('stg_smartstore__product_orders') }}
+    {{ files_loaded_since_last_build() }}
 ),
 
 rolled_up as (
