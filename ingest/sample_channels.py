@@ -76,6 +76,18 @@ class _Writer:
         seconds = np.sort(self.rng.integers(0, days * 86_400, n))[::-1]
         return [self.end - dt.timedelta(seconds=int(s)) for s in seconds]
 
+    def joins_after_signup(self, members: list[dict]) -> list[dt.datetime]:
+        """Most join within weeks of signing up, which for buyers is their first (experience)
+        purchase: the membership invitation the playbook sends after it. The rest join at any
+        time in the last year, whatever they bought."""
+        moments = self.moments(len(members))
+        for i, member in enumerate(members):
+            signed_up = dt.datetime.fromisoformat(member["Created At"])
+            joined = signed_up + dt.timedelta(hours=int(self.rng.gamma(1.5, 14 * 24)))
+            if self.rng.random() < 0.7 and joined <= self.end:
+                moments[i] = joined
+        return moments
+
     def dirty(self, n: int) -> np.ndarray:
         return self.rng.random(n) < self.dirt_rate
 
@@ -211,7 +223,7 @@ class _Writer:
         dirty = self.dirty(len(members))
         rows = []
         for member, moment, is_dirty in zip(
-            members, self.moments(len(members)), dirty, strict=True
+            members, self.joins_after_signup(members), dirty, strict=True
         ):
             membership = MEMBERSHIPS[int(self.rng.choice(4, p=[0.4, 0.25, 0.3, 0.05]))]
             member_id = f"{membership[:2].upper()}-{member['Contact ID']}"
