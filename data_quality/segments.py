@@ -224,5 +224,8 @@ def runnable_rules(
 def segment_dbt_vars(rules: list[SegmentRule], built_marts: set[str]) -> tuple[dict, list[str]]:
     """The `segments` and `segment_marts` vars for dbt, and a warning for each waiting segment."""
     runnable, warnings = runnable_rules(rules, built_marts)
-    marts = sorted(set(BASE_MARTS) | {mart for rule in runnable for mart in rule.marts})
+    # Every mart a filter may read that this build has, used or not: segment_members then
+    # depends on the same marts at run time as in the parsed lineage, whose order Dagster checks.
+    readable = {column.mart for column in CATALOGUE.values()} & built_marts
+    marts = sorted(set(BASE_MARTS) | readable)
     return {"segments": [rule.dbt_var() for rule in runnable], "segment_marts": marts}, warnings
