@@ -10,38 +10,30 @@ identities as (
     select * from {{ ref('int_customer_identities') }}
 ),
 
--- The most specific identifier an event carries names its customer.
+-- The most specific identifier an event carries names its customer: this order decides.
+{%- set identifiers = [
+    ('by_contact', 'crm_contact_id', 'crm_contact_id'),
+    ('by_member', 'member_id', 'member_id'),
+    ('by_handle', 'sns_handle', 'sns_handle'),
+    ('by_email', 'email', 'customer_email'),
+    ('by_phone', 'phone', 'customer_phone'),
+] %}
 resolved as (
     select
         events.*,
         coalesce(
-            by_contact.customer_id,
-            by_member.customer_id,
-            by_handle.customer_id,
-            by_email.customer_id,
-            by_phone.customer_id
+            {%- for alias, _, _ in identifiers %}
+                {{ alias }}.customer_id{{ ',' if not loop.last }}
+            {%- endfor %}
         ) as customer_id
-    from events
-    left join identities as by_contact
-        on
-            by_contact.identifier_type = 'crm_contact_id'
-            and events.crm_contact_id = by_contact.identifier_value
-    left join identities as by_member
-        on
-            by_member.identifier_type = 'member_id'
-            and events.member_id = by_member.identifier_value
-    left join identities as by_handle
-        on
-            by_handle.identifier_type = 'sns_handle'
-            and events.sns_handle = by_handle.identifier_value
-    left join identities as by_email
-        on
-            by_email.identifier_type = 'email'
-            and events.customer_email = by_email.identifier_value
-    left join identities as by_phone
-        on
-            by_phone.identifier_type = 'phone'
-            and events.customer_phone = by_phone.identifier_value
+    from
+        events
+    {%- for alias, identifier_type, column in identifiers %}
+        left join identities as {{ alias }}
+            on
+                {{ alias }}.identifier_type = '{{ identifier_type }}'
+                and events.{{ column }} = {{ alias }}.identifier_value
+    {%- endfor %}
 )
 
 select
