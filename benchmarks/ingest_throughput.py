@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.landing import ingest_landing
-from ingest.sample_exports import write_sample_exports
+from sample_data.base_exports import write_sample_exports
 
 
 def big_export(size_mb: int, cache: Path) -> Path:

@@ -1,3 +1,2 @@
-"""The audit in write-audit-publish: expectation suites in code (great-expectations 1.x), the
-gate that turns their results into pass or fail, and the publish step that only a passed
-build reaches. No Dagster imports."""
+"""The audit in write-audit-publish: expectation suites in code (great-expectations 1.x) and
+the gate that turns their results into a typed verdict. No Dagster imports."""

@@ -17,7 +17,7 @@ import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from data_quality.suites import ERROR, AuditTarget, QualityThresholds, audit_targets
-from ingest.duckdb_files import sql_string
+from publish.duckdb_files import sql_string
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ import duckdb
 import pyarrow as pa
 
 from ingest.contacts import PHONE_NUMBERS_DDL, normalise_new_phone_numbers
-from ingest.duckdb_files import sql_string
 from ingest.formats import (
     FileRejected,
     Sheet,
@@ -32,6 +31,7 @@ from ingest.formats import (
     transcode_to_utf8,
 )
 from ingest.presets import SOURCE_FAMILIES, Preset, detect_preset, load_presets
+from publish.duckdb_files import sql_string
 
 QUARANTINE_DIR = "_quarantine"
 FIRST_ERRORS_SHOWN = 5

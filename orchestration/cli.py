@@ -32,8 +32,8 @@ ConfigOption = Annotated[
 def _run(
     home: DangolHome, config: Path | None, verbose: bool = False, accept_anomalies: bool = False
 ) -> None:
-    from ingest.warehouse import RunLocked
     from orchestration.runner import run_pipeline
+    from publish.builds import RunLocked
 
     typer.echo(f"Running the pipeline on {home.landing}")
     try:
@@ -119,8 +119,8 @@ def demo_data(
 ):
     """Write realistic sample export files of every format Dangol reads (deterministic for a
     seed and as-of day): Shopify, Cafe24 (CP949 CSV and XLSX), SmartStore (XLSX), CRM and SNS."""
-    from ingest.sample_channels import write_channel_exports
-    from ingest.sample_exports import write_sample_exports
+    from sample_data.base_exports import write_sample_exports
+    from sample_data.more_exports import write_channel_exports
 
     day = as_of.date() if as_of else None
     written = write_sample_exports(out, customers, seed, day)
@@ -157,7 +157,7 @@ def demo(
 @app.command()
 def releases(home: HomeOption = None):
     """List the kept releases; the one BI tools read now is marked."""
-    from data_quality.publish import list_releases, published_release_id
+    from publish.releases import list_releases, published_release_id
 
     paths = DangolHome.resolve(home)
     current = published_release_id(paths.warehouse_dir)
@@ -178,9 +178,9 @@ def rollback(
     home: HomeOption = None,
 ):
     """Point BI tools back at an earlier release, in one atomic step."""
-    from data_quality.publish import ReleaseError
-    from data_quality.publish import rollback as restore_release
-    from ingest.warehouse import RunLocked, run_lock
+    from publish.builds import RunLocked, run_lock
+    from publish.releases import ReleaseError
+    from publish.releases import rollback as restore_release
 
     paths = DangolHome.resolve(home)
     try:

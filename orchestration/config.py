@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from data_quality.segments import PLAYBOOK, SegmentRule, compile_filter
+from activation.segments import PLAYBOOK, SegmentRule, compile_filter
 from data_quality.suites import QualityThresholds, Threshold
 from ingest.landing import IngestSettings
 
@@ -213,7 +213,7 @@ class SegmentConfig(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
     description: str
     channel: Literal["email", "sms", "kakao"]
-    # All these `column: value` conditions hold (see data_quality/segments.py for the language).
+    # All these `column: value` conditions hold (see activation/segments.py for the language).
     where: dict[str, Any] | None = None
     # Or: one of these blocks of conditions holds.
     any_of: list[dict[str, Any]] | None = Field(default=None, min_length=1)
@@ -267,7 +267,7 @@ class DangolConfig(_Strict):
     quality: QualityConfig = QualityConfig()
     ingest: IngestConfig = IngestConfig()
     segments: list[SegmentConfig] = []
-    # The loyalty playbook's built-in segments (data_quality/segments.py), each on by default.
+    # The loyalty playbook's built-in segments (activation/segments.py), each on by default.
     segment_playbook: dict[str, PlaybookSegmentConfig] = {}
     consent: ConsentConfig = ConsentConfig()
     exports: ExportsConfig = ExportsConfig()

@@ -8,10 +8,10 @@ from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.warehouse import run_lock
 from orchestration.config import DangolHome, load_config
 from orchestration.config import config_path as resolve_config_path
 from orchestration.manifest import ensure_dbt_manifest
+from publish.builds import run_lock
 
 
 @dataclass

@@ -1,6 +1,7 @@
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -32,3 +33,76 @@ def empty_landing(tmp_path: Path) -> Path:
     for family in ("shop", "crm", "sns"):
         (landing / family).mkdir(parents=True)
     return landing
+
+
+BUILD_DDL = """
+create schema raw;
+create table raw.ingest_files as select * from (values
+    ('orders_export_1.csv', 'sha-1', 'shopify_orders', 3)
+) t(file_name, file_sha256, raw_table, rows_loaded);
+create table raw.shopify_orders as select * from (values ('sha-1'), ('sha-1'), ('sha-1'))
+    t(_file_sha256);
+create table raw.crm_contacts as select 'minjun.kim@example.com' as email, 'x' as _file_sha256;
+create schema staging;
+create table staging.stg_shopify__orders as select * from (values
+    ('shopify-1', timestamptz '2026-03-01 10:00:00+09', 9000.00::decimal(18,2), 0.00, 0.00),
+    ('shopify-2', timestamptz '2026-03-02 10:00:00+09', 5000.00, 0.00, 5000.00)
+) t(order_id, ordered_at, subtotal_amount, discount_amount, refund_amount);
+create table staging.stg_shopify__order_lines as select * from (values
+    (1, 5000.00), (2, 2500.00)
+) t(quantity, unit_price);
+create schema marts;
+create table marts.fct_orders as select * from (values
+    ('shopify-1', 'c1', timestamptz '2026-03-01 10:00:00+09', 'paid', 'KRW',
+     10000.00::decimal(18,2), 9000.00::decimal(18,2), 1, true),
+    ('shopify-2', 'c2', timestamptz '2026-03-02 10:00:00+09', 'refunded', 'KRW',
+     5000.00::decimal(18,2), 0.00::decimal(18,2), 1, false)
+) t(order_id, customer_id, ordered_at, status, currency, gross_amount, net_amount, items_count,
+    is_purchase);
+create table marts.fct_order_lines as select * from (values
+    ('shopify-1', 6000.00::decimal(18,2), 1), ('shopify-1', 3000.00::decimal(18,2), 2)
+) t(order_id, net_amount, quantity);
+create table marts.fct_channel_daily as select * from (values
+    ('naver_search', 1, 9000.00::decimal(18,2)), ('unattributed', 0, 0.00::decimal(18,2))
+) t(channel, orders_count, net_revenue);
+create table marts.dim_customers as select * from (values
+    ('c1', 1, 9000.00::decimal(18,2)), ('c2', 0, 0.00::decimal(18,2))
+) t(customer_id, orders_count, net_revenue);
+create table marts.customer_rfm as select * from (values
+    ('c1', 1, 5, 1, 3, 'New Customers')
+) t(customer_id, frequency, r_score, f_score, m_score, rfm_segment);
+create table marts.customer_ltv as select * from (values
+    ('c1', 1, 9000.00::decimal(18,2))
+) t(customer_id, orders_count, net_lifetime_value);
+create table marts.revenue_concentration_summary as select * from (values
+    (9000.00::decimal(18,2), 1.0::double, 1.0::double, 1.0::double)
+) t(total_net_revenue, top_10_pct_revenue_share, top_20_pct_revenue_share,
+    top_30_pct_revenue_share);
+create table marts.cohort_retention as select * from (values
+    (date '2026-03-01', 0, 1, 1.0::double)
+) t(cohort_month, months_since_first_purchase, cohort_size, retention_rate);
+create table marts.segment_members as select * from (values
+    ('win_back', 'email', 'c1')
+) t(segment_name, channel, customer_id);
+create schema intermediate;
+create table intermediate.int_customer_identities as select * from (values
+    ('order_id', 'shopify-1', 'c1'), ('order_id', 'shopify-2', 'c2'), ('email', 'x', 'c1')
+) t(identifier_type, identifier_value, customer_id);
+create table intermediate.int_engagement_events as select * from (values ('e1'), ('e2'))
+    t(event_id);
+create table marts.fct_engagement_events as select * from (values ('e1', 'c1'), ('e2', null))
+    t(event_id, customer_id);
+create table marts.customer_loyalty as select * from (values
+    ('c1', false, false), ('c2', false, false)
+) t(customer_id, is_loyal, is_repeat_buyer);
+create table marts.flywheel_stages as select * from (values ('c1'), ('c2')) t(customer_id);
+"""
+
+
+@pytest.fixture
+def build_db(tmp_path: Path) -> Path:
+    """A small build warehouse that passes every check; tests break it on purpose."""
+    path = tmp_path / "build.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(BUILD_DDL)
+    return path

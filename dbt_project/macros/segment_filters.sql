@@ -1,4 +1,4 @@
-{#- Segment filters arrive as data (var `segments`, checked by data_quality/segments.py);
+{#- Segment filters arrive as data (var `segments`, checked by activation/segments.py);
     values become quoted literals here, so no text from dangol.yaml is ever run as SQL. -#}
 {% macro segment_literal(value) -%}
     {%- if value is sameas true -%} true

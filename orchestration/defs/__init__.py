@@ -2,18 +2,26 @@
 
 import dagster as dg
 
-from orchestration.defs import activate, audit, automation, demo, ingest, publish, transform
+from orchestration.defs import (
+    activation,
+    audit,
+    automation,
+    ingest,
+    publish,
+    sample_data,
+    transform,
+)
 from orchestration.defs.resources import DangolResource, RunLockResource
 
 
 def build_definitions(dangol: DangolResource) -> dg.Definitions:
     return dg.Definitions.merge(
-        demo.definitions(),
+        sample_data.definitions(),
         ingest.definitions(),
         transform.definitions(),
         audit.definitions(),
         publish.definitions(),
-        activate.definitions(),
+        activation.definitions(),
         automation.definitions(),
         dg.Definitions(
             resources={

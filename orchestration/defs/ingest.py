@@ -5,9 +5,9 @@ import duckdb
 
 from ingest.landing import IngestError, ingest_landing
 from ingest.presets import load_presets
-from ingest.warehouse import start_build
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
+from publish.builds import start_build
 
 # phone_numbers: each raw phone text with its E.164 form, which staging joins.
 RAW_TABLES = sorted({preset.raw_table for preset in load_presets()} | {"phone_numbers"})

@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from data_quality.publish import RESTRICTED_SCHEMAS, copy_schemas, publish_release
-from ingest.warehouse import commit_build, replace_owner_only
 from orchestration.defs.audit import AUDITED_MARTS
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
+from publish.builds import commit_build, replace_owner_only
+from publish.releases import RESTRICTED_SCHEMAS, copy_schemas, publish_release
 
 
 @dg.asset(

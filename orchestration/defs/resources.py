@@ -4,8 +4,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingest.warehouse import run_lock
 from orchestration.config import DangolConfig, DangolHome, load_config
+from publish.builds import run_lock
 
 
 class DangolResource(dg.ConfigurableResource):

@@ -13,12 +13,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from data_quality.segments import segment_dbt_vars
-from ingest.warehouse import (
-    history_fingerprint,
-    needs_full_refresh,
-    record_history_fingerprint,
-)
+from activation.segments import segment_dbt_vars
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
 from orchestration.manifest import (
@@ -26,6 +21,11 @@ from orchestration.manifest import (
     dbt_executable,
     dbt_model_names,
     ensure_dbt_manifest,
+)
+from publish.builds import (
+    history_fingerprint,
+    needs_full_refresh,
+    record_history_fingerprint,
 )
 
 dangol_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.warehouse import run_lock
 from orchestration.config import DEFAULT_CONFIG, DangolHome
 from orchestration.failpoints import FAILPOINTS
 from orchestration.runner import run_pipeline
+from publish.builds import run_lock
 
 pytestmark = pytest.mark.e2e
 FIXTURES = Path(__file__).parent.parent / "fixtures"

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from ingest.warehouse import history_fingerprint, needs_full_refresh
 from orchestration.config import DEFAULT_CONFIG, DangolHome, load_config
 from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
 from orchestration.runner import run_pipeline
+from publish.builds import history_fingerprint, needs_full_refresh
 from tests.conftest import EXPORTS, FIXTURES, SMARTSTORE_PASSWORD
 
 pytestmark = pytest.mark.e2e

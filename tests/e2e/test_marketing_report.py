@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from data_quality.report import write_marketing_report
+from activation.report import write_marketing_report
 from orchestration.config import DEFAULT_CONFIG, DangolHome
 from orchestration.runner import run_pipeline
 from tests.conftest import FIXTURES

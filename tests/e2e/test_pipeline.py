@@ -20,10 +20,10 @@ import phonenumbers
 import pytest
 import yaml
 
-from ingest.sample_exports import SEOUL, SampleExports, write_sample_exports
 from orchestration.config import DEFAULT_CONFIG, DangolHome
 from orchestration.manifest import DBT_PROJECT_DIR
 from orchestration.runner import run_pipeline
+from sample_data.base_exports import SEOUL, SampleExports, write_sample_exports
 
 pytestmark = pytest.mark.e2e
 SEEDS = DBT_PROJECT_DIR / "seeds"

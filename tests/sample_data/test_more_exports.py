@@ -6,8 +6,8 @@ import pytest
 
 from ingest.landing import ingest_landing
 from ingest.presets import load_presets
-from ingest.sample_channels import write_channel_exports
-from ingest.sample_exports import write_sample_exports
+from sample_data.base_exports import write_sample_exports
+from sample_data.more_exports import write_channel_exports
 
 AS_OF = dt.date(2026, 3, 5)
 

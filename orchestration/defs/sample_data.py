@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from ingest.sample_channels import write_channel_exports
-from ingest.sample_exports import write_sample_exports
 from orchestration.defs.resources import DangolResource
+from sample_data.base_exports import write_sample_exports
+from sample_data.more_exports import write_channel_exports
 
 
 class SampleExportsConfig(dg.Config):

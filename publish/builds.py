@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.duckdb_files import fsync, replace_by_copy
+from publish.duckdb_files import fsync, replace_by_copy
 
 
 def checkpoint(db: Path) -> None:

@@ -3,7 +3,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from data_quality.publish import (
+from publish.releases import (
     ReleaseError,
     list_releases,
     marts_fingerprint,

@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 import duckdb
 
-from data_quality.exports import (
+from activation.exports import (
     MANIFEST,
     ExportError,
     delete_old_exports,
@@ -13,8 +13,8 @@ from data_quality.exports import (
     load_suppression_list,
     write_segment_exports,
 )
-from data_quality.report import write_marketing_report
-from data_quality.segments import runnable_rules
+from activation.report import write_marketing_report
+from activation.segments import runnable_rules
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.manifest import dbt_model_names

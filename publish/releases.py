@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.duckdb_files import fsync, replace_by_copy, sql_string
+from publish.duckdb_files import fsync, replace_by_copy, sql_string
 
 PUBLISHED_SCHEMAS = ("marts",)
 RESTRICTED_SCHEMAS = ("restricted",)

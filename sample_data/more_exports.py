@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 
-from ingest.sample_exports import _CATALOGUE, AD_CAMPAIGN, AD_CHANNELS, SEOUL
+from sample_data.base_exports import _CATALOGUE, AD_CAMPAIGN, AD_CHANNELS, SEOUL
 
 CAFE24_STATUSES = ("배송완료", "배송중", "입금전", "취소", "반품완료")
 CAFE24_STATUS_SHARE = (0.82, 0.08, 0.03, 0.04, 0.03)

@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import ingest.sample_exports as sample_exports
-from ingest.sample_exports import SampleExports, write_sample_exports
+import sample_data.base_exports as sample_exports
+from sample_data.base_exports import SampleExports, write_sample_exports
 
 AS_OF = dt.date(2026, 3, 5)
 CUSTOMERS = 3_000

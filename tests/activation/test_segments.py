@@ -1,6 +1,6 @@
 """The segment filter language: what a marketer writes becomes conditions dbt renders."""
 
-from data_quality.segments import PLAYBOOK, compile_filter, segment_dbt_vars
+from activation.segments import PLAYBOOK, compile_filter, segment_dbt_vars
 from orchestration.config import DEFAULT_CONFIG, load_config
 
 

@@ -21,7 +21,7 @@ import duckdb
 import phonenumbers
 from openpyxl import Workbook
 
-from data_quality.segments import SegmentRule
+from activation.segments import SegmentRule
 from ingest.contacts import to_e164
 
 MANIFEST = "manifest.json"
