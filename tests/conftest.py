@@ -1,8 +1,12 @@
+import fcntl
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from orchestration.config import DEFAULT_CONFIG, DangolHome
+from orchestration.runner import run_pipeline
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -25,6 +29,33 @@ def fixture_landing(tmp_path: Path) -> Path:
 
 EXPORTS = FIXTURES / "exports"
 SMARTSTORE_PASSWORD = "dangol-fixture-pw"  # tests/fixtures/make_exports.py
+
+
+@pytest.fixture(scope="session")
+def fixture_release(tmp_path_factory) -> DangolHome:
+    """One published run over the fixture landing, shared by every test that builds on it.
+
+    Made once per session, whichever xdist worker asks first (the others wait on a file
+    lock); a test that runs again on it works on its own copy (`copy_home`).
+    """
+    root = tmp_path_factory.getbasetemp().parent / "fixture-release"
+    home = DangolHome(root=root / "home", landing=root / "landing")
+    root.mkdir(exist_ok=True)
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not home.published_db.exists():
+            shutil.copytree(FIXTURES / "landing", home.landing, dirs_exist_ok=True)
+            outcome = run_pipeline(home, DEFAULT_CONFIG)
+            assert outcome.published, outcome.problems
+    return home
+
+
+def copy_home(source: DangolHome, target: Path) -> DangolHome:
+    """A private copy of a published home and its landing folder, safe to run on."""
+    home = DangolHome(root=target / "home", landing=target / "landing")
+    shutil.copytree(source.root, home.root, symlinks=True)
+    shutil.copytree(source.landing, home.landing)
+    return home
 
 
 @pytest.fixture

@@ -11,17 +11,18 @@ import pytest
 
 from orchestration.config import DEFAULT_CONFIG, DangolHome
 from orchestration.runner import run_pipeline
+from publish.releases import published_release_id
+from tests.conftest import FIXTURES, copy_home
 
 pytestmark = pytest.mark.e2e
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 READERS = ("duckdb", "held", "sqlalchemy", "cli")
 
 
-def test_readers_never_error_never_see_a_mix_and_never_hold_up_the_run(tmp_path: Path):
-    shutil.copytree(FIXTURES / "landing", tmp_path / "landing")
-    home = DangolHome(root=tmp_path / "home", landing=tmp_path / "landing")
-    first = run_pipeline(home, DEFAULT_CONFIG)
-    assert first.published, first.problems
+def test_readers_never_error_never_see_a_mix_and_never_hold_up_the_run(
+    fixture_release: DangolHome, tmp_path: Path
+):
+    home = copy_home(fixture_release, tmp_path)
+    first_release_id = published_release_id(home.warehouse_dir)[0]
     shutil.copy(FIXTURES / "later_exports" / "shop" / "orders_export_2.csv", home.landing / "shop")
     stop = tmp_path / "stop"
     readers = {
@@ -45,15 +46,15 @@ def test_readers_never_error_never_see_a_mix_and_never_hold_up_the_run(tmp_path:
     for process in readers.values():
         assert process.wait(timeout=60) == 0
 
-    assert second.published and second.release_id != first.release_id, second.problems
-    orders_in = {first.release_id: 6, second.release_id: 7}
+    assert second.published and second.release_id != first_release_id, second.problems
+    orders_in = {first_release_id: 6, second.release_id: 7}
     for mode in READERS:
         reads = [json.loads(line) for line in (tmp_path / f"{mode}.jsonl").read_text().splitlines()]
         assert len(reads) > 3, mode
         assert [r for r in reads if "error" in r] == [], mode
         assert all(r["consistent"] for r in reads), mode
         assert all(orders_in[r["release"]] == r["orders"] for r in reads), mode
-        assert reads[0]["release"] == first.release_id, mode
+        assert reads[0]["release"] == first_release_id, mode
         # A held connection keeps its snapshot; every fresh connection ends on the new release.
-        expected_last = first.release_id if mode == "held" else second.release_id
+        expected_last = first_release_id if mode == "held" else second.release_id
         assert reads[-1]["release"] == expected_last, mode

@@ -17,33 +17,19 @@ import pytest
 
 from orchestration.config import DEFAULT_CONFIG, DangolHome
 from orchestration.failpoints import FAILPOINTS
-from orchestration.runner import run_pipeline
 from publish.builds import run_lock
+from tests.conftest import FIXTURES, copy_home
 
 pytestmark = pytest.mark.e2e
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 DANGOL = Path(sys.executable).with_name("dangol")
 
 
-@pytest.fixture(scope="module")
-def first_release(tmp_path_factory) -> DangolHome:
-    root = tmp_path_factory.mktemp("first")
-    shutil.copytree(FIXTURES / "landing", root / "landing")
-    home = DangolHome(root=root / "home", landing=root / "landing")
-    outcome = run_pipeline(home, DEFAULT_CONFIG)
-    assert outcome.published, outcome.problems
-    return home
-
-
 @pytest.fixture
-def home(first_release: DangolHome, tmp_path: Path) -> DangolHome:
+def home(fixture_release: DangolHome, tmp_path: Path) -> DangolHome:
     """The first release's home, with a later export waiting: a refund and a new order."""
-    shutil.copytree(first_release.root, tmp_path / "home", symlinks=True)
-    shutil.copytree(first_release.landing, tmp_path / "landing")
-    shutil.copy(
-        FIXTURES / "later_exports" / "shop" / "orders_export_2.csv", tmp_path / "landing" / "shop"
-    )
-    return DangolHome(root=tmp_path / "home", landing=tmp_path / "landing")
+    home = copy_home(fixture_release, tmp_path)
+    shutil.copy(FIXTURES / "later_exports" / "shop" / "orders_export_2.csv", home.landing / "shop")
+    return home
 
 
 def dangol_run(home: DangolHome, failpoint: str | None = None) -> subprocess.CompletedProcess:
@@ -70,20 +56,22 @@ def query(db: Path, sql: str):
         return con.execute(sql).fetchall()
 
 
-@pytest.mark.parametrize("point", FAILPOINTS)
-def test_a_run_killed_at_any_stage_leaves_a_whole_release_and_recovers(home: DangolHome, point):
+def test_a_run_killed_at_any_stage_leaves_a_whole_release_and_recovers(home: DangolHome):
+    """Killed at each stage in turn, on the same home: every next run gets past the point
+    the last one died at, and one run after all of them recovers everything."""
     published_before, state_before = digest(home.published_db), digest(home.state_db)
 
-    killed = dangol_run(home, failpoint=point)
+    for point in FAILPOINTS:
+        killed = dangol_run(home, failpoint=point)
 
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    assert digest(home.state_db) == state_before
-    orders = query(home.published_db, "select count(*) from marts.fct_orders")[0][0]
-    if point == "publish.activated":
-        assert orders == 7  # killed after the new release went live: it is whole
-    else:
-        assert digest(home.published_db) == published_before
-        assert orders == 6
+        assert killed.returncode == -signal.SIGKILL, (point, killed.stderr[-2000:])
+        assert digest(home.state_db) == state_before, point
+        orders = query(home.published_db, "select count(*) from marts.fct_orders")[0][0]
+        if point == "publish.activated":
+            assert orders == 7  # killed after the new release went live: it is whole
+        else:
+            assert digest(home.published_db) == published_before, point
+            assert orders == 6, point
 
     recovered = dangol_run(home)
 
