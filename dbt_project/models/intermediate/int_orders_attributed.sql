@@ -1,12 +1,8 @@
--- Each order with the channel and campaign its visit came from, and whether its customer had
--- bought before: UTM tags on the landing page (utm_source is the channel, as the ad stats
--- name it; utm_campaign the campaign), else the referring site's host under "referral",
--- else "unattributed" (Cafe24 and SmartStore exports carry neither).
+-- Each order with the channel and campaign its visit came from: UTM tags on the landing page
+-- (utm_source is the channel, as the ad stats name it; utm_campaign the campaign), else the
+-- referring site's host under "referral", else "unattributed" (Cafe24 and SmartStore exports
+-- carry neither).
 with
-
-orders as (
-    select * from {{ ref('fct_orders') }}
-),
 
 latest_versions as (
     select * from {{ ref('int_orders_deduplicated') }}
@@ -30,24 +26,9 @@ visits as (
             and latest_versions.source_record = shopify_orders.source_record
 ),
 
-purchase_sequence as (
-    select
-        order_id,
-        row_number() over (
-            partition by customer_id order by ordered_at, order_id
-        ) as purchase_number
-    from orders
-    where is_purchase
-),
-
 final as (
     select
-        orders.order_id,
-        orders.customer_id,
-        orders.ordered_date,
-        orders.currency,
-        orders.is_purchase,
-        orders.net_amount,
+        latest_versions.order_id,
         case
             when visits.utm_source is not null then lower(visits.utm_source)
             when visits.referring_host is not null then 'referral'
@@ -57,12 +38,9 @@ final as (
             when visits.utm_source is not null then coalesce(visits.utm_campaign, '(none)')
             when visits.referring_host is not null then visits.referring_host
             else '(none)'
-        end as campaign,
-        coalesce(purchase_sequence.purchase_number = 1, false) as is_first_purchase,
-        coalesce(purchase_sequence.purchase_number > 1, false) as is_repeat_purchase
-    from orders
-    left join visits on orders.order_id = visits.order_id
-    left join purchase_sequence on orders.order_id = purchase_sequence.order_id
+        end as campaign
+    from latest_versions
+    left join visits on latest_versions.order_id = visits.order_id
 )
 
 select * from final

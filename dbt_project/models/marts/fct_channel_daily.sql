@@ -1,14 +1,45 @@
 -- Ad stats per channel, campaign and day beside the shop orders attributed to them
--- (int_orders_attributed). A day, channel and campaign in several stats files takes the
--- newest file's numbers; stats are null where there is no stats row, orders 0 where none.
+-- (int_orders_attributed), each its customer's first purchase or a repeat one. A day,
+-- channel and campaign in several stats files takes the newest file's numbers; stats are
+-- null where there is no stats row, orders 0 where none.
 with
 
 channel_stats as (
     select * from {{ ref('stg_sns__channel_daily_stats') }}
 ),
 
-attributed_orders as (
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+order_channels as (
     select * from {{ ref('int_orders_attributed') }}
+),
+
+purchase_sequence as (
+    select
+        order_id,
+        row_number() over (
+            partition by customer_id order by ordered_at, order_id
+        ) as purchase_number
+    from orders
+    where is_purchase
+),
+
+attributed_orders as (
+    select
+        orders.ordered_date,
+        orders.currency,
+        orders.is_purchase,
+        orders.net_amount,
+        order_channels.channel,
+        order_channels.campaign,
+        -- A cancelled order is no purchase: the customer's next one is the first.
+        coalesce(purchase_sequence.purchase_number = 1, false) as is_first_purchase,
+        coalesce(purchase_sequence.purchase_number > 1, false) as is_repeat_purchase
+    from orders
+    inner join order_channels on orders.order_id = order_channels.order_id
+    left join purchase_sequence on orders.order_id = purchase_sequence.order_id
 ),
 
 latest_stats as (

@@ -3,7 +3,7 @@
 with
 
 first_purchases as (
-    select * from {{ ref('int_customer_first_purchases') }}
+    select * from {{ ref('customer_first_purchases') }}
 ),
 
 loyalty as (

@@ -39,14 +39,25 @@ main_lines as (
         partition by first_orders.customer_id
         order by order_lines.gross_amount desc, order_lines.line_number asc
     ) = 1
+),
+
+final as (
+    select
+        first_orders.customer_id,
+        first_orders.order_id as first_order_id,
+        first_orders.ordered_at as first_order_at,
+        coalesce(main_lines.product_category, 'other') as first_product_category,
+        coalesce(main_lines.product_category_ko, '기타') as first_product_category_ko,
+        coalesce(main_lines.is_experience_product, false) as started_with_experience_product
+    from first_orders
+    left join main_lines on first_orders.customer_id = main_lines.customer_id
 )
 
 select
-    first_orders.customer_id,
-    first_orders.order_id as first_order_id,
-    first_orders.ordered_at as first_order_at,
-    coalesce(main_lines.product_category, 'other') as first_product_category,
-    coalesce(main_lines.product_category_ko, '기타') as first_product_category_ko,
-    coalesce(main_lines.is_experience_product, false) as started_with_experience_product
-from first_orders
-left join main_lines on first_orders.customer_id = main_lines.customer_id
+    cast(customer_id as varchar) as customer_id,
+    cast(first_order_id as varchar) as first_order_id,
+    cast(first_order_at as timestamp with time zone) as first_order_at,
+    cast(first_product_category as varchar) as first_product_category,
+    cast(first_product_category_ko as varchar) as first_product_category_ko,
+    cast(started_with_experience_product as boolean) as started_with_experience_product
+from final
