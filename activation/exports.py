@@ -242,7 +242,6 @@ def write_segment_exports(
     run_id: str,
     release_id: str | None,
     rules: list[SegmentRule],
-    waiting: list[str],
     suppression: SuppressionList,
     now: dt.datetime,
 ) -> dict:
@@ -259,7 +258,6 @@ def write_segment_exports(
             "found": suppression.found,
             "entries": len(suppression.emails) + len(suppression.phones),
         },
-        "waiting_segments": waiting,
         "segments": {},
     }
     with duckdb.connect(str(restricted_db), read_only=True) as contacts:

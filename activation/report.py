@@ -29,7 +29,6 @@ LABELS = {
         "removed": "제외",
         "stayed": "유지",
         "excluded": "발송 제외",
-        "waiting": "대기 중인 세그먼트 (필요한 마트가 아직 없음)",
         "no_segments": "이번 실행에서 내보낸 세그먼트가 없습니다.",
         "exclusions": "발송 제외 사유",
         "rfm": "RFM 그리드 (고객 수)",
@@ -96,7 +95,6 @@ LABELS = {
         "removed": "Removed",
         "stayed": "Stayed",
         "excluded": "Excluded",
-        "waiting": "Waiting segments (a mart they need is not built yet)",
         "no_segments": "No segment was exported in this run.",
         "exclusions": "Why people were excluded",
         "rfm": "RFM grid (customers)",
@@ -322,7 +320,7 @@ def _mart_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def _segments_chart(text: dict, manifests: list[dict]) -> Chart:
-    current = manifests[-1] if manifests else {"segments": {}, "waiting_segments": []}
+    current = manifests[-1] if manifests else {"segments": {}}
     segments = current["segments"]
     if not segments:
         body = f'<p class="note">{_esc(text["no_segments"])}</p>'
@@ -350,9 +348,6 @@ def _segments_chart(text: dict, manifests: list[dict]) -> Chart:
             for k in ("segment", "channel", "people", "added", "removed", "stayed", "excluded")
         )
         body = f"{bars}<table><tr>{header}</tr>{''.join(rows)}</table>"
-    if current.get("waiting_segments"):
-        waiting = "".join(f"<li>{_esc(w)}</li>" for w in current["waiting_segments"])
-        body += f'<p class="note">{_esc(text["waiting"])}</p><ul class="note">{waiting}</ul>'
     return Chart("segments", text["segments"], body, wide=True)
 
 

@@ -14,10 +14,8 @@ from activation.exports import (
     write_segment_exports,
 )
 from activation.report import write_marketing_report
-from activation.segments import runnable_rules
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.resources import DangolResource, RunLockResource
-from orchestration.manifest import dbt_model_names
 
 
 @dg.asset(
@@ -37,9 +35,7 @@ def segment_lists(
     now = dt.datetime.now(dt.UTC)
     with duckdb.connect(str(paths.published_db), read_only=True) as published:
         release_id = published.execute("select release_id from meta.release").fetchone()[0]
-    rules, waiting = runnable_rules(config.segment_rules()[0], dbt_model_names())
-    for warning in waiting:
-        context.log.warning(warning)
+    rules, _ = config.segment_rules()
     try:
         suppression = load_suppression_list(
             config.suppression_list_path(paths.root), config.ingest.phone_region
@@ -53,7 +49,6 @@ def segment_lists(
         context.run.run_id,
         release_id,
         rules,
-        waiting,
         suppression,
         now,
     )
@@ -64,7 +59,6 @@ def segment_lists(
             "folder": dg.MetadataValue.path(str(folder)),
             "manifest": dg.MetadataValue.path(str(folder / MANIFEST)),
             "deleted_old_exports": len(deleted),
-            "waiting_segments": "\n".join(waiting),
             **people,
         }
     )
