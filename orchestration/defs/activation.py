@@ -98,13 +98,14 @@ def segment_lists(
 def marketing_report(
     context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
 ) -> dg.MaterializeResult:
-    paths = dangol.paths
+    paths, config = dangol.paths, dangol.config
     manifests = export_manifests(paths.exports_dir)
     report = write_marketing_report(
         paths.published_db,
         manifests,
         paths.reports_dir / "marketing" / f"{manifests[-1].parent.name}.html",
-        language=dangol.config.report.language,
+        language=config.report.language,
+        rfm_score_bins=config.rfm.score_bins,
     )
     return dg.MaterializeResult(metadata={"report": dg.MetadataValue.path(str(report))})
 
