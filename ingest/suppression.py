@@ -74,11 +74,14 @@ def _entry(line: int, row: list, columns: dict[str, int]) -> SuppressionEntry | 
 
 def _text_entries(path: Path) -> list[SuppressionEntry]:
     layout = detect_text_layout(path)
+    data = path.read_bytes()
     try:
-        text = path.read_bytes().decode(layout.encoding)
+        text = data.decode(layout.encoding)
     except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
         raise FileRejected(
-            f"it is not {layout.label} text throughout (byte {error.start})"
+            f"line {line} is not {layout.label} text; the file mixes encodings: re-save it as"
+            " 'CSV UTF-8' or .xlsx"
         ) from None
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=layout.delimiter)
     columns = _columns(path, next(reader, []), 1)

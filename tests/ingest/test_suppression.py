@@ -93,3 +93,15 @@ def test_an_unreadable_file_is_named_with_what_to_do(tmp_path: Path, content: by
 
     assert str(error.value).startswith(f"{path}")
     assert named in str(error.value)
+
+
+def test_a_list_that_changes_encoding_midway_is_named_by_line(tmp_path: Path):
+    path = tmp_path / "suppression.csv"
+    # Korean text in CP949 past the part ingest samples, then a line in UTF-8.
+    head = "이메일\n" + "김민준@example.com\n" * 70_000
+    path.write_bytes(head.encode("cp949") + "이서연@example.com\n".encode())
+
+    with pytest.raises(SuppressionListError) as error:
+        loaded(tmp_path, path)
+
+    assert f"{path}: line 70002 is not CP949/EUC-KR text" in str(error.value)

@@ -62,10 +62,9 @@ reachable as (
             false
         {%- endif %} as needs_night_consent,
         -- On the brand's suppression list by any of the person's contact points.
-        coalesce(
+        (
             suppressed_email.contact_point is not null
-            or suppressed_phone.contact_point is not null,
-            false
+            or suppressed_phone.contact_point is not null
         ) as is_suppressed,
         -- Article 50(1)1, when the brand turned it on: a recent buyer who never answered.
         {{ var('recent_buyer_exception') }}
