@@ -36,7 +36,10 @@ def suppression_list(
 ) -> dg.MaterializeResult:
     paths, config = dangol.paths, dangol.config
     path = config.suppression_list_path(paths.root)
-    with duckdb.connect(str(paths.build_db(context.run.run_id))) as build:
+    build_db = paths.build_db(context.run.run_id)
+    if not build_db.exists():
+        raise dg.Failure(f"No build for run {context.run.run_id}: the landing exports start it.")
+    with duckdb.connect(str(build_db)) as build:
         try:
             entries = load_suppression_list(build, path, config.ingest.phone_region)
         except SuppressionListError as error:
