@@ -97,17 +97,24 @@ def _xlsx_bytes(sheet_title: str, header: list[str], rows: list[list]) -> bytes:
 @dataclass
 class SegmentList:
     rule: SegmentRule
-    header: list[str]
-    rows: list[list] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)  # one per person listed, by column name
     members: int = 0
     excluded: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EXCLUSION_REASONS, 0))
 
     @property
+    def header(self) -> list[str]:
+        return LIST_COLUMNS[self.rule.channel] + DETAIL_COLUMNS
+
+    @property
+    def lines(self) -> list[list]:
+        return [[row[column] for column in self.header] for row in self.rows]
+
+    @property
     def customer_ids(self) -> set[str]:
-        return {row[-1] for row in self.rows}
+        return {row["customer_id"] for row in self.rows}
 
 
-def _list_row(rule: SegmentRule, person: dict) -> list:
+def _list_row(rule: SegmentRule, person: dict) -> dict:
     """One line of the list, as a marketer's tools read it (phones also in the local form)."""
     contact = {
         "name": person["customer_name"],
@@ -127,13 +134,13 @@ def _list_row(rule: SegmentRule, person: dict) -> list:
         "consent_basis": person["consent_basis"],
         "customer_id": person["customer_id"],
     }
-    return [contact[c] for c in LIST_COLUMNS[rule.channel]] + [details[c] for c in DETAIL_COLUMNS]
+    return contact | details
 
 
 def cut_segment_list(contacts: duckdb.DuckDBPyConnection, rule: SegmentRule) -> SegmentList:
     """A segment's list as dbt decided it: the people with no exclusion reason, and how many
     of the others each reason kept out."""
-    result = SegmentList(rule=rule, header=LIST_COLUMNS[rule.channel] + DETAIL_COLUMNS)
+    result = SegmentList(rule=rule)
     cursor = contacts.execute(
         """
         select customer_name, email, phone_e164, reason, exclusion_reason, night_consent,
@@ -207,8 +214,8 @@ def write_segment_exports(
         for rule in rules:
             listed = cut_segment_list(contacts, rule)
             files = {
-                f"{rule.name}.csv": _csv_bytes(listed.header, listed.rows),
-                f"{rule.name}.xlsx": _xlsx_bytes(rule.name, listed.header, listed.rows),
+                f"{rule.name}.csv": _csv_bytes(listed.header, listed.lines),
+                f"{rule.name}.xlsx": _xlsx_bytes(rule.name, listed.header, listed.lines),
             }
             previous = _previous_export(folder.parent, folder, rule.name)
             diff = {"previous_export": previous.name if previous else None}
