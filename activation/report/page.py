@@ -101,10 +101,11 @@ def exclusions_chart(text: dict, manifest: dict | None) -> BarChart | None:
     return bar_chart([(text.get(r, r), n, f"{n:,}") for r, n in totals.items() if n])
 
 
-def rfm_grid(text: dict, cells: list[queries.RfmCell], score_bins: int) -> Heatmap:
-    """Recency score down the side (best on top), frequency-monetary score across, whatever
-    the number of bins: a score above the configured bins still gets its row or column."""
-    bins = max([score_bins] + [max(c.r_score, c.fm_score) for c in cells])
+def rfm_grid(text: dict, cells: list[queries.RfmCell], score_bins: int | None) -> Heatmap:
+    """Recency score down the side (best on top), frequency-monetary score across, one row and
+    column per score of rfm.score_bins (None: as far as the data's scores go); a score above
+    the bins (a release scored with more) still gets its row and column."""
+    bins = max([score_bins or 1] + [max(c.r_score, c.fm_score) for c in cells])
     return heatmap(
         [str(r) for r in range(bins, 0, -1)],
         [str(fm) for fm in range(1, bins + 1)],
@@ -246,7 +247,7 @@ def render_report(
     manifests: list[dict],
     language: str,
     now: dt.datetime,
-    rfm_score_bins: int = 5,
+    rfm_score_bins: int | None = None,
 ) -> str:
     text = labels(language)
     manifest = manifests[-1] if manifests else None
@@ -280,7 +281,7 @@ def write_marketing_report(
     manifest_files: list[Path],
     target: Path,
     language: str = "ko",
-    rfm_score_bins: int = 5,
+    rfm_score_bins: int | None = None,
 ) -> Path:
     """Render the report from the published marts and the newest export manifests."""
     manifests = [json.loads(p.read_text(encoding="utf-8")) for p in manifest_files[-2:]]

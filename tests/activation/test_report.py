@@ -93,6 +93,16 @@ def test_the_rfm_grid_never_drops_a_score_above_the_configured_bins(warehouse: P
     assert len(cells) == 100 and cells["10/10"] == "2"
 
 
+def test_the_rfm_grid_has_a_row_and_column_per_bin_even_where_nobody_scored(warehouse: Path):
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from marts.customer_rfm where r_score > 4 or fm_score > 4")
+
+    cells = rfm_cells(render_report(warehouse, [MANIFEST], "en", NOW, rfm_score_bins=5))
+
+    assert len(cells) == 25 and cells["5/5"] == "" and cells["3/5"] == ""
+    assert {k: n for k, n in cells.items() if n} == {"1/1": "1"}
+
+
 def test_values_from_data_are_text_not_markup(warehouse: Path):
     page = render_report(warehouse, [MANIFEST], "ko", NOW)
 
