@@ -16,8 +16,15 @@ import jinja2
 import yaml
 
 from activation.report import queries
-from activation.report.charts import ACCENT, BarChart, Heatmap, LineChart, bar_chart, heatmap
-from activation.report.charts import line_chart as draw_line_chart
+from activation.report.charts import (
+    ACCENT,
+    BarChart,
+    Heatmap,
+    LineChart,
+    bar_chart,
+    heatmap,
+    line_chart,
+)
 
 FLYWHEEL_STAGES = ("lead", "activation", "adoption", "retention", "advocacy")
 FUNNEL_STAGES = ("impressions", "clicks", "sessions", "add_to_carts", "orders")
@@ -132,7 +139,7 @@ def pareto_panel(text: dict, points: list[queries.ParetoPoint]) -> ParetoPanel:
     for pct in (10, 20, 30):
         share = next((y for x, y in curve if x >= pct / 100), curve[-1][1])
         notes.append(text["top_share"].format(pct=pct, share=f"{share:.0%}"))
-    return ParetoPanel(draw_line_chart(curve, text["pareto_x"], text["pareto_y"]), notes)
+    return ParetoPanel(line_chart(curve, text["pareto_x"], text["pareto_y"]), notes)
 
 
 def cohort_grid(text: dict, cells: list[queries.CohortCell]) -> Heatmap | None:
