@@ -1,5 +1,5 @@
-"""Segment lists for marketers: the audience dbt cleared for consent, cut once more by the global
-suppression list, written owner-only as CSV (UTF-8 with BOM) and XLSX, with a manifest.
+"""Segment lists for marketers: the audience dbt cleared (restricted.segment_audience decides
+every exclusion reason), written owner-only as CSV (UTF-8 with BOM) and XLSX, with a manifest.
 
 Everything here reads `<home>/restricted/contacts.duckdb` and writes files under
 `<home>/exports/`; nothing is written to any warehouse, so no contact point can reach BI.
@@ -22,10 +22,9 @@ import phonenumbers
 from openpyxl import Workbook
 
 from activation.segments import SegmentRule
-from ingest.contacts import to_e164
 
 MANIFEST = "manifest.json"
-# Why someone in a segment is not in its list, in the order they are checked.
+# Why someone in a segment is not in its list, in segment_audience's order of precedence.
 EXCLUSION_REASONS = (
     "no_contact",
     "no_consent",
@@ -51,67 +50,6 @@ DETAIL_COLUMNS = [
     "consent_basis",
     "customer_id",
 ]
-SUPPRESSION_HEADERS = {
-    "email": {"email", "e-mail", "이메일"},
-    "phone": {"phone", "mobile", "전화번호", "휴대폰", "휴대전화"},
-}
-
-
-class ExportError(ValueError):
-    """A user-fixable problem with an export input (the suppression list); names file and line."""
-
-
-@dataclass(frozen=True)
-class SuppressionList:
-    path: Path
-    emails: frozenset[str] = frozenset()
-    phones: frozenset[str] = frozenset()
-    found: bool = False
-
-    def holds(self, email: str | None, phone_e164: str | None) -> bool:
-        return (email is not None and email in self.emails) or (
-            phone_e164 is not None and phone_e164 in self.phones
-        )
-
-
-def normalise_email(value: str) -> str | None:
-    """As staging does (normalize_email macro): trimmed, lower-case, empty is none."""
-    return value.strip().lower() or None
-
-
-def load_suppression_list(path: Path, phone_region: str) -> SuppressionList:
-    """The brand's do-not-contact list: a CSV with an email and/or a phone column."""
-    if not path.exists():
-        return SuppressionList(path=path)
-    text = path.read_bytes().decode("utf-8-sig")
-    rows = csv.reader(io.StringIO(text))
-    header = [cell.strip().lower() for cell in next(rows, [])]
-    columns = {
-        kind: header.index(name)
-        for kind, names in SUPPRESSION_HEADERS.items()
-        for name in names
-        if name in header
-    }
-    if not columns:
-        raise ExportError(
-            f"{path}, line 1: no email or phone column (header {header}); "
-            "name a column `email` or `phone`"
-        )
-    emails, phones = set(), set()
-    for line, row in enumerate(rows, start=2):
-        email = row[columns["email"]] if "email" in columns and len(row) > columns["email"] else ""
-        phone = row[columns["phone"]] if "phone" in columns and len(row) > columns["phone"] else ""
-        if email.strip():
-            emails.add(normalise_email(email))
-        if phone.strip():
-            e164 = to_e164(phone.strip(), phone_region)
-            if e164 is None:
-                raise ExportError(
-                    f"{path}, line {line}, column phone: {phone!r} is not a phone number; "
-                    "fix or remove it (nobody is exported until the list is readable)"
-                )
-            phones.add(e164)
-    return SuppressionList(path, frozenset(emails), frozenset(phones), found=True)
 
 
 def local_phone(phone_e164: str | None) -> str | None:
@@ -159,23 +97,51 @@ def _xlsx_bytes(sheet_title: str, header: list[str], rows: list[list]) -> bytes:
 @dataclass
 class SegmentList:
     rule: SegmentRule
-    header: list[str]
-    rows: list[list] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)  # one per person listed, by column name
     members: int = 0
     excluded: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EXCLUSION_REASONS, 0))
 
     @property
+    def header(self) -> list[str]:
+        return LIST_COLUMNS[self.rule.channel] + DETAIL_COLUMNS
+
+    @property
+    def lines(self) -> list[list]:
+        return [[row[column] for column in self.header] for row in self.rows]
+
+    @property
     def customer_ids(self) -> set[str]:
-        return {row[-1] for row in self.rows}
+        return {row["customer_id"] for row in self.rows}
 
 
-def cut_segment_list(
-    contacts: duckdb.DuckDBPyConnection, rule: SegmentRule, suppression: SuppressionList
-) -> SegmentList:
-    """Who of a segment may be contacted: dbt's consent verdict, then suppression and night."""
-    header = LIST_COLUMNS[rule.channel] + DETAIL_COLUMNS
-    result = SegmentList(rule=rule, header=header)
-    audience = contacts.execute(
+def _list_row(rule: SegmentRule, person: dict) -> dict:
+    """One line of the list, as a marketer's tools read it (phones also in the local form)."""
+    contact = {
+        "name": person["customer_name"],
+        "email": person["email"],
+        "phone_e164": person["phone_e164"],
+        "phone_local": local_phone(person["phone_e164"]),
+    }
+    monetary = person["monetary"]
+    details = {
+        "segment": rule.name,
+        "reason": person["reason"],
+        "rfm_segment": person["rfm_segment"],
+        "recency_days": person["recency_days"],
+        "frequency": person["frequency"],
+        "monetary": float(monetary) if monetary is not None else None,
+        "night_consent": bool(person["night_consent"]),
+        "consent_basis": person["consent_basis"],
+        "customer_id": person["customer_id"],
+    }
+    return contact | details
+
+
+def cut_segment_list(contacts: duckdb.DuckDBPyConnection, rule: SegmentRule) -> SegmentList:
+    """A segment's list as dbt decided it: the people with no exclusion reason, and how many
+    of the others each reason kept out."""
+    result = SegmentList(rule=rule)
+    cursor = contacts.execute(
         """
         select customer_name, email, phone_e164, reason, exclusion_reason, night_consent,
             consent_basis, rfm_segment, recency_days, frequency, monetary, customer_id
@@ -184,43 +150,35 @@ def cut_segment_list(
         order by monetary desc nulls last, customer_id
         """,
         [rule.name, rule.channel],
-    ).fetchall()
-    for (
-        name,
-        email,
-        phone,
-        reason,
-        exclusion,
-        night_consent,
-        consent_basis,
-        rfm_segment,
-        recency_days,
-        frequency,
-        monetary,
-        customer_id,
-    ) in audience:
+    )
+    names = [column[0] for column in cursor.description]
+    for values in cursor.fetchall():
+        person = dict(zip(names, values, strict=True))
         result.members += 1
-        if exclusion is None and suppression.holds(email, phone):
-            exclusion = "suppressed"
-        if exclusion is None and rule.night_sending and not night_consent:
-            exclusion = "no_night_consent"
-        if exclusion is not None:
-            result.excluded[exclusion] = result.excluded.get(exclusion, 0) + 1
-            continue
-        contact = [email] if rule.channel == "email" else [phone, local_phone(phone)]
-        details = [rule.name, reason, rfm_segment, recency_days, frequency]
-        details += [float(monetary) if monetary is not None else None, bool(night_consent)]
-        result.rows.append([name, *contact, *details, consent_basis, customer_id])
+        if person["exclusion_reason"] is None:
+            result.rows.append(_list_row(rule, person))
+        else:
+            result.excluded[person["exclusion_reason"]] += 1
     return result
+
+
+def suppression_summary(contacts: duckdb.DuckDBPyConnection, path: Path) -> dict:
+    """The suppression list the run applied: where, whether it was there, how many entries."""
+    (entries,) = contacts.execute(
+        "select count(*) from restricted.suppressed_contact_points"
+    ).fetchone()
+    return {"path": str(path), "found": path.exists(), "entries": entries}
+
+
+def export_manifests(exports_dir: Path) -> list[Path]:
+    """The manifest of every export run kept, oldest first (folder names sort by time)."""
+    return sorted(exports_dir.glob(f"*/{MANIFEST}"))
 
 
 def _previous_export(exports_dir: Path, current: Path, segment: str) -> Path | None:
     """The newest earlier export run (one with a manifest) that listed this segment."""
-    earlier = sorted(
-        (p for p in exports_dir.glob(f"*/{MANIFEST}") if p.parent.name < current.name),
-        reverse=True,
-    )
-    for manifest in earlier:
+    earlier = [m for m in export_manifests(exports_dir) if m.parent.name < current.name]
+    for manifest in reversed(earlier):
         if segment in json.loads(manifest.read_text(encoding="utf-8"))["segments"]:
             return manifest.parent
     return None
@@ -242,32 +200,22 @@ def write_segment_exports(
     run_id: str,
     release_id: str | None,
     rules: list[SegmentRule],
-    waiting: list[str],
-    suppression: SuppressionList,
+    suppression_list: Path,
     now: dt.datetime,
 ) -> dict:
     """Write every segment's list (CSV + XLSX), the added/removed ids and manifest.json."""
     folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.parent.chmod(0o700)
     folder.mkdir(mode=0o700, exist_ok=True)
-    manifest = {
-        "run_id": run_id,
-        "release_id": release_id,
-        "created_at": now.isoformat(),
-        "suppression_list": {
-            "path": str(suppression.path),
-            "found": suppression.found,
-            "entries": len(suppression.emails) + len(suppression.phones),
-        },
-        "waiting_segments": waiting,
-        "segments": {},
-    }
+    manifest = {"run_id": run_id, "release_id": release_id, "created_at": now.isoformat()}
     with duckdb.connect(str(restricted_db), read_only=True) as contacts:
+        manifest["suppression_list"] = suppression_summary(contacts, suppression_list)
+        manifest["segments"] = {}
         for rule in rules:
-            listed = cut_segment_list(contacts, rule, suppression)
+            listed = cut_segment_list(contacts, rule)
             files = {
-                f"{rule.name}.csv": _csv_bytes(listed.header, listed.rows),
-                f"{rule.name}.xlsx": _xlsx_bytes(rule.name, listed.header, listed.rows),
+                f"{rule.name}.csv": _csv_bytes(listed.header, listed.lines),
+                f"{rule.name}.xlsx": _xlsx_bytes(rule.name, listed.header, listed.lines),
             }
             previous = _previous_export(folder.parent, folder, rule.name)
             diff = {"previous_export": previous.name if previous else None}

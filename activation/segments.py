@@ -8,14 +8,17 @@ A segment's `where:` is a small filter language over customer mart columns, neve
 A value is an equality (`true`, `42`, `Champions`), a list (any of these values), or a range
 (`{between: [lo, hi]}`, `{at_least: n}`, `{at_most: n}`). All conditions must hold; `any_of:`
 takes a list of such blocks of which one must hold. Filters are checked here against the
-catalogue and handed to dbt as vars, where `segment_members` renders them with quoted literals.
+catalogue and handed to dbt as vars, where `segment_members` renders them with quoted literals
+and `segment_audience` applies each segment's consent rules (night_sending).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
+from typing import Any, Protocol
 
 from data_quality.suites import RFM_SEGMENTS
 
@@ -46,7 +49,6 @@ CATALOGUE: dict[str, Column] = {
     "is_lapsed": Column("customer_ltv", "boolean"),
     "is_top_decile": Column("revenue_concentration", "boolean"),
     "customer_rank": Column("revenue_concentration", "number"),
-    # From the loyalty marts (issue 4); segments using them wait until those marts are built.
     "is_repeat_buyer": Column("customer_loyalty", "boolean"),
     "is_loyal": Column("customer_loyalty", "boolean"),
     "loyalty_tier": Column("customer_loyalty", "text"),
@@ -60,8 +62,10 @@ CATALOGUE: dict[str, Column] = {
         "flywheel_stages", "text", ("activation", "adoption", "retention", "advocacy")
     ),
 }
-# The marts every customer segment can draw on; the others join when they exist.
-BASE_MARTS = ("customer_rfm", "customer_ltv", "revenue_concentration")
+# Every mart a filter may read. segment_members joins them all, used or not, so its run-time
+# dependencies are the parsed lineage Dagster orders assets by (dbt_project.yml's default
+# `segment_marts` names the same marts; tests/activation/test_segments.py holds them equal).
+SEGMENT_MARTS = tuple(sorted({column.mart for column in CATALOGUE.values()}))
 
 
 @dataclass(frozen=True)
@@ -187,10 +191,6 @@ class SegmentRule:
     blocks: tuple[tuple[dict, ...], ...]
 
     @property
-    def marts(self) -> set[str]:
-        return {condition["mart"] for block in self.blocks for condition in block}
-
-    @property
     def definition_hash(self) -> str:
         """Changes whenever who may be in the segment could change."""
         definition = [self.channel, self.night_sending, [list(b) for b in self.blocks]]
@@ -200,32 +200,65 @@ class SegmentRule:
         return {
             "name": self.name,
             "channel": self.channel,
+            "night_sending": self.night_sending,
             "blocks": [list(b) for b in self.blocks],
         }
 
 
-def runnable_rules(
-    rules: list[SegmentRule], built_marts: set[str]
+class SegmentSpec(Protocol):
+    """A brand's own segment as dangol.yaml states it (orchestration/config.py checks its shape)."""
+
+    name: str
+    description: str
+    channel: str
+    where: dict[str, Any] | None
+    any_of: list[dict[str, Any]] | None
+    night_sending: bool
+
+
+class PlaybookToggle(Protocol):
+    """dangol.yaml's `segment_playbook.<name>`: off, or on another channel."""
+
+    enabled: bool
+    channel: str | None
+    night_sending: bool
+
+
+def segment_rules(
+    playbook_toggles: Mapping[str, PlaybookToggle], segments: Sequence[SegmentSpec]
 ) -> tuple[list[SegmentRule], list[str]]:
-    """The rules whose marts this project builds, and a warning for each one that waits."""
-    runnable, warnings = [], []
-    for rule in rules:
-        missing = sorted(rule.marts - built_marts)
-        if missing:
-            warnings.append(
-                f"segment {rule.name} skipped: it filters on {', '.join(missing)}, "
-                "which this build does not have yet"
+    """Every enabled segment, playbook first, with the key path of each filter problem."""
+    rules, problems = [], []
+    for playbook in PLAYBOOK:
+        toggle = playbook_toggles.get(playbook.name)
+        blocks, found = compile_filter(list(playbook.any_of), f"segment_playbook.{playbook.name}")
+        problems += found
+        if toggle is None or toggle.enabled:
+            rules.append(
+                SegmentRule(
+                    name=playbook.name,
+                    description=playbook.description,
+                    channel=(toggle and toggle.channel) or playbook.channel,
+                    night_sending=bool(toggle and toggle.night_sending),
+                    blocks=tuple(tuple(b) for b in blocks),
+                )
             )
-        else:
-            runnable.append(rule)
-    return runnable, warnings
+    for index, segment in enumerate(segments):
+        path = f"segments[{index}]." + ("where" if segment.where is not None else "any_of")
+        blocks, found = compile_filter(segment.any_of or [segment.where], path)
+        problems += found
+        rules.append(
+            SegmentRule(
+                name=segment.name,
+                description=segment.description,
+                channel=segment.channel,
+                night_sending=segment.night_sending,
+                blocks=tuple(tuple(b) for b in blocks),
+            )
+        )
+    return rules, problems
 
 
-def segment_dbt_vars(rules: list[SegmentRule], built_marts: set[str]) -> tuple[dict, list[str]]:
-    """The `segments` and `segment_marts` vars for dbt, and a warning for each waiting segment."""
-    runnable, warnings = runnable_rules(rules, built_marts)
-    # Every mart a filter may read that this build has, used or not: segment_members then
-    # depends on the same marts at run time as in the parsed lineage, whose order Dagster checks.
-    readable = {column.mart for column in CATALOGUE.values()} & built_marts
-    marts = sorted(set(BASE_MARTS) | readable)
-    return {"segments": [rule.dbt_var() for rule in runnable], "segment_marts": marts}, warnings
+def segment_dbt_vars(rules: list[SegmentRule]) -> dict:
+    """The `segments` and `segment_marts` vars for dbt."""
+    return {"segments": [rule.dbt_var() for rule in rules], "segment_marts": list(SEGMENT_MARTS)}

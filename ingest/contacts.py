@@ -64,13 +64,22 @@ def to_e164(value: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def normalise_new_phone_numbers(con: duckdb.DuckDBPyConnection, region: str) -> int:
-    """Add every raw phone value not normalised yet for `region`; returns how many were new."""
-    reads = [
-        f"select {column} as phone_raw from raw.{preset.raw_table}"
-        for preset in load_presets()
-        for column in preset.phone_columns
+def preset_phone_columns() -> list[tuple[str, str]]:
+    """(raw table, column) of every phone column the export presets load."""
+    return [
+        (preset.raw_table, column) for preset in load_presets() for column in preset.phone_columns
     ]
+
+
+def normalise_new_phone_numbers(
+    con: duckdb.DuckDBPyConnection,
+    region: str,
+    phone_columns: list[tuple[str, str]] | None = None,
+) -> int:
+    """Add every raw phone value of `phone_columns` (default: the presets') not normalised yet
+    for `region`; returns how many were new."""
+    columns = preset_phone_columns() if phone_columns is None else phone_columns
+    reads = [f"select {column} as phone_raw from raw.{table}" for table, column in columns]
     if not reads:
         return 0
     fast = kr_mobile_sql("phone_raw") if region == "KR" else "null::varchar"

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from activation.segments import PLAYBOOK, SegmentRule, compile_filter
+from activation.segments import PLAYBOOK, SegmentRule, segment_rules
 from data_quality.suites import QualityThresholds, Threshold
 from ingest.landing import IngestSettings
 
@@ -305,37 +305,7 @@ class DangolConfig(_Strict):
 
     def segment_rules(self) -> tuple[list[SegmentRule], list[str]]:
         """Every enabled segment, playbook first, with the key path of each filter problem."""
-        rules, problems = [], []
-        for playbook in PLAYBOOK:
-            toggle = self.segment_playbook.get(playbook.name, PlaybookSegmentConfig())
-            blocks, found = compile_filter(
-                list(playbook.any_of), f"segment_playbook.{playbook.name}"
-            )
-            problems += found
-            if toggle.enabled:
-                rules.append(
-                    SegmentRule(
-                        name=playbook.name,
-                        description=playbook.description,
-                        channel=toggle.channel or playbook.channel,
-                        night_sending=toggle.night_sending,
-                        blocks=tuple(tuple(b) for b in blocks),
-                    )
-                )
-        for index, segment in enumerate(self.segments):
-            path = f"segments[{index}]." + ("where" if segment.where is not None else "any_of")
-            blocks, found = compile_filter(segment.any_of or [segment.where], path)
-            problems += found
-            rules.append(
-                SegmentRule(
-                    name=segment.name,
-                    description=segment.description,
-                    channel=segment.channel,
-                    night_sending=segment.night_sending,
-                    blocks=tuple(tuple(b) for b in blocks),
-                )
-            )
-        return rules, problems
+        return segment_rules(self.segment_playbook, self.segments)
 
     def suppression_list_path(self, home: Path) -> Path:
         return home / self.consent.suppression_list

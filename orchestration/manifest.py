@@ -1,7 +1,6 @@
 """The dbt manifest that dagster-dbt reads when definitions load: made by `dbt parse`, on
 demand (CLI, `dagster dev`, make), never as a side effect of importing the definitions."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -35,9 +34,3 @@ def ensure_dbt_manifest(force: bool = False) -> None:
             cwd=DBT_PROJECT_DIR,
             check=True,
         )
-
-
-def dbt_model_names() -> set[str]:
-    """The models this dbt project builds: segments filtering on a mart not built yet wait."""
-    manifest = json.loads(DBT_MANIFEST.read_text(encoding="utf-8"))
-    return {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}

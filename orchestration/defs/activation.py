@@ -1,4 +1,5 @@
-"""Stage 6: segment lists for marketers (consent applied) and the marketer's report."""
+"""Stage 6: segment lists for marketers (consent applied) and the marketer's report; and the
+one input of this stage that is not a landing export, the brand's suppression list."""
 
 import datetime as dt
 
@@ -7,17 +8,49 @@ import duckdb
 
 from activation.exports import (
     MANIFEST,
-    ExportError,
     delete_old_exports,
+    export_manifests,
     export_run_folder,
-    load_suppression_list,
     write_segment_exports,
 )
 from activation.report import write_marketing_report
-from activation.segments import runnable_rules
+from ingest.suppression import RAW_TABLE, SuppressionListError, load_suppression_list
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.resources import DangolResource, RunLockResource
-from orchestration.manifest import dbt_model_names
+from publish.releases import published_release_id
+
+
+@dg.asset(
+    key=["raw", RAW_TABLE],
+    # After the landing exports: they start the build and keep raw.phone_numbers.
+    deps=[dg.AssetKey(["raw", "phone_numbers"])],
+    group_name="ingest",
+    kinds={"duckdb"},
+    description=(
+        "The brand's suppression list (consent.suppression_list), replaced whole each run;"
+        " its phones are normalised into raw.phone_numbers. An unreadable entry stops the run."
+    ),
+)
+def suppression_list(
+    context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
+) -> dg.MaterializeResult:
+    paths, config = dangol.paths, dangol.config
+    path = config.suppression_list_path(paths.root)
+    build_db = paths.build_db(context.run.run_id)
+    if not build_db.exists():
+        raise dg.Failure(f"No build for run {context.run.run_id}: the landing exports start it.")
+    with duckdb.connect(str(build_db)) as build:
+        try:
+            entries = load_suppression_list(build, path, config.ingest.phone_region)
+        except SuppressionListError as error:
+            raise dg.Failure(description=str(error)) from None
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "found": path.exists(),
+            "entries": entries,
+        }
+    )
 
 
 @dg.asset(
@@ -35,26 +68,15 @@ def segment_lists(
 ) -> dg.MaterializeResult:
     paths, config = dangol.paths, dangol.config
     now = dt.datetime.now(dt.UTC)
-    with duckdb.connect(str(paths.published_db), read_only=True) as published:
-        release_id = published.execute("select release_id from meta.release").fetchone()[0]
-    rules, waiting = runnable_rules(config.segment_rules()[0], dbt_model_names())
-    for warning in waiting:
-        context.log.warning(warning)
-    try:
-        suppression = load_suppression_list(
-            config.suppression_list_path(paths.root), config.ingest.phone_region
-        )
-    except ExportError as error:
-        raise dg.Failure(description=str(error)) from None
+    release = published_release_id(paths.warehouse_dir)
     folder = export_run_folder(paths.exports_dir, context.run.run_id, now)
     manifest = write_segment_exports(
         paths.restricted_db,
         folder,
         context.run.run_id,
-        release_id,
-        rules,
-        waiting,
-        suppression,
+        release[0] if release else None,
+        config.segment_rules()[0],
+        config.suppression_list_path(paths.root),
         now,
     )
     deleted = delete_old_exports(paths.exports_dir, config.exports.retention_days, now)
@@ -64,7 +86,6 @@ def segment_lists(
             "folder": dg.MetadataValue.path(str(folder)),
             "manifest": dg.MetadataValue.path(str(folder / MANIFEST)),
             "deleted_old_exports": len(deleted),
-            "waiting_segments": "\n".join(waiting),
             **people,
         }
     )
@@ -81,15 +102,16 @@ def marketing_report(
     context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
 ) -> dg.MaterializeResult:
     paths, config = dangol.paths, dangol.config
-    folders = sorted(p for p in paths.exports_dir.iterdir() if (p / MANIFEST).exists())
+    manifests = export_manifests(paths.exports_dir)
     report = write_marketing_report(
         paths.published_db,
-        [folder / MANIFEST for folder in folders],
-        paths.reports_dir / "marketing" / f"{folders[-1].name}.html",
+        manifests,
+        paths.reports_dir / "marketing" / f"{manifests[-1].parent.name}.html",
         language=config.report.language,
+        rfm_score_bins=config.rfm.score_bins,
     )
     return dg.MaterializeResult(metadata={"report": dg.MetadataValue.path(str(report))})
 
 
 def definitions() -> dg.Definitions:
-    return dg.Definitions(assets=[segment_lists, marketing_report])
+    return dg.Definitions(assets=[suppression_list, segment_lists, marketing_report])

@@ -16,12 +16,7 @@ from dagster_dbt import (
 from activation.segments import segment_dbt_vars
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
-from orchestration.manifest import (
-    DBT_PROJECT_DIR,
-    dbt_executable,
-    dbt_model_names,
-    ensure_dbt_manifest,
-)
+from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable, ensure_dbt_manifest
 from publish.builds import (
     history_fingerprint,
     needs_full_refresh,
@@ -66,10 +61,7 @@ def dangol_dbt_models(
             f"No build for run {context.run.run_id}: materialize the dangol_pipeline job, "
             "whose first step (raw) starts the build."
         )
-    rules, _ = dangol.config.segment_rules()
-    segment_vars, waiting = segment_dbt_vars(rules, dbt_model_names())
-    for warning in waiting:
-        context.log.warning(warning)
+    segment_vars = segment_dbt_vars(dangol.config.segment_rules()[0])
     history = history_fingerprint(dangol.config.dbt_vars(), DBT_PROJECT_DIR)
     refresh = needs_full_refresh(build_db, history)
     if refresh:

@@ -1,7 +1,18 @@
 """The segment filter language: what a marketer writes becomes conditions dbt renders."""
 
-from activation.segments import PLAYBOOK, compile_filter, segment_dbt_vars
+from dataclasses import dataclass
+
+import yaml
+
+from activation.segments import (
+    CATALOGUE,
+    PLAYBOOK,
+    compile_filter,
+    segment_dbt_vars,
+    segment_rules,
+)
 from orchestration.config import DEFAULT_CONFIG, load_config
+from orchestration.manifest import DBT_PROJECT_DIR
 
 
 def test_values_lists_and_ranges_become_typed_conditions():
@@ -35,24 +46,58 @@ def test_a_number_is_not_a_boolean_and_text_is_not_a_number():
     ]
 
 
-def test_segments_on_marts_not_built_yet_wait_with_a_warning_and_run_once_built():
+def test_every_enabled_segment_runs_and_segment_members_reads_every_mart_a_filter_may():
     rules, _ = load_config(DEFAULT_CONFIG).segment_rules()
-    base = {"customer_rfm", "customer_ltv", "revenue_concentration", "dim_customers"}
 
-    today, waiting = segment_dbt_vars(rules, base)
-    merged, none_waiting = segment_dbt_vars(rules, base | {"customer_loyalty"})
+    dbt_vars = segment_dbt_vars(rules)
 
-    running = {segment["name"] for segment in today["segments"]}
-    assert running == {
-        "vip_top_decile",
-        "high_value_win_back",
-        "first_purchase_membership_invitation",
-        "at_risk_win_back_email",
+    assert [s["name"] for s in dbt_vars["segments"]] == [r.name for r in rules]
+    assert len(rules) == len(PLAYBOOK) + 1
+    # The run reads the marts the parsed lineage (dbt_project.yml's default) names, no more.
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert sorted(project["vars"]["segment_marts"]) == dbt_vars["segment_marts"]
+    assert set(dbt_vars["segment_marts"]) == {column.mart for column in CATALOGUE.values()}
+
+
+@dataclass
+class Toggle:
+    enabled: bool = True
+    channel: str | None = None
+    night_sending: bool = False
+
+
+@dataclass
+class Segment:
+    name: str
+    channel: str
+    where: dict | None = None
+    any_of: list[dict] | None = None
+    description: str = "d"
+    night_sending: bool = False
+
+
+def test_the_playbook_comes_first_and_each_can_be_switched_off_or_moved():
+    toggles = {
+        "vip_top_decile": Toggle(enabled=False),
+        "advocates": Toggle(channel="sms", night_sending=True),
     }
-    assert len(waiting) == 3 and all("customer_loyalty" in w for w in waiting)
-    assert "customer_loyalty" not in today["segment_marts"]
-    assert len(merged["segments"]) == len(PLAYBOOK) + 1 and none_waiting == []
-    assert "customer_loyalty" in merged["segment_marts"]
+    own = Segment("night_owls", "kakao", any_of=[{"is_lapsed": True}], night_sending=True)
+
+    rules, problems = segment_rules(toggles, [own])
+
+    assert problems == []
+    assert [r.name for r in rules] == [p.name for p in PLAYBOOK[1:]] + ["night_owls"]
+    advocates = next(r for r in rules if r.name == "advocates")
+    assert (advocates.channel, advocates.night_sending) == ("sms", True)
+    # night_sending travels to dbt with the segment: segment_audience applies it.
+    assert rules[-1].dbt_var()["night_sending"] is True
+    assert rules[-1].dbt_var()["blocks"][0][0]["column"] == "is_lapsed"
+
+
+def test_a_filter_problem_names_its_key_path():
+    _, problems = segment_rules({}, [Segment("s", "email", where={"shoe_size": 42})])
+
+    assert problems[0].startswith("segments[0].where.shoe_size: unknown column")
 
 
 def test_the_definition_hash_changes_with_the_audience_not_the_wording():

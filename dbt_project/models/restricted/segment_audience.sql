@@ -1,5 +1,9 @@
 -- Every segment member with the channel's contact point and consent, and why anyone may not
 -- be contacted (exclusion_reason); the export writes only the rows where it is null.
+{%- set night_segments = [] %}
+{%- for segment in var('segments') if segment.night_sending %}
+    {%- do night_segments.append(segment.name) %}
+{%- endfor %}
 with
 
 members as (
@@ -20,6 +24,10 @@ customers as (
 
 rfm as (
     select * from {{ ref('customer_rfm') }}
+),
+
+suppressed as (
+    select * from {{ ref('suppressed_contact_points') }}
 ),
 
 reachable as (
@@ -43,6 +51,21 @@ reachable as (
             night_consent.consent_status = 'opted_in' and not night_consent.is_consent_expired,
             false
         ) as night_consent,
+        -- The segment sends between 21:00 and 08:00 (night_sending in dangol.yaml).
+        {% if night_segments -%}
+            members.segment_name in (
+                {%- for name in night_segments -%}
+                    {{ segment_literal(name) }}{{ ', ' if not loop.last }}
+                {%- endfor -%}
+            )
+        {%- else -%}
+            false
+        {%- endif %} as needs_night_consent,
+        -- On the brand's suppression list by any of the person's contact points.
+        (
+            suppressed_email.contact_point is not null
+            or suppressed_phone.contact_point is not null
+        ) as is_suppressed,
         -- Article 50(1)1, when the brand turned it on: a recent buyer who never answered.
         {{ var('recent_buyer_exception') }}
         and channel_consent.consent_status is null
@@ -63,6 +86,14 @@ reachable as (
             members.customer_id = night_consent.customer_id
             and night_consent.channel = 'night'
     left join customers on members.customer_id = customers.customer_id
+    left join suppressed as suppressed_email
+        on
+            suppressed_email.contact_type = 'email'
+            and contacts.email = suppressed_email.contact_point
+    left join suppressed as suppressed_phone
+        on
+            suppressed_phone.contact_type = 'phone'
+            and contacts.phone_e164 = suppressed_phone.contact_point
 ),
 
 final as (
@@ -73,11 +104,17 @@ final as (
             when reachable.consent_status = 'bounced' then 'bounced'
             when reachable.consent_status = 'unsubscribed' then 'unsubscribed'
             when reachable.consent_status = 'opted_out' then 'no_consent'
-            when reachable.is_recent_buyer_exception then null
-            when reachable.consent_status is null then 'no_consent'
+            -- The recent-buyer exception stands in for an answer never given, nothing more.
+            when
+                reachable.consent_status is null and not reachable.is_recent_buyer_exception
+                then 'no_consent'
             when
                 reachable.is_consent_expired and {{ var('exclude_expired_consent') }}
+                and not reachable.is_recent_buyer_exception
                 then 'consent_expired'
+            when reachable.is_suppressed then 'suppressed'
+            when reachable.needs_night_consent and not reachable.night_consent
+                then 'no_night_consent'
         end as exclusion_reason,
         case
             when reachable.is_recent_buyer_exception then 'recent_buyer_exception'

@@ -1,0 +1,140 @@
+"""The marketer's report from a small published warehouse: every panel, the RFM grid for any
+number of score bins, and every value from data shown as text, never as markup."""
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from markupsafe import escape
+
+from activation.report import render_report
+
+NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
+MARKUP = '<script>alert("x")</script><b onmouseover="x">'
+WAREHOUSE = """
+create schema meta;
+create table meta.release as select 'r-20260310' as release_id;
+create schema marts;
+create table marts.customer_rfm as
+    select * from (values (10, 10), (10, 10), (7, 9), (6, 1), (1, 1), (3, 5)) t(r_score, fm_score);
+create table marts.revenue_concentration as select * from (values
+    (1, 0.25, 0.6), (2, 0.5, 0.85), (3, 0.75, 0.95), (4, 1.0, 1.0)
+) t(customer_rank, cumulative_customer_share, cumulative_revenue_share);
+create table marts.cohort_retention as select * from (values
+    (date '2026-01-01', 0, 4, 1.0), (date '2026-01-01', 1, 4, 0.5), (date '2026-02-01', 0, 2, 1.0)
+) t(cohort_month, months_since_first_purchase, cohort_size, retention_rate);
+create table marts.channel_funnel_daily as select * from (values
+    (getvariable('markup'), date '2026-03-01', 1000, 50, 40, 10, 5, 3, 100000.00, 250000.00),
+    ('naver_search', date '2026-03-02', 2000, 40, 30, 6, 2, 1, 80000.00, 90000.00),
+    ('kakao', date '2026-03-02', null, null, null, null, 1, 1, null, 20000.00)
+) t(channel, activity_date, impressions, clicks, sessions, add_to_carts, orders_count,
+    new_customers, cost_amount, net_revenue);
+create table marts.flywheel_stages as
+    select * from (values ('activation'), ('activation'), ('advocacy')) t(flywheel_stage);
+create table marts.membership_conversion as select * from (values
+    ('all', '전체', 10, 4, 0.4, 12.5, 2.5, 80000.0, 1.2, 30000.0),
+    (getvariable('markup'), getvariable('markup'), 6, 3, 0.5, 10.0, 3.0, 90000.0, 1.1, 25000.0)
+) t(first_product_category, first_product_category_ko, first_time_buyers,
+    joined_after_first_purchase, join_rate, median_days_to_join, member_purchases_after_joining,
+    member_net_revenue_after_joining, non_member_repeat_purchases, non_member_repeat_net_revenue);
+"""
+MANIFEST = {
+    "segments": {
+        "vip": {
+            "description": MARKUP,
+            "channel": "kakao",
+            "people": 3,
+            "excluded": {"no_consent": 2, "suppressed": 1},
+            "diff": {"added": 1, "removed": 0, "stayed": 2},
+        }
+    }
+}
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    path = tmp_path / "dangol.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("set variable markup = ?", [MARKUP])
+        con.execute(WAREHOUSE)
+    return path
+
+
+def panels(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<section[^>]*data-chart="(\w+)"[^>]*>(.*?)</section>', page, re.S))
+
+
+def rfm_cells(page: str) -> dict[str, str]:
+    """Each drawn RFM cell's title (R / FM: customers)."""
+    titles = re.findall(r"<title>(\d+) / (\d+): ([\d,]*)</title>", panels(page)["rfm"])
+    return {f"{r}/{fm}": n for r, fm, n in titles}
+
+
+def test_the_rfm_grid_shows_every_score_for_ten_bins(warehouse: Path):
+    page = render_report(warehouse, [MANIFEST], "en", NOW, rfm_score_bins=10)
+
+    cells = rfm_cells(page)
+    assert len(cells) == 100  # a 10 x 10 grid
+    assert {k: n for k, n in cells.items() if n} == {
+        "10/10": "2",
+        "7/9": "1",
+        "6/1": "1",
+        "1/1": "1",
+        "3/5": "1",
+    }
+
+
+def test_the_rfm_grid_never_drops_a_score_above_the_configured_bins(warehouse: Path):
+    """A release scored with more bins than dangol.yaml says now still shows every customer."""
+    cells = rfm_cells(render_report(warehouse, [MANIFEST], "en", NOW, rfm_score_bins=5))
+
+    assert len(cells) == 100 and cells["10/10"] == "2"
+
+
+def test_the_rfm_grid_has_a_row_and_column_per_bin_even_where_nobody_scored(warehouse: Path):
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from marts.customer_rfm where r_score > 4 or fm_score > 4")
+
+    cells = rfm_cells(render_report(warehouse, [MANIFEST], "en", NOW, rfm_score_bins=5))
+
+    assert len(cells) == 25 and cells["5/5"] == "" and cells["3/5"] == ""
+    assert {k: n for k, n in cells.items() if n} == {"1/1": "1"}
+
+
+def test_values_from_data_are_text_not_markup(warehouse: Path):
+    page = render_report(warehouse, [MANIFEST], "ko", NOW)
+
+    assert "<script" not in page and "<b " not in page
+    escaped = str(escape(MARKUP))
+    drawn = panels(page)
+    assert escaped in drawn["segments"]  # a segment description
+    assert escaped in drawn["funnel"]  # an ad channel's name
+    assert escaped in drawn["membership"]  # a product category
+
+
+def test_every_panel_draws_with_its_numbers(warehouse: Path):
+    page = render_report(warehouse, [MANIFEST], "en", NOW)
+
+    drawn = panels(page)
+    assert list(drawn) == [
+        "segments",
+        "exclusions",
+        "rfm",
+        "pareto",
+        "cohort",
+        "funnel",
+        "flywheel",
+        "membership",
+    ]
+    assert all('class="mark"' in body for body in drawn.values())
+    assert "<title>No consent: 2</title>" in drawn["exclusions"]
+    assert "<title>Suppression list: 1</title>" in drawn["exclusions"]
+    assert "Top 10% of customers bring 60% of revenue" in drawn["pareto"]
+    assert "<title>2026-01 / 1: 50%</title>" in drawn["cohort"]
+    # Each stage against the one before, all channels with ad stats together: 7 of 16 carts.
+    assert "<title>Orders: 7  (43.8%)</title>" in drawn["funnel"]
+    assert "<title>Activation: 2</title>" in drawn["flywheel"]
+    assert "<title>Leads: 0</title>" in drawn["flywheel"]
+    assert "<td>all</td><td>10</td><td>4</td><td>40.0%</td><td>12.5</td>" in drawn["membership"]
