@@ -34,21 +34,21 @@ FUTURE_TOLERANCE_MINUTES = 24 * 60
 @dataclass(frozen=True)
 class Threshold:
     limit: float
-    severity: str = ERROR
+    severity: str
 
 
 @dataclass(frozen=True)
 class QualityThresholds:
-    """Limits a brand tunes in dangol.yaml (quality:)."""
+    """Limits a brand tunes in dangol.yaml (quality:); the config schema has the defaults."""
 
-    max_order_amount: float = 100_000_000
-    max_line_quantity: int = 1_000
-    max_days_since_last_order: Threshold = Threshold(7, WARN)
-    max_order_count_drop_pct: Threshold = Threshold(1, ERROR)
-    max_net_revenue_swing_pct: Threshold = Threshold(50, ERROR)
-    max_segment_share_jump_pct_points: Threshold = Threshold(20, WARN)
+    max_order_amount: float
+    max_line_quantity: int
+    max_days_since_last_order: Threshold
+    max_order_count_drop_pct: Threshold
+    max_net_revenue_swing_pct: Threshold
+    max_segment_share_jump_pct_points: Threshold
     # Not a quality limit: the RFM scores' range (rfm.score_bins), which the audit checks.
-    rfm_score_bins: int = 5
+    rfm_score_bins: int
 
     def accepting_anomalies(self) -> QualityThresholds:
         """For one run whose big change is expected (a new shop, a backfill): report only."""

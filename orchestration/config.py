@@ -178,7 +178,7 @@ class QualityConfig(_Strict):
     max_net_revenue_swing_pct: ThresholdConfig = ThresholdConfig(limit=50)
     max_segment_share_jump_pct_points: ThresholdConfig = ThresholdConfig(limit=20, severity="warn")
 
-    def thresholds(self, rfm_score_bins: int = 5) -> QualityThresholds:
+    def thresholds(self, rfm_score_bins: int) -> QualityThresholds:
         return QualityThresholds(
             rfm_score_bins=rfm_score_bins,
             max_order_amount=self.max_order_amount,
@@ -205,6 +205,16 @@ class IngestConfig(_Strict):
     # Password of protected Excel exports (SmartStore). Prefer the DANGOL_EXCEL_PASSWORD
     # environment variable, which wins; SecretStr keeps it out of reprs and logs.
     excel_password: SecretStr | None = None
+
+    def settings(self) -> IngestSettings:
+        password = os.environ.get(EXCEL_PASSWORD_ENV) or (
+            self.excel_password.get_secret_value() if self.excel_password else None
+        )
+        return IngestSettings(
+            max_reject_rate=self.max_reject_rate,
+            excel_password=password,
+            phone_region=self.phone_region,
+        )
 
 
 class SegmentConfig(_Strict):
@@ -364,14 +374,7 @@ class DangolConfig(_Strict):
         }
 
     def ingest_settings(self) -> IngestSettings:
-        password = os.environ.get(EXCEL_PASSWORD_ENV) or (
-            self.ingest.excel_password.get_secret_value() if self.ingest.excel_password else None
-        )
-        return IngestSettings(
-            max_reject_rate=self.ingest.max_reject_rate,
-            excel_password=password,
-            phone_region=self.ingest.phone_region,
-        )
+        return self.ingest.settings()
 
 
 def config_path(path: Path | str | None = None) -> Path:

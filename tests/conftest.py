@@ -4,6 +4,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.config import IngestConfig
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -24,6 +26,8 @@ def fixture_landing(tmp_path: Path) -> Path:
 
 
 EXPORTS = FIXTURES / "exports"
+# What ingest runs with when dangol.yaml leaves `ingest:` alone: the config schema's defaults.
+INGEST_SETTINGS = IngestConfig().settings()
 SMARTSTORE_PASSWORD = "dangol-fixture-pw"  # tests/fixtures/make_exports.py
 
 

@@ -7,15 +7,15 @@ expectations are reported on the check and let the run go on.
 import dagster as dg
 
 from data_quality.gate import run_audit
-from data_quality.suites import QualityThresholds, audit_targets
-from ingest.presets import load_presets
+from data_quality.suites import audit_targets
+from ingest.landing import loaded_raw_tables
+from orchestration.config import QualityConfig, RfmConfig
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
 
-# Raw tables loaded from files (the ledger's), not lookups such as raw.phone_numbers.
-LOADED_RAW_TABLES = sorted({preset.raw_table for preset in load_presets()})
+LOADED_RAW_TABLES = loaded_raw_tables()
 # Check names and assets do not depend on the thresholds, only the verdicts do.
-AUDIT_TARGETS = audit_targets(QualityThresholds(), LOADED_RAW_TABLES)
+AUDIT_TARGETS = audit_targets(QualityConfig().thresholds(RfmConfig().score_bins), LOADED_RAW_TABLES)
 AUDITED_MARTS = sorted({t.asset[1] for t in AUDIT_TARGETS if t.asset[0] == "marts"})
 
 

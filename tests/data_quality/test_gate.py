@@ -5,10 +5,12 @@ from pathlib import Path
 import duckdb
 
 from data_quality.gate import run_audit
-from data_quality.suites import ERROR, WARN, QualityThresholds, Threshold
+from data_quality.suites import ERROR, WARN, Threshold
+from orchestration.config import QualityConfig, RfmConfig
 
+DEFAULTS = QualityConfig().thresholds(RfmConfig().score_bins)
 # The fixture's newest order is from March 2026: a freshness limit that always passes.
-LENIENT = QualityThresholds(max_days_since_last_order=Threshold(100_000, ERROR))
+LENIENT = replace(DEFAULTS, max_days_since_last_order=Threshold(100_000, ERROR))
 
 
 def audit(build_db: Path, thresholds=LENIENT, published: Path | None = None, report=None):
@@ -140,7 +142,7 @@ def test_negative_quantities_implausible_amounts_and_future_dates_block(build_db
 
 
 def test_stale_data_warns_by_default_and_blocks_when_the_brand_says_so(build_db: Path):
-    warn_only, audits = audit(build_db, QualityThresholds())
+    warn_only, audits = audit(build_db, DEFAULTS)
     freshness = audits["marts.fct_orders.freshness"]
     assert warn_only.passed and [f.severity for f in freshness.failures] == [WARN]
     assert warn_only.verdict().startswith("Passed with warnings")
