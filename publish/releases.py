@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from publish.builds import replace_owner_only
 from publish.duckdb_files import fsync, replace_by_copy, sql_string
 
 PUBLISHED_SCHEMAS = ("marts",)
@@ -103,6 +104,17 @@ def copy_schemas(
             extra_sql(con, rows)
         con.execute("checkpoint")
     fsync(target)
+    return rows
+
+
+def publish_contacts(build_db: Path, restricted_db: Path) -> dict[str, int]:
+    """Contact points leave the build only into their own owner-only file, for the exports;
+    replaced in one rename, like a release."""
+    staged = restricted_db.with_name(f".{restricted_db.stem}.staged.duckdb")
+    staged.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    staged.unlink(missing_ok=True)
+    rows = copy_schemas(build_db, staged, RESTRICTED_SCHEMAS)
+    replace_owner_only(staged, restricted_db)
     return rows
 
 

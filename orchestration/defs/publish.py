@@ -5,8 +5,8 @@ import dagster as dg
 from orchestration.defs.audit import AUDITED_MARTS
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
-from publish.builds import commit_build, replace_owner_only
-from publish.releases import RESTRICTED_SCHEMAS, copy_schemas, publish_release
+from publish.builds import commit_build
+from publish.releases import publish_contacts, publish_release
 
 
 @dg.asset(
@@ -30,12 +30,7 @@ def published_warehouse(
         storage_version=dangol.config.publish.duckdb_storage_version,
     )
     failpoint("publish.activated")
-    # Contact points leave the build only into their own owner-only file, for the exports.
-    staged = paths.restricted_db.with_name(".contacts.staged.duckdb")
-    staged.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    staged.unlink(missing_ok=True)
-    copy_schemas(build_db, staged, RESTRICTED_SCHEMAS)
-    replace_owner_only(staged, paths.restricted_db)
+    publish_contacts(build_db, paths.restricted_db)
     # Only now does the build (and its ingest ledger) become what the next run starts from.
     commit_build(build_db, paths.state_db)
     if release.unchanged:

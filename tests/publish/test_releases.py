@@ -8,6 +8,7 @@ from publish.releases import (
     list_releases,
     marts_fingerprint,
     prune_releases,
+    publish_contacts,
     publish_release,
     published_release_id,
     rollback,
@@ -166,3 +167,17 @@ def test_old_releases_beyond_the_limit_are_pruned_but_never_the_current(
 
     assert removed == [kept[1]]
     assert list_releases(warehouse) == [kept[0], kept[2]]
+
+
+def test_contact_points_go_only_to_their_owner_only_file(build_db: Path, tmp_path: Path):
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("create schema restricted")
+        con.execute("create table restricted.customer_contacts as select 'c1' as customer_id")
+    restricted_db = tmp_path / "restricted" / "contacts.duckdb"
+
+    rows = publish_contacts(build_db, restricted_db)
+
+    assert rows == {"restricted.customer_contacts": 1}
+    assert tables(restricted_db) == {"restricted.customer_contacts"}
+    assert restricted_db.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in restricted_db.parent.iterdir()) == ["contacts.duckdb"]
