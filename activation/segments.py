@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from hashlib import sha256
 
-from data_quality.suites import RFM_SEGMENTS
+from data_quality.reference import RFM_SEGMENTS
 
 CHANNELS = ("email", "sms", "kakao")
 RANGE_OPERATORS = ("between", "at_least", "at_most")
