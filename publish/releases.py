@@ -179,9 +179,9 @@ def publish_release(
     build_db: Path,
     warehouse_dir: Path,
     run_id: str,
-    keep_releases: int = 5,
+    keep_releases: int,
+    storage_version: str,
     before_activation: Callable[[], None] | None = None,
-    storage_version: str = "v1.0.0",
 ) -> Release:
     fingerprint = marts_fingerprint(build_db)
     current = published_release_id(warehouse_dir)
