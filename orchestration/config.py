@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from activation.segments import PLAYBOOK, SegmentRule, compile_filter
+from activation.segments import CHANNELS, PLAYBOOK, SegmentRule, compile_filter
 from data_quality.suites import QualityThresholds, Threshold
 from ingest.landing import IngestSettings
 
@@ -222,7 +222,7 @@ class SegmentConfig(_Strict):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
     description: str
-    channel: Literal["email", "sms", "kakao"]
+    channel: Literal[CHANNELS]
     # All these `column: value` conditions hold (see activation/segments.py for the language).
     where: dict[str, Any] | None = None
     # Or: one of these blocks of conditions holds.
@@ -239,7 +239,7 @@ class SegmentConfig(_Strict):
 
 class PlaybookSegmentConfig(_Strict):
     enabled: bool = True
-    channel: Literal["email", "sms", "kakao"] | None = None
+    channel: Literal[CHANNELS] | None = None
     night_sending: bool = False
 
 
@@ -355,6 +355,8 @@ class DangolConfig(_Strict):
         return {
             "timezone": self.timezone,
             "default_currency": self.default_currency,
+            # Not a setting: the channel vocabulary (activation.segments), for dbt's tests.
+            "channels": list(CHANNELS),
             "customer_key_salt": self.identity.customer_key_salt,
             "max_contact_points_per_identifier": (self.identity.max_contact_points_per_identifier),
             **self.rfm.dbt_vars(),

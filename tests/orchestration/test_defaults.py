@@ -129,3 +129,18 @@ def test_dbt_vars_from_the_shipped_config_are_what_make_and_sqlfluff_get(tmp_pat
     written = (tmp_path / "pyproject.toml").read_text(encoding="utf-8")
     assert "[tool.sqlfluff.templater.dbt.context]" in written
     assert "lapse_multiplier = 2.0" in written
+
+
+def test_vocabularies_have_one_home():
+    from data_quality.reference import RFM_SEGMENTS
+
+    # Channels: activation.segments.CHANNELS, which dbt's tests read as the `channels` var.
+    for path in DBT_PROJECT.glob("models/**/*.yml"):
+        assert not re.search(r"values: \[email, sms, kakao", path.read_text(encoding="utf-8"))
+    for path in code_files():
+        text = path.read_text(encoding="utf-8")
+        # RFM segment names: the rfm_segments seed (data_quality.reference reads it).
+        named = [name for name in RFM_SEGMENTS if repr(name) in text or f'"{name}"' in text]
+        assert len(named) < 3, f"{path} restates the RFM segments: {named}"
+        # Order statuses: fct_orders makes them and its accepted_values test lists them.
+        assert "partially_refunded" not in text, path
