@@ -48,6 +48,7 @@ def runs(tmp_path_factory) -> tuple[DangolHome, dict, dict]:
         # operator says the change is expected.
         assert not blocked.published
         assert any("net_revenue_swing_pct" in p for p in blocked.problems), blocked.problems
+        assert blocked.anomaly_blocked
         assert orders(home) == before
         second = run_pipeline(home, DEFAULT_CONFIG, accept_anomalies=True)
         assert second.published, second.problems
