@@ -125,7 +125,6 @@ def _ledger_conservation(raw_table: str) -> AuditTarget:
 
 def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarget]:
     suite = "great_expectations_suite"
-    plausible_amount = {"lo": 0, "hi": t.max_order_amount}
     return [
         *(_ledger_conservation(table) for table in raw_tables),
         AuditTarget(
@@ -139,7 +138,7 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
             expectations=[
                 between("minutes_in_future", hi=FUTURE_TOLERANCE_MINUTES),
                 *(
-                    between(amount, **plausible_amount)
+                    between(amount, 0, t.max_order_amount)
                     for amount in ("subtotal_amount", "discount_amount", "refund_amount")
                 ),
             ],
@@ -150,7 +149,7 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
             query="select quantity, unit_price from staging.stg_shopify__order_lines",
             expectations=[
                 between("quantity", 1, t.max_line_quantity),
-                between("unit_price", **plausible_amount),
+                between("unit_price", 0, t.max_order_amount),
             ],
         ),
         AuditTarget(
@@ -164,7 +163,7 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
             expectations=[
                 matches("currency", r"^[A-Z]{3}$"),
                 between("net_amount", lo=0),
-                between("gross_amount", **plausible_amount),
+                between("gross_amount", 0, t.max_order_amount),
                 at_least("gross_amount", "net_amount"),
                 between("items_count", lo=0),
                 between("minutes_in_future", hi=FUTURE_TOLERANCE_MINUTES),
