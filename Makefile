@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DBT_MANIFEST := dbt_project/target/manifest.json
+# dbt_project.yml holds no vars: dbt and sqlfluff get them from the config (orchestration/dbt_vars.py).
+DBT_VARS = $(BIN)/python -m orchestration.dbt_vars
+SQLFLUFF_VARS := dbt_project/target/sqlfluff/pyproject.toml
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
 .PHONY: install demo test lint format pytest validate bench clean browser
@@ -18,7 +21,7 @@ $(INSTALLED): pyproject.toml
 
 # dagster-dbt reads the manifest when definitions load; parse once here, never at import time.
 $(DBT_MANIFEST): $(INSTALLED) $(DBT_SOURCES)
-	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . --vars "$$(../$(DBT_VARS))"
 
 demo: $(INSTALLED) $(DBT_MANIFEST)
 	$(BIN)/dangol demo
@@ -28,12 +31,14 @@ test: lint validate pytest
 lint: $(INSTALLED) $(DBT_MANIFEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint dbt_project
+	$(DBT_VARS) --sqlfluff-config $(SQLFLUFF_VARS)
+	$(BIN)/sqlfluff lint dbt_project --config $(SQLFLUFF_VARS)
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
-	$(BIN)/sqlfluff fix dbt_project
+	$(DBT_VARS) --sqlfluff-config $(SQLFLUFF_VARS)
+	$(BIN)/sqlfluff fix dbt_project --config $(SQLFLUFF_VARS)
 
 validate: $(INSTALLED) $(DBT_MANIFEST)
 	$(BIN)/dagster definitions validate -w workspace.yaml

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any, Protocol
 
-from data_quality.suites import RFM_SEGMENTS
+from data_quality.reference import RFM_SEGMENTS
 
 CHANNELS = ("email", "sms", "kakao")
 RANGE_OPERATORS = ("between", "at_least", "at_most")
@@ -76,7 +76,7 @@ class PlaybookSegment:
     any_of: tuple[dict, ...]
 
 
-# The loyalty playbook (shared/domain.md): on by default, each can be switched off in dangol.yaml.
+# The loyalty playbook (README, "Segment lists"): on by default, each can be switched off in dangol.yaml.
 PLAYBOOK: tuple[PlaybookSegment, ...] = (
     PlaybookSegment(
         "vip_top_decile",

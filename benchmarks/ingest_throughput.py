@@ -17,7 +17,10 @@ from pathlib import Path
 import duckdb
 
 from ingest.landing import ingest_landing
+from orchestration.config import IngestConfig
 from sample_data.base_exports import write_sample_exports
+
+SETTINGS = IngestConfig().settings()
 
 
 def big_export(size_mb: int, cache: Path) -> Path:
@@ -74,7 +77,7 @@ def main() -> None:
             # A hard link: the same bytes, without copying a gigabyte.
             (landing / "shop" / export.name).hardlink_to(export)
             with duckdb.connect(str(work / "dangol.duckdb")) as con:
-                report = ingest_landing(con, landing, run_id="bench")
+                report = ingest_landing(con, landing, run_id="bench", settings=SETTINGS)
             shutil.rmtree(landing)
             return report.files[0].rows_loaded
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 # GX would otherwise try to phone home for usage statistics; there is no network here.
@@ -18,6 +19,14 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from data_quality.suites import ERROR, AuditTarget, QualityThresholds, audit_targets
 from publish.duckdb_files import sql_string
+
+
+class Verdict(StrEnum):
+    """What a check's result means for publication."""
+
+    PASSED = "passed"
+    WARNED = "warned"  # only "warn" expectations failed: reported, publication goes on
+    BLOCKED = "blocked"
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,17 @@ class TargetAudit:
     def passed(self) -> bool:
         return not self.blocking_failures
 
+    @property
+    def verdict(self) -> Verdict:
+        if self.blocking_failures:
+            return Verdict.BLOCKED
+        return Verdict.WARNED if self.failures else Verdict.PASSED
+
+    @property
+    def anomaly_blocked(self) -> bool:
+        """Blocked by a change against the last release, which a run may accept as expected."""
+        return self.target.needs_previous_release and self.verdict == Verdict.BLOCKED
+
     def summary(self) -> str:
         if self.skipped:
             return f"{self.target.name}: skipped, {self.skipped}"
@@ -69,10 +89,10 @@ class AuditReport:
     def passed(self) -> bool:
         return all(audit.passed for audit in self.audits)
 
-    def verdict(self) -> str:
+    def summary(self) -> str:
         """One paragraph for a person: what blocked (or warned) and where the report is."""
-        blocked = [a for a in self.audits if not a.passed]
-        warned = [a for a in self.audits if a.passed and a.failures]
+        blocked = [a for a in self.audits if a.verdict == Verdict.BLOCKED]
+        warned = [a for a in self.audits if a.verdict == Verdict.WARNED]
         where = f" Full report: {self.data_docs}" if self.data_docs else ""
         if blocked:
             return (

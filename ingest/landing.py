@@ -84,11 +84,11 @@ class IngestError(Exception):
 
 @dataclass(frozen=True)
 class IngestSettings:
-    """What a brand tunes about ingestion (dangol.yaml `ingest:`)."""
+    """What a brand tunes about ingestion: dangol.yaml `ingest:`, whose schema has the defaults."""
 
-    max_reject_rate: float = 0.05
-    excel_password: str | None = field(default=None, repr=False)
-    phone_region: str = "KR"
+    max_reject_rate: float
+    excel_password: str | None = field(repr=False)
+    phone_region: str
 
 
 @dataclass
@@ -135,6 +135,17 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists raw.{raw_table} ({', '.join(ddl)})")
         for name in columns:
             con.execute(f"alter table raw.{raw_table} add column if not exists {name} varchar")
+
+
+def loaded_raw_tables() -> list[str]:
+    """The raw tables landing files load into; raw.ingest_files counts each file's rows."""
+    return sorted(_raw_table_columns())
+
+
+def raw_tables() -> list[str]:
+    """Every raw table ingest writes: those files load into, and raw.phone_numbers (each raw
+    phone text with its E.164 form, which staging joins)."""
+    return sorted([*loaded_raw_tables(), "phone_numbers"])
 
 
 def _raw_table_columns() -> dict[str, list[str]]:
@@ -432,12 +443,11 @@ def ingest_landing(
     con: duckdb.DuckDBPyConnection,
     landing: Path,
     run_id: str,
-    settings: IngestSettings | None = None,
+    settings: IngestSettings,
     on_file_loaded: Callable[[FileOutcome], None] | None = None,
 ) -> IngestReport:
     """Load every file of `landing` not loaded before; quarantine bad files and then raise
     IngestError naming every one of them with its first errors."""
-    settings = settings or IngestSettings()
     ensure_raw_schema(con)
     seen = {row[0] for row in con.execute("select file_sha256 from raw.ingest_files").fetchall()}
     report, problems = IngestReport(), []

@@ -53,7 +53,7 @@ def _run(
             typer.echo(f"  - {problem}", err=True)
         if outcome.quality_report:
             typer.echo(f"Quality report: {outcome.quality_report}", err=True)
-        if any("anomalies_vs_last_release failed" in p for p in outcome.problems):
+        if outcome.anomaly_blocked:
             typer.echo(
                 "If this change is expected (a new shop, a backfill), run again with"
                 " --accept-anomalies: the anomalies are then reported, not blocking.",

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from activation.segments import PLAYBOOK, SegmentRule, segment_rules
+from activation.segments import CHANNELS, PLAYBOOK, SegmentRule, segment_rules
 from data_quality.suites import QualityThresholds, Threshold
 from ingest.landing import IngestSettings
 
@@ -178,7 +178,7 @@ class QualityConfig(_Strict):
     max_net_revenue_swing_pct: ThresholdConfig = ThresholdConfig(limit=50)
     max_segment_share_jump_pct_points: ThresholdConfig = ThresholdConfig(limit=20, severity="warn")
 
-    def thresholds(self, rfm_score_bins: int = 5) -> QualityThresholds:
+    def thresholds(self, rfm_score_bins: int) -> QualityThresholds:
         return QualityThresholds(
             rfm_score_bins=rfm_score_bins,
             max_order_amount=self.max_order_amount,
@@ -206,13 +206,23 @@ class IngestConfig(_Strict):
     # environment variable, which wins; SecretStr keeps it out of reprs and logs.
     excel_password: SecretStr | None = None
 
+    def settings(self) -> IngestSettings:
+        password = os.environ.get(EXCEL_PASSWORD_ENV) or (
+            self.excel_password.get_secret_value() if self.excel_password else None
+        )
+        return IngestSettings(
+            max_reject_rate=self.max_reject_rate,
+            excel_password=password,
+            phone_region=self.phone_region,
+        )
+
 
 class SegmentConfig(_Strict):
     """A brand's own segment: who (a filter over mart columns, never SQL) and on which channel."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
     description: str
-    channel: Literal["email", "sms", "kakao"]
+    channel: Literal[CHANNELS]
     # All these `column: value` conditions hold (see activation/segments.py for the language).
     where: dict[str, Any] | None = None
     # Or: one of these blocks of conditions holds.
@@ -229,7 +239,7 @@ class SegmentConfig(_Strict):
 
 class PlaybookSegmentConfig(_Strict):
     enabled: bool = True
-    channel: Literal["email", "sms", "kakao"] | None = None
+    channel: Literal[CHANNELS] | None = None
     night_sending: bool = False
 
 
@@ -241,8 +251,9 @@ class ConsentConfig(_Strict):
     # an opt-in. Off by default: a brand turns it on only after its lawyer agrees.
     recent_buyer_exception: bool = False
     recent_buyer_exception_days: int = Field(default=183, ge=1, le=366)
-    # Emails and phone numbers never to contact, whatever their consent (CSV, one a line).
-    # Relative paths are under the Dangol home.
+    # Emails and phone numbers never to contact, whatever their consent: a CSV (any encoding
+    # ingest reads) or XLSX with an email and/or phone column, loaded each run. Relative paths
+    # are under the Dangol home.
     suppression_list: str = "suppression.csv"
 
 
@@ -315,6 +326,8 @@ class DangolConfig(_Strict):
         return {
             "timezone": self.timezone,
             "default_currency": self.default_currency,
+            # Not a setting: the channel vocabulary (activation.segments), for dbt's tests.
+            "channels": list(CHANNELS),
             "customer_key_salt": self.identity.customer_key_salt,
             "max_contact_points_per_identifier": (self.identity.max_contact_points_per_identifier),
             **self.rfm.dbt_vars(),
@@ -334,14 +347,7 @@ class DangolConfig(_Strict):
         }
 
     def ingest_settings(self) -> IngestSettings:
-        password = os.environ.get(EXCEL_PASSWORD_ENV) or (
-            self.ingest.excel_password.get_secret_value() if self.ingest.excel_password else None
-        )
-        return IngestSettings(
-            max_reject_rate=self.ingest.max_reject_rate,
-            excel_password=password,
-            phone_region=self.ingest.phone_region,
-        )
+        return self.ingest.settings()
 
 
 def config_path(path: Path | str | None = None) -> Path:

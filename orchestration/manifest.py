@@ -1,11 +1,13 @@
 """The dbt manifest that dagster-dbt reads when definitions load: made by `dbt parse`, on
 demand (CLI, `dagster dev`, make), never as a side effect of importing the definitions."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.config import REPO_ROOT
+from orchestration.config import REPO_ROOT, load_config
+from orchestration.dbt_vars import dbt_vars
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -29,8 +31,9 @@ def manifest_is_stale() -> bool:
 
 def ensure_dbt_manifest(force: bool = False) -> None:
     if force or manifest_is_stale():
+        parse_vars = ["--vars", json.dumps(dbt_vars(load_config()))]
         subprocess.run(
-            [str(dbt_executable()), "parse", "--quiet", "--profiles-dir", "."],
+            [str(dbt_executable()), "parse", "--quiet", "--profiles-dir", ".", *parse_vars],
             cwd=DBT_PROJECT_DIR,
             check=True,
         )

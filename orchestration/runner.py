@@ -8,6 +8,7 @@ from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data_quality.gate import Verdict
 from orchestration.config import DangolHome, load_config
 from orchestration.config import config_path as resolve_config_path
 from orchestration.manifest import ensure_dbt_manifest
@@ -27,6 +28,8 @@ class RunOutcome:
     marketing_report: str | None = None
     warnings: list[str] = field(default_factory=list)
     quality_report: str | None = None
+    # A check against the last release blocked; `--accept-anomalies` lets an expected change pass.
+    anomaly_blocked: bool = False
 
 
 @contextmanager
@@ -96,13 +99,15 @@ def run_pipeline(
             evaluation = event.event_specific_data
             key = evaluation.asset_key.to_user_string()
             detail = evaluation.description or ""
-            report = evaluation.metadata.get("data_docs")
-            if report is not None and report.value and not outcome.problems:
+            # The quality gate's typed results (dbt tests' checks carry none of them).
+            metadata = {k: v.value for k, v in evaluation.metadata.items()}
+            if metadata.get("data_docs") and not outcome.problems:
                 # The first failing check's report, else the last one written.
-                outcome.quality_report = report.value
+                outcome.quality_report = metadata["data_docs"]
             if not evaluation.passed:
                 outcome.problems.append(f"check {key}:{evaluation.check_name} failed: {detail}")
-            elif "[warn]" in detail:
+                outcome.anomaly_blocked |= bool(metadata.get("anomaly_blocked"))
+            elif metadata.get("verdict") == Verdict.WARNED:
                 outcome.warnings.append(f"check {key}:{evaluation.check_name} warns: {detail}")
         elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.event_specific_data.materialization
@@ -116,7 +121,6 @@ def run_pipeline(
                 outcome.exports = {k: v for k, v in metadata.items() if k in segment_names}
                 outcome.export_folder = metadata.get("folder")
                 outcome.export_manifest = metadata.get("manifest")
-                outcome.warnings += metadata.get("waiting_segments", "").splitlines()
             elif materialization.asset_key == dg.AssetKey(["reports", "marketing_report"]):
                 outcome.marketing_report = metadata.get("report")
     return outcome

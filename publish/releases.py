@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from publish.builds import replace_owner_only
 from publish.duckdb_files import fsync, replace_by_copy, sql_string
 
 PUBLISHED_SCHEMAS = ("marts",)
@@ -106,6 +107,17 @@ def copy_schemas(
     return rows
 
 
+def publish_contacts(build_db: Path, restricted_db: Path) -> dict[str, int]:
+    """Contact points leave the build only into their own owner-only file, for the exports;
+    replaced in one rename, like a release."""
+    staged = restricted_db.with_name(f".{restricted_db.stem}.staged.duckdb")
+    staged.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    staged.unlink(missing_ok=True)
+    rows = copy_schemas(build_db, staged, RESTRICTED_SCHEMAS)
+    replace_owner_only(staged, restricted_db)
+    return rows
+
+
 def _write_release(
     build_db: Path,
     folder: Path,
@@ -167,9 +179,9 @@ def publish_release(
     build_db: Path,
     warehouse_dir: Path,
     run_id: str,
-    keep_releases: int = 5,
+    keep_releases: int,
+    storage_version: str,
     before_activation: Callable[[], None] | None = None,
-    storage_version: str = "v1.0.0",
 ) -> Release:
     fingerprint = marts_fingerprint(build_db)
     current = published_release_id(warehouse_dir)

@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.config import DEFAULT_CONFIG, DangolHome
+from orchestration.config import DEFAULT_CONFIG, DangolHome, IngestConfig
 from orchestration.runner import run_pipeline
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -28,6 +28,8 @@ def fixture_landing(tmp_path: Path) -> Path:
 
 
 EXPORTS = FIXTURES / "exports"
+# What ingest runs with when dangol.yaml leaves `ingest:` alone: the config schema's defaults.
+INGEST_SETTINGS = IngestConfig().settings()
 SMARTSTORE_PASSWORD = "dangol-fixture-pw"  # tests/fixtures/make_exports.py
 
 

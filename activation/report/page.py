@@ -287,7 +287,7 @@ def write_marketing_report(
     published_db: Path,
     manifest_files: list[Path],
     target: Path,
-    language: str = "ko",
+    language: str,
     rfm_score_bins: int | None = None,
 ) -> Path:
     """Render the report from the published marts and the newest export manifests."""

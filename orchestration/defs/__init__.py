@@ -22,7 +22,7 @@ def build_definitions(dangol: DangolResource) -> dg.Definitions:
         audit.definitions(),
         publish.definitions(),
         activation.definitions(),
-        automation.definitions(),
+        automation.definitions(dangol.config.timezone),
         dg.Definitions(
             resources={
                 "dangol": dangol,

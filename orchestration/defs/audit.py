@@ -7,16 +7,15 @@ expectations are reported on the check and let the run go on.
 import dagster as dg
 
 from data_quality.gate import run_audit
-from data_quality.suites import QualityThresholds, audit_targets
-from ingest.presets import load_presets
+from data_quality.suites import audit_targets
+from ingest.landing import loaded_raw_tables
+from orchestration.config import QualityConfig, RfmConfig
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
 
-# Raw tables loaded from files (the ledger's), not lookups such as raw.phone_numbers.
-LOADED_RAW_TABLES = sorted({preset.raw_table for preset in load_presets()})
+LOADED_RAW_TABLES = loaded_raw_tables()
 # Check names and assets do not depend on the thresholds, only the verdicts do.
-AUDIT_TARGETS = audit_targets(QualityThresholds(), LOADED_RAW_TABLES)
-AUDITED_MARTS = sorted({t.asset[1] for t in AUDIT_TARGETS if t.asset[0] == "marts"})
+AUDIT_TARGETS = audit_targets(QualityConfig().thresholds(RfmConfig().score_bins), LOADED_RAW_TABLES)
 
 
 def _quality_gate(name: str, layers: tuple[str, ...], description: str):
@@ -50,7 +49,7 @@ def _quality_gate(name: str, layers: tuple[str, ...], description: str):
             report_dir=paths.reports_dir / "quality" / context.run.run_id / name,
             layers=layers,
         )
-        context.log.info(report.verdict())
+        context.log.info(report.summary())
         failpoint("audit.validated")
         for audit in report.audits:
             yield dg.AssetCheckResult(
@@ -60,6 +59,9 @@ def _quality_gate(name: str, layers: tuple[str, ...], description: str):
                 severity=dg.AssetCheckSeverity.ERROR,
                 description=audit.summary(),
                 metadata={
+                    # Typed for the CLI's runner, which reads them instead of the description.
+                    "verdict": audit.verdict.value,
+                    "anomaly_blocked": audit.anomaly_blocked,
                     "rows": audit.rows,
                     "expectations": audit.evaluated,
                     "failed_blocking": len(audit.blocking_failures),

@@ -1,4 +1,4 @@
-"""The pipeline job, a daily schedule (Asia/Seoul) and a sensor for newly landed files.
+"""The pipeline job, a daily schedule (in the brand's timezone) and a sensor for new files.
 
 Both start stopped: a data engineer turns on whichever fits in the Dagster UI.
 """
@@ -16,13 +16,15 @@ pipeline_job = dg.define_asset_job(
     description="Ingest new exports, build and audit the marts, publish, export segment lists.",
 )
 
-daily_schedule = dg.ScheduleDefinition(
-    name="dangol_daily",
-    job=pipeline_job,
-    cron_schedule="0 6 * * *",
-    execution_timezone="Asia/Seoul",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-)
+
+def daily_schedule(timezone: str) -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name="dangol_daily",
+        job=pipeline_job,
+        cron_schedule="0 6 * * *",
+        execution_timezone=timezone,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+    )
 
 
 def landing_fingerprint(dangol: DangolResource) -> str:
@@ -49,7 +51,8 @@ def new_landing_files(context: dg.SensorEvaluationContext, dangol: DangolResourc
     return dg.RunRequest(run_key=fingerprint)
 
 
-def definitions() -> dg.Definitions:
+def definitions(timezone: str) -> dg.Definitions:
+    """`timezone`: dangol.yaml's, so the daily run starts at 06:00 where the brand is."""
     return dg.Definitions(
-        jobs=[pipeline_job], schedules=[daily_schedule], sensors=[new_landing_files]
+        jobs=[pipeline_job], schedules=[daily_schedule(timezone)], sensors=[new_landing_files]
     )

@@ -3,14 +3,12 @@
 import dagster as dg
 import duckdb
 
-from ingest.landing import IngestError, ingest_landing
-from ingest.presets import load_presets
+from ingest.landing import IngestError, ingest_landing, raw_tables
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
 from publish.builds import start_build
 
-# phone_numbers: each raw phone text with its E.164 form, which staging joins.
-RAW_TABLES = sorted({preset.raw_table for preset in load_presets()} | {"phone_numbers"})
+RAW_TABLES = raw_tables()
 
 
 @dg.multi_asset(

@@ -2,16 +2,17 @@
 
 import dagster as dg
 
-from orchestration.defs.audit import AUDITED_MARTS
 from orchestration.defs.resources import DangolResource, RunLockResource
+from orchestration.defs.transform import dangol_dbt_models
 from orchestration.failpoints import failpoint
-from publish.builds import commit_build, replace_owner_only
-from publish.releases import RESTRICTED_SCHEMAS, copy_schemas, publish_release
+from publish.builds import commit_build
+from publish.releases import publish_contacts, publish_release
 
 
 @dg.asset(
     key=["warehouse", "published"],
-    deps=[dg.AssetKey(["marts", mart]) for mart in AUDITED_MARTS],
+    # Everything in schema marts, which is what a release holds; their checks gate it.
+    deps=sorted(key for key in dangol_dbt_models.keys if key.path[0] == "marts"),
     group_name="publish",
     kinds={"duckdb", "parquet"},
     description="The BI warehouse (schema marts), replaced in one rename once the audit passed.",
@@ -30,12 +31,7 @@ def published_warehouse(
         storage_version=dangol.config.publish.duckdb_storage_version,
     )
     failpoint("publish.activated")
-    # Contact points leave the build only into their own owner-only file, for the exports.
-    staged = paths.restricted_db.with_name(".contacts.staged.duckdb")
-    staged.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    staged.unlink(missing_ok=True)
-    copy_schemas(build_db, staged, RESTRICTED_SCHEMAS)
-    replace_owner_only(staged, paths.restricted_db)
+    publish_contacts(build_db, paths.restricted_db)
     # Only now does the build (and its ingest ledger) become what the next run starts from.
     commit_build(build_db, paths.state_db)
     if release.unchanged:

@@ -13,7 +13,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from activation.segments import segment_dbt_vars
+from orchestration.dbt_vars import dbt_vars
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
 from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable, ensure_dbt_manifest
@@ -61,15 +61,14 @@ def dangol_dbt_models(
             f"No build for run {context.run.run_id}: materialize the dangol_pipeline job, "
             "whose first step (raw) starts the build."
         )
-    segment_vars = segment_dbt_vars(dangol.config.segment_rules()[0])
     history = history_fingerprint(dangol.config.dbt_vars(), DBT_PROJECT_DIR)
     refresh = needs_full_refresh(build_db, history)
     if refresh:
         context.log.info("Rebuilding incremental models in full: new code or dangol.yaml")
-    dbt_vars = {**dangol.config.dbt_vars(), **segment_vars, "dangol_build_db": str(build_db)}
+    run_vars = {**dbt_vars(dangol.config), "dangol_build_db": str(build_db)}
     # Unit tests prove the SQL, not the data: dbt's guidance is to run them in development and
     # CI (`make test` does), not in every production build.
-    args = ["build", "--exclude", "test_type:unit", "--vars", json.dumps(dbt_vars)]
+    args = ["build", "--exclude", "test_type:unit", "--vars", json.dumps(run_vars)]
     args += ["--full-refresh"] if refresh else []
     for event in dbt.cli(args, context=context).stream():
         yield event

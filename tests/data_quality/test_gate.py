@@ -4,11 +4,13 @@ from pathlib import Path
 
 import duckdb
 
-from data_quality.gate import run_audit
-from data_quality.suites import ERROR, WARN, QualityThresholds, Threshold
+from data_quality.gate import Verdict, run_audit
+from data_quality.suites import ERROR, WARN, Threshold
+from orchestration.config import QualityConfig, RfmConfig
 
+DEFAULTS = QualityConfig().thresholds(RfmConfig().score_bins)
 # The fixture's newest order is from March 2026: a freshness limit that always passes.
-LENIENT = QualityThresholds(max_days_since_last_order=Threshold(100_000, ERROR))
+LENIENT = replace(DEFAULTS, max_days_since_last_order=Threshold(100_000, ERROR))
 
 
 def audit(build_db: Path, thresholds=LENIENT, published: Path | None = None, report=None):
@@ -31,24 +33,28 @@ def test_a_clean_build_passes_every_check_and_writes_data_docs(build_db: Path, t
     assert report.data_docs == tmp_path / "quality" / "index.html"
     validations = list((tmp_path / "quality" / "validations").rglob("*.html"))
     assert len(validations) == len(audits) - 1
-    assert report.verdict().startswith(f"All {len(audits)} quality checks passed.")
+    assert report.summary().startswith(f"All {len(audits)} quality checks passed.")
 
 
-def test_duplicate_order_ids_and_negative_revenue_block(build_db: Path):
-    execute(
-        build_db,
-        "insert into marts.fct_orders values ('shopify-1', 'c1',"
-        " timestamptz '2026-03-03 10:00:00+09', 'paid', 'KRW', 100, -50, 1, true)",
-    )
+DUPLICATE_ORDER_WITH_NEGATIVE_REVENUE = (
+    "insert into marts.fct_orders values ('shopify-1', 'c1',"
+    " timestamptz '2026-03-03 10:00:00+09', 'paid', 'KRW', 100, -50, 1, true)"
+)
+
+
+def test_negative_revenue_blocks(build_db: Path):
+    # The duplicate order id is dbt's to catch (tests/data_quality/test_check_owners.py).
+    execute(build_db, DUPLICATE_ORDER_WITH_NEGATIVE_REVENUE)
 
     report, audits = audit(build_db)
 
     fct_orders = audits["marts.fct_orders.great_expectations_suite"]
-    assert not report.passed and not fct_orders.passed
-    failed = {(f.expectation, f.column) for f in fct_orders.blocking_failures}
-    assert ("expect_column_values_to_be_unique", "order_id") in failed
-    assert ("expect_column_values_to_be_between", "net_amount") in failed
-    assert "marts.fct_orders.great_expectations_suite" in report.verdict()
+    assert not report.passed and fct_orders.verdict == Verdict.BLOCKED
+    assert {(f.expectation, f.column) for f in fct_orders.blocking_failures} == {
+        ("expect_column_values_to_be_between", "net_amount")
+    }
+    assert not fct_orders.anomaly_blocked
+    assert "marts.fct_orders.great_expectations_suite" in report.summary()
 
 
 def test_a_cent_lost_between_an_order_and_its_lines_blocks(build_db: Path):
@@ -140,10 +146,11 @@ def test_negative_quantities_implausible_amounts_and_future_dates_block(build_db
 
 
 def test_stale_data_warns_by_default_and_blocks_when_the_brand_says_so(build_db: Path):
-    warn_only, audits = audit(build_db, QualityThresholds())
+    warn_only, audits = audit(build_db, DEFAULTS)
     freshness = audits["marts.fct_orders.freshness"]
     assert warn_only.passed and [f.severity for f in freshness.failures] == [WARN]
-    assert warn_only.verdict().startswith("Passed with warnings")
+    assert freshness.verdict == Verdict.WARNED
+    assert warn_only.summary().startswith("Passed with warnings")
 
     strict = replace(LENIENT, max_days_since_last_order=Threshold(7, ERROR))
     blocked, _ = audit(build_db, strict)
@@ -159,6 +166,19 @@ def test_a_drop_in_orders_against_the_published_release_blocks(build_db: Path, t
     _, audits = audit(build_db, published=published)
 
     anomalies = audits["marts.fct_orders.anomalies_vs_last_release"]
-    assert not anomalies.passed
+    assert not anomalies.passed and anomalies.anomaly_blocked
     assert [f.column for f in anomalies.blocking_failures] == ["order_count_drop_pct"]
     assert anomalies.rows == 1
+
+
+def test_an_expected_change_accepted_as_such_only_warns(build_db: Path, tmp_path: Path):
+    published = tmp_path / "published.duckdb"
+    shutil.copy(build_db, published)
+    execute(build_db, "delete from marts.fct_orders where order_id = 'shopify-2'")
+    execute(build_db, "update marts.dim_customers set net_revenue = 0 where customer_id = 'c2'")
+
+    report, audits = audit(build_db, LENIENT.accepting_anomalies(), published=published)
+
+    anomalies = audits["marts.fct_orders.anomalies_vs_last_release"]
+    assert report.passed and anomalies.verdict == Verdict.WARNED
+    assert not anomalies.anomaly_blocked

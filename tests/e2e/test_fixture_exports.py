@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from orchestration.config import DEFAULT_CONFIG, DangolHome, load_config
+from orchestration.dbt_vars import dbt_vars as all_dbt_vars
 from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
 from orchestration.runner import run_pipeline
 from publish.builds import history_fingerprint, needs_full_refresh
@@ -43,6 +44,7 @@ def runs(tmp_path_factory, fixture_release: DangolHome) -> tuple[DangolHome, dic
         # operator says the change is expected.
         assert not blocked.published
         assert any("net_revenue_swing_pct" in p for p in blocked.problems), blocked.problems
+        assert blocked.anomaly_blocked
         assert orders(home) == before
         second = run_pipeline(home, DEFAULT_CONFIG, accept_anomalies=True)
         assert second.published, second.problems
@@ -93,7 +95,7 @@ def test_engagement_events_loaded_run_by_run_equal_a_full_rebuild(runs, tmp_path
     home, _, _ = runs
     rebuilt = tmp_path / "rebuilt.duckdb"
     shutil.copy(home.state_db, rebuilt)
-    dbt_vars = {**load_config(DEFAULT_CONFIG).dbt_vars(), "dangol_build_db": str(rebuilt)}
+    dbt_vars = {**all_dbt_vars(load_config(DEFAULT_CONFIG)), "dangol_build_db": str(rebuilt)}
 
     subprocess.run(
         [
@@ -145,7 +147,7 @@ def test_business_rule_unit_tests_hold_whatever_the_brand_configures(
     config = tmp_path / "dangol.yaml"
     config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     brand_config = DEFAULT_CONFIG if brand == "shipped" else config
-    dbt_vars = {**load_config(brand_config).dbt_vars(), "dangol_build_db": str(build)}
+    dbt_vars = {**all_dbt_vars(load_config(brand_config)), "dangol_build_db": str(build)}
 
     tested = subprocess.run(
         [

@@ -4,13 +4,14 @@ by row, or quarantined whole with a reason file and a run that fails naming the 
 import codecs
 import io
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from ingest.landing import IngestError, IngestSettings, ingest_landing
-from tests.conftest import EXPORTS
+from ingest.landing import IngestError, ingest_landing
+from tests.conftest import EXPORTS, INGEST_SETTINGS
 
 ORDERS = "orders_export_1.csv"
 
@@ -33,7 +34,7 @@ def quarantined(landing: Path, family: str, name: str) -> str:
 
 def expect_quarantine(con, landing: Path, family: str, name: str, *phrases: str) -> str:
     with pytest.raises(IngestError) as error:
-        ingest_landing(con, landing, run_id="r1")
+        ingest_landing(con, landing, run_id="r1", settings=INGEST_SETTINGS)
     message = str(error.value)
     assert f"{family}/{name}" in message
     reason = quarantined(landing, family, name)
@@ -48,7 +49,7 @@ def test_utf8_with_bom_loads_with_a_clean_first_column(con, fixture_landing):
     path = fixture_landing / "crm" / "contacts.csv"
     path.write_bytes(codecs.BOM_UTF8 + path.read_bytes())
 
-    ingest_landing(con, fixture_landing, run_id="r1")
+    ingest_landing(con, fixture_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     assert con.execute(
         "select file_format, rows_loaded from raw.ingest_files where preset = 'crm_contacts'"
@@ -61,7 +62,7 @@ def test_utf16_excel_unicode_text_tab_separated_loads(con, fixture_landing):
     text = contacts_text(fixture_landing).replace(",", "\t").replace("\n", "\r\n")
     path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
 
-    ingest_landing(con, fixture_landing, run_id="r1")
+    ingest_landing(con, fixture_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     assert con.execute(
         "select file_format, rows_read, rows_loaded from raw.ingest_files"
@@ -78,7 +79,7 @@ def test_cp949_contacts_load_as_the_same_text(con, fixture_landing):
     path = fixture_landing / "crm" / "contacts.csv"
     path.write_bytes(contacts_text(fixture_landing).encode("cp949"))
 
-    ingest_landing(con, fixture_landing, run_id="r1")
+    ingest_landing(con, fixture_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     assert count(con, "select count(*) from raw.crm_contacts where name = '김민준'") == 1
 
@@ -151,7 +152,7 @@ def test_a_header_only_file_loads_as_zero_rows_and_is_remembered(con, fixture_la
     header = contacts_text(fixture_landing).splitlines()[0]
     (fixture_landing / "crm" / "contacts_none.csv").write_text(header + "\n", "utf-8")
 
-    report = ingest_landing(con, fixture_landing, run_id="r1")
+    report = ingest_landing(con, fixture_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     outcome = next(f for f in report.files if f.file.name == "contacts_none.csv")
     assert (outcome.status, outcome.rows_loaded, outcome.rows_rejected) == ("loaded", 0, 0)
@@ -175,7 +176,7 @@ def test_a_truncated_large_file_loads_every_whole_row_and_rejects_the_cut_one(co
     text = "\n".join([header, *rows]) + "\n"
     path.write_text(text[: text.rindex("@example.com") + 5], "utf-8")  # cut inside row 40
 
-    ingest_landing(con, fixture_landing, run_id="r1")
+    ingest_landing(con, fixture_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     assert con.execute(
         "select rows_read, rows_loaded, rows_rejected from raw.ingest_files"
@@ -218,7 +219,7 @@ def test_reordered_and_renamed_columns_land_in_the_same_raw_columns(con, fixture
     (fixture_landing / "crm" / "contacts.csv").write_text("\n".join(reordered) + "\n", "utf-8")
     expected = {row[0]: row for row in [line.split(",") for line in lines[1:]]}
 
-    ingest_landing(con, fixture_landing, run_id="r1")
+    ingest_landing(con, fixture_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     loaded = con.execute(
         "select contact_id, email, email_consent, sms_consent, updated_at, _extras"
@@ -232,7 +233,7 @@ def test_unknown_new_columns_are_kept_and_reported(con, fixture_landing):
     text = "\n".join([lines[0] + ",등급,Campaign"] + [line + ",VIP,spring" for line in lines[1:]])
     (fixture_landing / "crm" / "contacts.csv").write_text(text + "\n", "utf-8")
 
-    report = ingest_landing(con, fixture_landing, run_id="r1")
+    report = ingest_landing(con, fixture_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     outcome = next(f for f in report.files if f.preset == "crm_contacts")
     assert outcome.unknown_columns == ["등급", "Campaign"]
@@ -261,12 +262,19 @@ def test_the_reject_rate_threshold_is_configurable(con, fixture_landing):
     lines = contacts_text(fixture_landing).splitlines()
     path.write_text("\n".join([*lines, lines[1] + ",extra"]) + "\n", "utf-8")  # 1 of 4 bad
 
-    ingest_landing(con, fixture_landing, run_id="r1", settings=IngestSettings(0.25))
+    ingest_landing(
+        con, fixture_landing, run_id="r1", settings=replace(INGEST_SETTINGS, max_reject_rate=0.25)
+    )
     assert count(con, "select count(*) from raw.ingest_rejects") == 1
 
     second = duckdb.connect()
     with pytest.raises(IngestError, match=r"1 of 4 rows \(25.0%\)"):
-        ingest_landing(second, fixture_landing, run_id="r1", settings=IngestSettings(0.2))
+        ingest_landing(
+            second,
+            fixture_landing,
+            run_id="r1",
+            settings=replace(INGEST_SETTINGS, max_reject_rate=0.2),
+        )
     second.close()
 
 
@@ -277,7 +285,7 @@ def test_good_files_still_load_beside_a_quarantined_one_and_every_bad_file_is_na
     (fixture_landing / "sns" / "empty.csv").write_bytes(b"")
 
     with pytest.raises(IngestError) as error:
-        ingest_landing(con, fixture_landing, run_id="r1")
+        ingest_landing(con, fixture_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     assert "2 file(s) quarantined" in str(error.value)
     assert "shop/a_junk.csv" in str(error.value) and "sns/empty.csv" in str(error.value)
@@ -288,7 +296,7 @@ def test_a_quarantined_name_already_taken_keeps_both_files(con, fixture_landing)
     for _ in range(2):
         (fixture_landing / "sns" / "empty.csv").write_bytes(b"")
         with pytest.raises(IngestError):
-            ingest_landing(con, fixture_landing, run_id="r1")
+            ingest_landing(con, fixture_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     names = sorted(p.name for p in (fixture_landing / "_quarantine" / "sns").iterdir())
     assert len(names) == 4

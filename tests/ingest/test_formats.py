@@ -1,13 +1,14 @@
 """Each export format, from its fixture in the real layout, to exact raw rows."""
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from ingest.landing import IngestError, IngestSettings, ingest_landing
-from tests.conftest import EXPORTS, SMARTSTORE_PASSWORD
+from ingest.landing import IngestError, ingest_landing
+from tests.conftest import EXPORTS, INGEST_SETTINGS, SMARTSTORE_PASSWORD
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def ledger(con) -> list[tuple]:
 def test_cafe24_cp949_csv_loads_as_korean_text_exactly_as_written(con, empty_landing):
     drop(empty_landing, "shop", "cafe24_orders_20260308.csv")
 
-    ingest_landing(con, empty_landing, run_id="r1")
+    ingest_landing(con, empty_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     assert ledger(con) == [
         ("cafe24_orders_20260308.csv", "cafe24_orders", "csv (CP949/EUC-KR)", 5, 5, 0)
@@ -52,7 +53,7 @@ def test_cafe24_cp949_csv_loads_as_korean_text_exactly_as_written(con, empty_lan
 def test_cafe24_xlsx_cells_become_the_text_a_csv_export_would_hold(con, empty_landing):
     drop(empty_landing, "shop", "cafe24_orders_20260310.xlsx")
 
-    ingest_landing(con, empty_landing, run_id="r1")
+    ingest_landing(con, empty_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     assert ledger(con) == [("cafe24_orders_20260310.xlsx", "cafe24_orders", "xlsx", 2, 2, 0)]
     assert con.execute(
@@ -67,7 +68,7 @@ def test_cafe24_xlsx_cells_become_the_text_a_csv_export_would_hold(con, empty_la
 def test_smartstore_xlsx_loads_one_row_per_product_order(con, empty_landing):
     drop(empty_landing, "shop", "smartstore_orders.xlsx")
 
-    ingest_landing(con, empty_landing, run_id="r1")
+    ingest_landing(con, empty_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     assert ledger(con) == [("smartstore_orders.xlsx", "smartstore_orders", "xlsx", 3, 3, 0)]
     assert con.execute(
@@ -86,7 +87,10 @@ def test_password_protected_smartstore_opens_with_the_configured_password(con, e
     drop(empty_landing, "shop", "smartstore_orders_protected.xlsx")
 
     ingest_landing(
-        con, empty_landing, run_id="r1", settings=IngestSettings(excel_password=SMARTSTORE_PASSWORD)
+        con,
+        empty_landing,
+        run_id="r1",
+        settings=replace(INGEST_SETTINGS, excel_password=SMARTSTORE_PASSWORD),
     )
 
     assert ledger(con) == [
@@ -113,7 +117,10 @@ def test_a_protected_workbook_that_does_not_open_is_quarantined_without_the_pass
 
     with pytest.raises(IngestError) as error:
         ingest_landing(
-            con, empty_landing, run_id="r1", settings=IngestSettings(excel_password=password)
+            con,
+            empty_landing,
+            run_id="r1",
+            settings=replace(INGEST_SETTINGS, excel_password=password),
         )
 
     message = str(error.value)
@@ -122,7 +129,11 @@ def test_a_protected_workbook_that_does_not_open_is_quarantined_without_the_pass
     reason = (
         empty_landing / "_quarantine" / "shop" / "smartstore_orders_protected.xlsx.reason.txt"
     ).read_text("utf-8")
-    for text in (message, reason, repr(IngestSettings(excel_password="not-the-password"))):
+    for text in (
+        message,
+        reason,
+        repr(replace(INGEST_SETTINGS, excel_password="not-the-password")),
+    ):
         assert "not-the-password" not in text
         assert SMARTSTORE_PASSWORD not in text
 
@@ -130,7 +141,7 @@ def test_a_protected_workbook_that_does_not_open_is_quarantined_without_the_pass
 def test_shopify_customers_current_and_legacy_layouts_fill_the_same_columns(con, empty_landing):
     drop(empty_landing, "shop", "customers_export.csv", "customers_export_legacy.csv")
 
-    ingest_landing(con, empty_landing, run_id="r1")
+    ingest_landing(con, empty_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     assert [row[:2] for row in ledger(con)] == [
         ("customers_export.csv", "shopify_customers"),
@@ -151,7 +162,7 @@ def test_crm_and_sns_exports_land_in_their_raw_tables(con, empty_landing):
     drop(empty_landing, "crm", "membership_events.csv", "campaign_events.csv", "coupons.csv")
     drop(empty_landing, "sns", "referrals.csv", "channel_daily_stats.csv")
 
-    ingest_landing(con, empty_landing, run_id="r1")
+    ingest_landing(con, empty_landing, run_id="r1", settings=INGEST_SETTINGS)
 
     assert [(name, preset, read, loaded) for name, preset, _, read, loaded, _ in ledger(con)] == [
         ("campaign_events.csv", "crm_campaign_events", 7, 7),

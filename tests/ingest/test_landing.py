@@ -1,9 +1,11 @@
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from ingest.landing import IngestError, IngestSettings, ingest_landing
+from ingest.landing import IngestError, ingest_landing
+from tests.conftest import INGEST_SETTINGS
 
 
 def count(con, sql: str) -> int:
@@ -11,7 +13,7 @@ def count(con, sql: str) -> int:
 
 
 def test_every_fixture_row_lands_in_its_raw_table_with_lineage(con, fixture_landing: Path):
-    report = ingest_landing(con, fixture_landing, run_id="run-1")
+    report = ingest_landing(con, fixture_landing, run_id="run-1", settings=INGEST_SETTINGS)
 
     assert [f.status for f in report.files] == ["loaded", "loaded", "loaded"]
     assert count(con, "select count(*) from raw.shopify_orders") == 7  # line-item rows
@@ -34,11 +36,11 @@ def test_every_fixture_row_lands_in_its_raw_table_with_lineage(con, fixture_land
 
 
 def test_same_bytes_under_a_new_name_load_once(con, fixture_landing: Path):
-    ingest_landing(con, fixture_landing, run_id="run-1")
+    ingest_landing(con, fixture_landing, run_id="run-1", settings=INGEST_SETTINGS)
     shop = fixture_landing / "shop"
     shutil.copy(shop / "orders_export_1.csv", shop / "orders_export_1 (1).csv")
 
-    report = ingest_landing(con, fixture_landing, run_id="run-2")
+    report = ingest_landing(con, fixture_landing, run_id="run-2", settings=INGEST_SETTINGS)
 
     assert {f.file.name: f.status for f in report.files}["orders_export_1 (1).csv"] == (
         "already_loaded"
@@ -54,7 +56,9 @@ def test_a_malformed_line_is_rejected_with_its_line_and_reason(con, fixture_land
     contacts.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     # One bad row in four is far above the default 5%; this test is about the reject itself.
-    ingest_landing(con, fixture_landing, run_id="run-1", settings=IngestSettings(0.5))
+    ingest_landing(
+        con, fixture_landing, run_id="run-1", settings=replace(INGEST_SETTINGS, max_reject_rate=0.5)
+    )
 
     assert count(con, "select count(*) from raw.crm_contacts") == 3
     reject = con.execute("select file_name, line, reason from raw.ingest_rejects").fetchall()
@@ -76,7 +80,7 @@ def test_unknown_columns_are_kept_as_extras(con, fixture_landing: Path):
         encoding="utf-8",
     )
 
-    report = ingest_landing(con, fixture_landing, run_id="run-1")
+    report = ingest_landing(con, fixture_landing, run_id="run-1", settings=INGEST_SETTINGS)
 
     sns = next(f for f in report.files if f.preset == "sns_engagement_events")
     assert sns.unknown_columns == ["Campaign"]
@@ -95,7 +99,7 @@ def test_an_unrecognised_file_names_the_closest_layout_and_missing_columns(
     )
 
     with pytest.raises(IngestError) as error:
-        ingest_landing(con, fixture_landing, run_id="run-1")
+        ingest_landing(con, fixture_landing, run_id="run-1", settings=INGEST_SETTINGS)
 
     message = str(error.value)
     assert "orders_export_2.csv" in message
@@ -107,13 +111,13 @@ def test_an_empty_file_is_an_error_naming_the_file(con, fixture_landing: Path):
     (fixture_landing / "crm" / "contacts_empty.csv").write_bytes(b"")
 
     with pytest.raises(IngestError, match=r"contacts_empty\.csv: the file is empty"):
-        ingest_landing(con, fixture_landing, run_id="run-1")
+        ingest_landing(con, fixture_landing, run_id="run-1", settings=INGEST_SETTINGS)
 
 
 def test_excel_lock_files_and_hidden_files_are_not_exports(con, fixture_landing: Path):
     (fixture_landing / "shop" / "~$orders_export_1.csv").write_bytes(b"\x00junk")
     (fixture_landing / "shop" / ".DS_Store").write_bytes(b"\x00junk")
 
-    report = ingest_landing(con, fixture_landing, run_id="run-1")
+    report = ingest_landing(con, fixture_landing, run_id="run-1", settings=INGEST_SETTINGS)
 
     assert len(report.files) == 3

@@ -19,7 +19,9 @@ SUPPRESSION = dg.AssetKey(["raw", "suppression_list"])
 
 
 def test_the_suppression_list_feeds_dbt_after_the_landing_exports(tmp_path: Path):
-    dangol = DangolResource(home=str(tmp_path), landing=str(tmp_path), config_path="unused")
+    dangol = DangolResource(
+        home=str(tmp_path), landing=str(tmp_path), config_path=str(DEFAULT_CONFIG)
+    )
     graph = build_definitions(dangol).resolve_asset_graph()
 
     staging = graph.get(dg.AssetKey(["staging", "stg_consent__suppression_list"]))

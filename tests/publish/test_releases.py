@@ -3,15 +3,23 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.config import PublishConfig
 from publish.releases import (
     ReleaseError,
     list_releases,
     marts_fingerprint,
     prune_releases,
+    publish_contacts,
     publish_release,
     published_release_id,
     rollback,
 )
+
+# How a run publishes when dangol.yaml leaves `publish:` alone.
+PUBLISH = {
+    "keep_releases": PublishConfig().keep_releases,
+    "storage_version": PublishConfig().duckdb_storage_version,
+}
 
 
 def tables(db: Path) -> set[str]:
@@ -33,7 +41,9 @@ def change_build(build_db: Path) -> None:
 
 
 def test_only_the_marts_reach_the_published_warehouse(build_db: Path, tmp_path: Path):
-    release = publish_release(build_db, tmp_path / "warehouse", run_id="0123456789abcdef")
+    release = publish_release(
+        build_db, tmp_path / "warehouse", run_id="0123456789abcdef", **PUBLISH
+    )
 
     assert release.published == tmp_path / "warehouse" / "dangol.duckdb"
     assert tables(release.published) == {
@@ -57,7 +67,7 @@ def test_only_the_marts_reach_the_published_warehouse(build_db: Path, tmp_path: 
 
 def test_a_parquet_snapshot_of_the_marts_sits_beside_each_release(build_db: Path, tmp_path: Path):
     warehouse = tmp_path / "warehouse"
-    release = publish_release(build_db, warehouse, run_id="0123456789abcdef")
+    release = publish_release(build_db, warehouse, run_id="0123456789abcdef", **PUBLISH)
 
     current = warehouse / "parquet"
     assert current.resolve() == (release.folder / "parquet").resolve()
@@ -84,10 +94,10 @@ def test_a_parquet_snapshot_of_the_marts_sits_beside_each_release(build_db: Path
 
 def test_publishing_the_same_build_twice_changes_nothing(build_db: Path, tmp_path: Path):
     warehouse = tmp_path / "warehouse"
-    first = publish_release(build_db, warehouse, run_id="run-one-0000")
+    first = publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
     published_bytes = first.published.read_bytes()
 
-    second = publish_release(build_db, warehouse, run_id="run-two-0000")
+    second = publish_release(build_db, warehouse, run_id="run-two-0000", **PUBLISH)
 
     assert second.unchanged and second.release_id == first.release_id
     assert first.published.read_bytes() == published_bytes
@@ -108,11 +118,11 @@ def test_the_fingerprint_follows_content_not_row_order(build_db: Path, tmp_path:
 
 def test_a_reader_keeps_its_release_while_the_next_one_is_published(build_db: Path, tmp_path: Path):
     warehouse = tmp_path / "warehouse"
-    first = publish_release(build_db, warehouse, run_id="run-one-0000")
+    first = publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
     reader = duckdb.connect(str(first.published), read_only=True)
     change_build(build_db)
 
-    second = publish_release(build_db, warehouse, run_id="run-two-0000")
+    second = publish_release(build_db, warehouse, run_id="run-two-0000", **PUBLISH)
 
     # The open connection still sees the first release, whole; a new one sees the second.
     assert reader.execute("select count(*) from marts.fct_orders").fetchone()[0] == 2
@@ -126,9 +136,9 @@ def test_rollback_restores_the_previous_release_and_can_go_forward_again(
     build_db: Path, tmp_path: Path
 ):
     warehouse = tmp_path / "warehouse"
-    first = publish_release(build_db, warehouse, run_id="run-one-0000")
+    first = publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
     change_build(build_db)
-    second = publish_release(build_db, warehouse, run_id="run-two-0000")
+    second = publish_release(build_db, warehouse, run_id="run-two-0000", **PUBLISH)
     assert first.release_id < second.release_id
 
     assert rollback(warehouse) == first.release_id
@@ -143,7 +153,7 @@ def test_rollback_names_the_kept_releases_when_asked_for_an_unknown_one(
     build_db: Path, tmp_path: Path
 ):
     warehouse = tmp_path / "warehouse"
-    only = publish_release(build_db, warehouse, run_id="run-one-0000")
+    only = publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
 
     with pytest.raises(ReleaseError, match="no release older than"):
         rollback(warehouse)
@@ -159,10 +169,26 @@ def test_old_releases_beyond_the_limit_are_pruned_but_never_the_current(
     for run in range(3):
         with duckdb.connect(str(build_db)) as con:
             con.execute(f"update marts.fct_orders set items_count = {run + 2}")
-        kept.append(publish_release(build_db, warehouse, run_id=f"run-{run}-0000").release_id)
+        kept.append(
+            publish_release(build_db, warehouse, run_id=f"run-{run}-0000", **PUBLISH).release_id
+        )
     rollback(warehouse, kept[0])
 
     removed = prune_releases(warehouse, keep=1)
 
     assert removed == [kept[1]]
     assert list_releases(warehouse) == [kept[0], kept[2]]
+
+
+def test_contact_points_go_only_to_their_owner_only_file(build_db: Path, tmp_path: Path):
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("create schema restricted")
+        con.execute("create table restricted.customer_contacts as select 'c1' as customer_id")
+    restricted_db = tmp_path / "restricted" / "contacts.duckdb"
+
+    rows = publish_contacts(build_db, restricted_db)
+
+    assert rows == {"restricted.customer_contacts": 1}
+    assert tables(restricted_db) == {"restricted.customer_contacts"}
+    assert restricted_db.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in restricted_db.parent.iterdir()) == ["contacts.duckdb"]

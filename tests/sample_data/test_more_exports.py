@@ -8,6 +8,7 @@ from ingest.landing import ingest_landing
 from ingest.presets import load_presets
 from sample_data.base_exports import write_sample_exports
 from sample_data.more_exports import write_channel_exports
+from tests.conftest import INGEST_SETTINGS
 
 AS_OF = dt.date(2026, 3, 5)
 
@@ -29,7 +30,7 @@ def test_dirt_is_other_spellings_of_the_same_values(landing):
 def test_demo_data_covers_every_preset_and_loads_with_only_its_broken_lines_rejected(landing):
     con = duckdb.connect()
 
-    report = ingest_landing(con, landing, run_id="demo")
+    report = ingest_landing(con, landing, run_id="demo", settings=INGEST_SETTINGS)
 
     assert {f.preset for f in report.files} == {p.name for p in load_presets()}
     formats = {f.file.name: f.file_format for f in report.files}

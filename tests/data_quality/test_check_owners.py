@@ -1,0 +1,75 @@
+"""Each check has one owner: dbt tests the row and schema rules, the suites everything else."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import duckdb
+
+from data_quality.suites import audit_targets
+from orchestration.config import load_config
+from orchestration.dbt_vars import dbt_vars
+from orchestration.manifest import DBT_MANIFEST, DBT_PROJECT_DIR, dbt_executable
+from tests.data_quality.test_gate import DEFAULTS, DUPLICATE_ORDER_WITH_NEGATIVE_REVENUE
+
+# The row rules the suites once checked too: dbt must keep testing every one of them.
+DBT_OWNS = {
+    ("stg_shopify__orders", "order_id"): {"not_null"},
+    ("stg_shopify__orders", "ordered_at"): {"not_null"},
+    ("fct_orders", "order_id"): {"unique", "not_null"},
+    ("fct_orders", "customer_id"): {"not_null"},
+    ("fct_orders", "status"): {"accepted_values"},
+    ("dim_customers", "customer_id"): {"unique", "not_null"},
+    ("customer_rfm", "customer_id"): {"unique"},
+    ("customer_rfm", "rfm_segment"): {"not_null", "relationships"},
+    ("customer_ltv", "customer_id"): {"unique"},
+    ("fct_engagement_events", "event_id"): {"unique"},
+    ("customer_loyalty", "customer_id"): {"unique"},
+    ("segment_members", "customer_id"): {"not_null"},
+    ("segment_members", "channel"): {"accepted_values"},
+}
+ROW_RULE_EXPECTATIONS = {
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_unique",
+}
+
+
+def dbt_tests_by_column() -> dict[tuple[str, str], set[str]]:
+    manifest = json.loads(DBT_MANIFEST.read_text(encoding="utf-8"))
+    tests: dict[tuple[str, str], set[str]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("test_metadata"):
+            model = node["attached_node"].split(".")[-1]
+            tests.setdefault((model, node["column_name"]), set()).add(node["test_metadata"]["name"])
+    return tests
+
+
+def test_dbt_tests_every_row_rule_and_the_suites_test_none():
+    tests = dbt_tests_by_column()
+
+    missing = {key: rules - tests.get(key, set()) for key, rules in DBT_OWNS.items()}
+    assert not {key: rules for key, rules in missing.items() if rules}
+    for target in audit_targets(DEFAULTS, ["shopify_orders"]):
+        for expectation in target.expectations:
+            assert expectation.expectation_type not in ROW_RULE_EXPECTATIONS, target.name
+
+
+def test_dbt_catches_a_duplicate_order_the_suites_leave_to_it(build_db: Path, tmp_path: Path):
+    with duckdb.connect(str(build_db)) as con:
+        con.execute(DUPLICATE_ORDER_WITH_NEGATIVE_REVENUE)
+    run_vars = {**dbt_vars(load_config()), "dangol_build_db": str(build_db)}
+
+    subprocess.run(
+        [
+            *(str(dbt_executable()), "test", "--select", "fct_orders,test_type:data"),
+            *("--profiles-dir", ".", "--vars", json.dumps(run_vars)),
+            *("--target-path", str(tmp_path / "target")),
+            *("--log-path", str(tmp_path / "logs"), "--quiet"),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+    )
+
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text(encoding="utf-8"))
+    failed = {r["unique_id"].split(".")[2] for r in results["results"] if r["status"] != "pass"}
+    assert failed == {"unique_fct_orders_order_id"}
