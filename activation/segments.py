@@ -76,7 +76,7 @@ class PlaybookSegment:
     any_of: tuple[dict, ...]
 
 
-# The loyalty playbook (README, "Segment lists"): on by default, each can be switched off in dangol.yaml.
+# The loyalty playbook (README, "Segment lists"): on by default; dangol.yaml switches each off.
 PLAYBOOK: tuple[PlaybookSegment, ...] = (
     PlaybookSegment(
         "vip_top_decile",

@@ -1,10 +1,8 @@
-"""Stage 6: segment lists for marketers (consent applied) and the marketer's report; and the
-one input of this stage that is not a landing export, the brand's suppression list."""
+"""Stage 6: segment lists for marketers (consent applied) and the marketer's report."""
 
 import datetime as dt
 
 import dagster as dg
-import duckdb
 
 from activation.exports import (
     MANIFEST,
@@ -14,43 +12,9 @@ from activation.exports import (
     write_segment_exports,
 )
 from activation.report import write_marketing_report
-from ingest.suppression import RAW_TABLE, SuppressionListError, load_suppression_list
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.resources import DangolResource, RunLockResource
 from publish.releases import published_release_id
-
-
-@dg.asset(
-    key=["raw", RAW_TABLE],
-    # After the landing exports: they start the build and keep raw.phone_numbers.
-    deps=[dg.AssetKey(["raw", "phone_numbers"])],
-    group_name="ingest",
-    kinds={"duckdb"},
-    description=(
-        "The brand's suppression list (consent.suppression_list), replaced whole each run;"
-        " its phones are normalised into raw.phone_numbers. An unreadable entry stops the run."
-    ),
-)
-def suppression_list(
-    context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
-) -> dg.MaterializeResult:
-    paths, config = dangol.paths, dangol.config
-    path = config.suppression_list_path(paths.root)
-    build_db = paths.build_db(context.run.run_id)
-    if not build_db.exists():
-        raise dg.Failure(f"No build for run {context.run.run_id}: the landing exports start it.")
-    with duckdb.connect(str(build_db)) as build:
-        try:
-            entries = load_suppression_list(build, path, config.ingest.phone_region)
-        except SuppressionListError as error:
-            raise dg.Failure(description=str(error)) from None
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(path)),
-            "found": path.exists(),
-            "entries": entries,
-        }
-    )
 
 
 @dg.asset(
@@ -114,4 +78,4 @@ def marketing_report(
 
 
 def definitions() -> dg.Definitions:
-    return dg.Definitions(assets=[suppression_list, segment_lists, marketing_report])
+    return dg.Definitions(assets=[segment_lists, marketing_report])

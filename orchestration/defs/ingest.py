@@ -1,9 +1,11 @@
-"""Stage 2: new landing files into the raw tables of a fresh build warehouse."""
+"""Stage 2: new landing files into the raw tables of a fresh build warehouse, and the brand's
+suppression list beside them."""
 
 import dagster as dg
 import duckdb
 
 from ingest.landing import IngestError, ingest_landing, raw_tables
+from ingest.suppression import RAW_TABLE, SuppressionListError, load_suppression_list
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
 from publish.builds import start_build
@@ -55,5 +57,38 @@ def landing_exports(
         )
 
 
+@dg.asset(
+    key=["raw", RAW_TABLE],
+    # After the landing exports: they start the build and keep raw.phone_numbers.
+    deps=[dg.AssetKey(["raw", "phone_numbers"])],
+    group_name="ingest",
+    kinds={"duckdb"},
+    description=(
+        "The brand's suppression list (consent.suppression_list), replaced whole each run;"
+        " its phones are normalised into raw.phone_numbers. An unreadable entry stops the run."
+    ),
+)
+def suppression_list(
+    context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
+) -> dg.MaterializeResult:
+    paths, config = dangol.paths, dangol.config
+    path = config.suppression_list_path(paths.root)
+    build_db = paths.build_db(context.run.run_id)
+    if not build_db.exists():
+        raise dg.Failure(f"No build for run {context.run.run_id}: the landing exports start it.")
+    with duckdb.connect(str(build_db)) as build:
+        try:
+            entries = load_suppression_list(build, path, config.ingest.phone_region)
+        except SuppressionListError as error:
+            raise dg.Failure(description=str(error)) from None
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "found": path.exists(),
+            "entries": entries,
+        }
+    )
+
+
 def definitions() -> dg.Definitions:
-    return dg.Definitions(assets=[landing_exports])
+    return dg.Definitions(assets=[landing_exports, suppression_list])

@@ -10,7 +10,8 @@ import duckdb
 
 from orchestration.config import DEFAULT_CONFIG, DangolHome
 from orchestration.defs import build_definitions
-from orchestration.defs.activation import marketing_report, segment_lists, suppression_list
+from orchestration.defs.activation import marketing_report, segment_lists
+from orchestration.defs.ingest import suppression_list
 from orchestration.defs.resources import DangolResource, RunLockResource
 from tests.activation.test_exports import AUDIENCE
 from tests.activation.test_report import WAREHOUSE
