@@ -1,13 +1,25 @@
 -- Orders from every shop; an order exported again (paid -> refunded, cancelled...) takes its
 -- state from the newest file it appears in.
+{%- set order_version_columns = [
+    'order_id', 'order_name', 'customer_email', 'customer_phone', 'financial_status',
+    'ordered_at', 'cancelled_at', 'currency', 'discount_amount', 'refund_amount',
+    'ingest_file_seq', 'source_record', 'source', 'customer_account', 'merchandise_amount',
+    'items_count', 'lines_count',
+] %}
+
 with
 
 order_versions as (
-    select * from {{ ref('int_shopify__order_versions') }}
-    union all by name
-    select * from {{ ref('int_cafe24__order_versions') }}
-    union all by name
-    select * from {{ ref('int_smartstore__order_versions') }}
+    {%- for shop_versions in [
+        'int_shopify__order_versions', 'int_cafe24__order_versions',
+        'int_smartstore__order_versions',
+    ] %}
+    select {{ order_version_columns | join(', ') }}
+    from {{ ref(shop_versions) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 )
 
 select * from order_versions

@@ -52,7 +52,7 @@ final as (
 )
 
 select
-    cast(customer_id as varchar) as customer_id,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
     cast(first_order_date as date) as first_order_date,
     cast(last_order_date as date) as last_order_date,
     cast(orders_count as integer) as orders_count,

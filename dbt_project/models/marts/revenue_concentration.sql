@@ -42,7 +42,7 @@ final as (
 )
 
 select
-    cast(customer_id as varchar) as customer_id,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
     cast(customer_rank as integer) as customer_rank,
     cast(net_revenue as decimal(18, 2)) as net_revenue,
     cast(cumulative_net_revenue as decimal(18, 2)) as cumulative_net_revenue,

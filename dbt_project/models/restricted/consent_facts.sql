@@ -147,11 +147,11 @@ facts as (
 )
 
 select distinct
-    cast(facts.source as varchar) as source,
-    cast(identities.customer_id as varchar) as customer_id,
-    cast(facts.identifier_type as varchar) as identifier_type,
-    cast(facts.channel as varchar) as channel,
-    cast(facts.status as varchar) as status,
+    cast(facts.source as {{ dbt.type_string() }}) as source,
+    cast(identities.customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(facts.identifier_type as {{ dbt.type_string() }}) as identifier_type,
+    cast(facts.channel as {{ dbt.type_string() }}) as channel,
+    cast(facts.status as {{ dbt.type_string() }}) as status,
     cast(facts.recorded_at as timestamptz) as recorded_at,
     cast(facts.confirmed_at as timestamptz) as confirmed_at
 from facts
