@@ -26,7 +26,7 @@
     {{ return(adapter.dispatch('history_incremental_strategy')()) }}
 {%- endmacro %}
 
-{% macro default__history_incremental_strategy() -%}
+{% macro duckdb__history_incremental_strategy() -%}
     {{ return('delete+insert') }}
 {%- endmacro %}
 

@@ -28,9 +28,9 @@ crm_answers as (
             contact_id as identifier_value,
             '{{ channel }}' as channel,
             {{ channel }}_consent as is_opted_in,
-            {{ 'cast(null as timestamptz)' if channel == 'night' else channel ~ '_consent_at' }}
+            {{ 'cast(null as ' ~ type_timestamp_tz() ~ ')' if channel == 'night' else channel ~ '_consent_at' }}
                 as consent_at,
-            {{ 'cast(null as timestamptz)' if channel == 'night' else channel ~ '_reconfirmed_at' }}
+            {{ 'cast(null as ' ~ type_timestamp_tz() ~ ')' if channel == 'night' else channel ~ '_reconfirmed_at' }}
                 as reconfirmed_at,
             created_at,
             updated_at
@@ -133,7 +133,7 @@ campaign_facts as (
         channel,
         event_type as status,
         occurred_at as recorded_at,
-        cast(null as timestamptz) as confirmed_at
+        cast(null as {{ type_timestamp_tz() }}) as confirmed_at
     from campaign_identifiers
     where event_type in ('unsubscribed', 'bounced') and identifier_value is not null
 ),
@@ -152,8 +152,8 @@ select distinct
     cast(facts.identifier_type as {{ dbt.type_string() }}) as identifier_type,
     cast(facts.channel as {{ dbt.type_string() }}) as channel,
     cast(facts.status as {{ dbt.type_string() }}) as status,
-    cast(facts.recorded_at as timestamptz) as recorded_at,
-    cast(facts.confirmed_at as timestamptz) as confirmed_at
+    cast(facts.recorded_at as {{ type_timestamp_tz() }}) as recorded_at,
+    cast(facts.confirmed_at as {{ type_timestamp_tz() }}) as confirmed_at
 from facts
 inner join identities
     on

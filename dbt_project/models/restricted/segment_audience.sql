@@ -99,7 +99,7 @@ select
     cast(final.consent_basis as {{ dbt.type_string() }}) as consent_basis,
     cast(final.consent_status as {{ dbt.type_string() }}) as consent_status,
     cast(final.consent_source as {{ dbt.type_string() }}) as consent_source,
-    cast(final.consent_recorded_at as timestamptz) as consent_recorded_at,
+    cast(final.consent_recorded_at as {{ type_timestamp_tz() }}) as consent_recorded_at,
     cast(final.is_consent_expired as boolean) as is_consent_expired,
     cast(final.night_consent as boolean) as night_consent,
     cast(rfm.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
