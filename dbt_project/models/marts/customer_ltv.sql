@@ -39,11 +39,11 @@ measured as (
 final as (
     select
         *,
-        net_lifetime_value / orders_count as average_order_value,
+        {{ divide('net_lifetime_value', 'orders_count') }} as average_order_value,
         -- One order has no gap to measure.
         case
             when orders_count > 1
-                then 1.0 * days_first_to_last_order / (orders_count - 1)
+                then {{ divide('days_first_to_last_order', '(orders_count - 1)') }}
         end as average_days_between_orders,
         {{ var('expected_purchase_cycle_days') }} as expected_purchase_cycle_days,
         days_since_last_order

@@ -53,7 +53,7 @@ final as (
         coalesce(order_history.net_revenue, 0) as net_revenue,
         case
             when order_history.orders_count > 0
-                then order_history.net_revenue / order_history.orders_count
+                then {{ divide('order_history.net_revenue', 'order_history.orders_count') }}
         end as average_order_value,
         contacts.customer_id is not null as is_crm_contact,
         coalesce(sns_engagement.sns_engagement_events, 0) as sns_engagement_events

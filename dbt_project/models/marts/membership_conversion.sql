@@ -124,7 +124,8 @@ select
     cast(joined_after_first_purchase as integer) as joined_after_first_purchase,
     cast(
         case
-            when eligible_buyers > 0 then 1.0 * joined_after_first_purchase / eligible_buyers
+            when eligible_buyers > 0
+                then {{ divide('joined_after_first_purchase', 'eligible_buyers') }}
         end as double
     ) as join_rate,
     cast(average_days_to_join as double) as average_days_to_join,

@@ -29,7 +29,7 @@ cumulated as (
 final as (
     select
         *,
-        1.0 * customer_rank / customers_count as cumulative_customer_share,
+        {{ divide('customer_rank', 'customers_count') }} as cumulative_customer_share,
         case
             when total_net_revenue <> 0
                 then
