@@ -142,7 +142,8 @@ select
     cast(is_repeat_buyer and loyal_signals_met >= {{ var('min_loyal_signals') }} as boolean)
         as is_loyal,
     cast({{ loyalty_tier('net_lifetime_value') }} as {{ dbt.type_string() }}) as loyalty_tier,
-    cast({{ loyalty_tier('net_lifetime_value', 'label') }} as {{ dbt.type_string() }}) as loyalty_tier_ko,
+    cast({{ loyalty_tier('net_lifetime_value', 'label') }} as {{ dbt.type_string() }})
+        as loyalty_tier_ko,
     cast(membership_status as {{ dbt.type_string() }}) as membership_status,
     cast(membership_status = 'member' as boolean) as is_member,
     cast(joined_membership_at as {{ type_timestamp_tz() }}) as joined_membership_at

@@ -20,6 +20,7 @@ identities as (
 
 crm_answers as (
     -- Channel night: consent to messages between 21:00 and 08:00 (its own consent by law).
+    {%- set no_time = 'cast(null as ' ~ type_timestamp_tz() ~ ')' %}
     {%- for channel in ['email', 'sms', 'kakao', 'night'] %}
         {{ 'union all' if not loop.first }}
         select
@@ -28,10 +29,8 @@ crm_answers as (
             contact_id as identifier_value,
             '{{ channel }}' as channel,
             {{ channel }}_consent as is_opted_in,
-            {{ 'cast(null as ' ~ type_timestamp_tz() ~ ')' if channel == 'night' else channel ~ '_consent_at' }}
-                as consent_at,
-            {{ 'cast(null as ' ~ type_timestamp_tz() ~ ')' if channel == 'night' else channel ~ '_reconfirmed_at' }}
-                as reconfirmed_at,
+            {{ no_time if channel == 'night' else channel ~ '_consent_at' }} as consent_at,
+            {{ no_time if channel == 'night' else channel ~ '_reconfirmed_at' }} as reconfirmed_at,
             created_at,
             updated_at
         from contacts
