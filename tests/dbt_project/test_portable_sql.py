@@ -22,7 +22,9 @@ DUCKDB_ONLY = {
     "* exclude (list the columns)": r"\bexclude\s*\(",
     "isodow / isoyear (use iso_day_of_week / iso_year)": r"\biso(dow|year)\b",
     "delete+insert (use history_incremental_strategy)": r"delete\+insert",
-    "two-argument ltrim/rtrim (Spark takes the characters first)": r"\b[lr]trim\s*\((?:[^()]|\([^()]*\))*,",
+    "two-argument ltrim/rtrim (Spark takes the characters first)": (
+        r"\b[lr]trim\s*\((?:[^()]|\([^()]*\))*,"
+    ),
 }
 # A duckdb__ macro is where DuckDB's own SQL belongs.
 DUCKDB_MACRO = re.compile(r"{%-?\s*macro\s+duckdb__.*?{%-?\s*endmacro\s*-?%}", re.S)
