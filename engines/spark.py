@@ -4,7 +4,8 @@ Ingest, the quality gate and publish stay on DuckDB; this module hands Spark the
 ingest/ loaded (as Parquet, registered under the same source names) and builds the same dbt
 project there with the `spark` target (pyspark in session mode, Parquet tables). Then every
 public mart (schemas marts and restricted) is compared, EXCEPT ALL both ways, with types
-normalised: points in time as UTC epoch microseconds, money to the cent, ids and counts exact.
+normalised: points in time as UTC epoch microseconds, money to the cent, rates to 9 places,
+ids and counts exact.
 
     python -m engines.spark check --work /tmp/dangol-spark-check   # what `make test-spark` runs
 """
@@ -120,17 +121,20 @@ class MartComparison:
 
 
 def _normalised(con: duckdb.DuckDBPyConnection, relation: str) -> str:
-    """A select of relation with comparable values: instants as UTC epoch microseconds,
-    decimals and doubles rounded to the cent, integers as bigint (Spark's count is bigint where
-    DuckDB's sum of integers is hugeint)."""
+    """A select of relation with comparable values: instants as UTC epoch microseconds, money
+    (decimals) to the cent, rates (doubles) to 9 places, integers as bigint (Spark's sum of
+    integers is bigint where DuckDB's is hugeint)."""
     columns = con.execute(f"select column_name, column_type from (describe {relation})").fetchall()
     parts = []
     for name, column_type in sorted(columns):
         quoted, kind = f'"{name}"', column_type.upper()
         if kind.startswith("TIMESTAMP"):
             parts.append(f"epoch_us({quoted}) as {quoted}")
-        elif kind.startswith("DECIMAL") or kind in {"DOUBLE", "FLOAT", "REAL"}:
-            parts.append(f"round({quoted}::double, 2)::decimal(38, 2) as {quoted}")
+        elif kind.startswith("DECIMAL"):
+            parts.append(f"round({quoted}, 2)::decimal(38, 2) as {quoted}")
+        elif kind in {"DOUBLE", "FLOAT", "REAL"}:
+            # Rates and averages: equal to 9 places, not to the last bit of the division.
+            parts.append(f"round({quoted}::double, 9) as {quoted}")
         elif kind in {"HUGEINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER"}:
             parts.append(f"{quoted}::bigint as {quoted}")
         else:
