@@ -88,9 +88,18 @@ def export_raw_tables(raw_db: Path, out_dir: Path) -> list[str]:
 
 
 def build_on_duckdb(raw_db: Path, work: Path, variables: dict) -> Path:
-    """The whole dbt project on DuckDB, in a copy of the raw tables."""
+    """The whole dbt project on DuckDB, in a new file holding a copy of the raw tables only (a
+    pipeline's state file also holds the models it built, which would build incrementally)."""
     build_db = work / "duckdb_build.duckdb"
-    shutil.copyfile(raw_db, build_db)
+    with duckdb.connect(str(build_db)) as con:
+        con.execute(f"attach '{raw_db}' as ingested (read_only)")
+        con.execute("create schema raw")
+        tables = con.execute(
+            "select table_name from duckdb_tables() "
+            "where database_name = 'ingested' and schema_name = 'raw'"
+        ).fetchall()
+        for (table,) in tables:
+            con.execute(f'create table raw."{table}" as from ingested.raw."{table}"')
     run_dbt(
         ["build"], target="build", spark_dir=work / "spark",
         variables={**variables, "dangol_build_db": str(build_db)},
