@@ -9,7 +9,7 @@ DBT_VARS = $(BIN)/python -m orchestration.dbt_vars
 SQLFLUFF_VARS := dbt_project/target/sqlfluff/pyproject.toml
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: install demo test lint format pytest validate bench clean browser
+.PHONY: install demo test test-spark lint format pytest validate bench clean browser
 
 install: $(INSTALLED)
 
@@ -53,6 +53,14 @@ browser:
 # Test files run on both cores: each test owns its tmp home, build file and dbt target.
 pytest: $(INSTALLED) $(DBT_MANIFEST) browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The same dbt project on local Apache Spark (pyspark, Parquet tables; Java 17): builds the demo
+# on DuckDB and on Spark from the same raw tables and compares every public mart. CI runs it
+# after `make test`.
+SPARK_WORK ?= /tmp/dangol-spark-check
+test-spark: $(INSTALLED) $(DBT_MANIFEST)
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	$(BIN)/python -m engines.spark check --work $(SPARK_WORK)
 
 # Not part of `make test`: prints ingest throughput on a ~1 GB Shopify export (kept in /tmp).
 bench: $(INSTALLED)

@@ -51,8 +51,12 @@
     {{ return(adapter.dispatch('iso_day_of_week')(date_column)) }}
 {%- endmacro %}
 
-{% macro default__iso_day_of_week(date_column) -%}
+{% macro duckdb__iso_day_of_week(date_column) -%}
     extract(isodow from {{ date_column }})
+{%- endmacro %}
+
+{% macro spark__iso_day_of_week(date_column) -%}
+    extract(dayofweek_iso from {{ date_column }})
 {%- endmacro %}
 
 {#- The year an ISO week belongs to (2027-01-01 is in week 53 of 2026). -#}
@@ -60,6 +64,10 @@
     {{ return(adapter.dispatch('iso_year')(date_column)) }}
 {%- endmacro %}
 
-{% macro default__iso_year(date_column) -%}
+{% macro duckdb__iso_year(date_column) -%}
     extract(isoyear from {{ date_column }})
+{%- endmacro %}
+
+{% macro spark__iso_year(date_column) -%}
+    extract(yearofweek from {{ date_column }})
 {%- endmacro %}

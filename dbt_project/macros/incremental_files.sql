@@ -5,3 +5,31 @@
         where {{ column }} > (select coalesce(max(ingest_file_seq), 0) from {{ this }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- How the growing history (order versions, engagement events) is kept. DuckDB replaces a
+    reloaded key with delete+insert. On Spark's plain Parquet tables (local runs, CI) a row
+    cannot be replaced (only append or overwrite), so the history is rebuilt in full as a
+    table; on Delta or Iceberg tables return 'incremental' here, and merge replaces by key. -#}
+{% macro history_materialization() -%}
+    {{ return(adapter.dispatch('history_materialization')()) }}
+{%- endmacro %}
+
+{% macro default__history_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__history_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
+{% macro history_incremental_strategy() -%}
+    {{ return(adapter.dispatch('history_incremental_strategy')()) }}
+{%- endmacro %}
+
+{% macro duckdb__history_incremental_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro spark__history_incremental_strategy() -%}
+    {{ return('merge') }}
+{%- endmacro %}

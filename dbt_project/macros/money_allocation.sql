@@ -5,11 +5,13 @@
 {% macro allocated_share(total, weight, running_weight, total_weight) -%}
     coalesce(
         cast(round(
-            1.0 * {{ total }} * {{ running_weight }} / nullif({{ total_weight }}, 0), 2
+            {{ divide(total ~ ' * ' ~ running_weight, 'nullif(' ~ total_weight ~ ', 0)') }}, 2
         ) as decimal(18, 2))
         - cast(round(
-            1.0 * {{ total }} * ({{ running_weight }} - {{ weight }})
-            / nullif({{ total_weight }}, 0),
+            {{ divide(
+                total ~ ' * (' ~ running_weight ~ ' - ' ~ weight ~ ')',
+                'nullif(' ~ total_weight ~ ', 0)'
+            ) }},
             2
         ) as decimal(18, 2)),
         0
@@ -18,5 +20,19 @@
 
 {#- A ratio for the funnel: null, not an error or infinity, when there is nothing to divide by. -#}
 {% macro safe_divide(numerator, denominator) -%}
-    1.0 * {{ numerator }} / nullif({{ denominator }}, 0)
+    {{ divide(numerator, 'nullif(' ~ denominator ~ ', 0)') }}
+{%- endmacro %}
+
+{#- numerator / denominator in floating point, as DuckDB divides decimals and integers; Spark
+    would keep a decimal, rounded at its own scale. -#}
+{% macro divide(numerator, denominator) -%}
+    {{ return(adapter.dispatch('divide')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro duckdb__divide(numerator, denominator) -%}
+    1.0 * {{ numerator }} / {{ denominator }}
+{%- endmacro %}
+
+{% macro spark__divide(numerator, denominator) -%}
+    cast({{ numerator }} as double) / {{ denominator }}
 {%- endmacro %}

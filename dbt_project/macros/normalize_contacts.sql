@@ -21,3 +21,9 @@
         || coalesce('email:' || {{ email }}, 'phone:' || {{ phone }}, 'other:' || {{ fallback }})
     )
 {%- endmacro %}
+
+{#- An SNS handle as a matching key: lower case, without the leading @. (Not ltrim(x, '@'):
+    Spark's two-argument ltrim takes the characters first.) -#}
+{% macro normalize_handle(column) -%}
+    nullif(lower(regexp_replace(trim({{ column }}), '^@+', '')), '')
+{%- endmacro %}

@@ -34,7 +34,7 @@
     concat_ws(
         '; '
         {%- for condition in block %},
-        '{{ condition.column }}: ' || cast({{ condition.mart }}.{{ adapter.quote(condition.column) }} as varchar)
+        '{{ condition.column }}: ' || cast({{ condition.mart }}.{{ adapter.quote(condition.column) }} as {{ dbt.type_string() }})
         {%- endfor %}
     )
 {%- endmacro %}

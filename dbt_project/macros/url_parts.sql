@@ -13,5 +13,5 @@
 {%- endmacro %}
 
 {% macro default__url_host(url) -%}
-    nullif(regexp_extract(lower({{ url }}), '^(?:[a-z]+://)?(?:www\.)?([^/:?#]+)', 1), '')
+    nullif(regexp_extract(lower({{ url }}), '^(?:[a-z]+://)?(?:www[.])?([^/:?#]+)', 1), '')
 {%- endmacro %}

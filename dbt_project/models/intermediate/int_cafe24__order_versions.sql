@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental',
+    materialized=history_materialization(),
     unique_key=['order_id', 'ingest_file_seq'],
-    incremental_strategy='delete+insert',
+    incremental_strategy=history_incremental_strategy(),
 ) }}
 -- One row per Cafe24 order per export file: its items rolled up, status from their states.
 -- Incremental: a run adds the rows of the files it loaded; the history never changes.
@@ -50,7 +50,7 @@ select
     ingest_file_seq,
     source_record,
     'cafe24' as source,
-    cast(null as timestamp with time zone) as cancelled_at,
+    cast(null as {{ type_timestamp_tz() }}) as cancelled_at,
     'cafe24-member-' || member_id as customer_account,
     case
         when financial_status in ('refunded', 'partially_refunded') then returned_amount else 0

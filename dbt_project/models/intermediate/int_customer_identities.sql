@@ -1,5 +1,5 @@
 -- sqlfluff:ignore:parsing
--- (its duckdb dialect does not know USING KEY, which component_labels uses)
+-- (its duckdb dialect does not know USING KEY, which duckdb__component_labels uses)
 -- Every identifier of a person mapped to one customer_id: the connected components of the
 -- identity links (A~B and B~C make A, B and C one customer).
 with recursive

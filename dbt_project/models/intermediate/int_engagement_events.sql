@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental',
+    materialized=history_materialization(),
     unique_key='event_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=history_incremental_strategy(),
 ) }}
 -- Every engagement event once, with the identifiers that say whose it is. Incremental: a run
 -- reads only files loaded since the last one; an event exported again takes the newer file's
@@ -61,77 +61,99 @@ referral_sides as (
     where referred_handle is not null
 ),
 
--- Each source names only the columns it has; union all by name leaves the rest null.
+-- Every source lists the same columns in the same order; those it does not have are null.
 events as (
     select
-        md5(concat_ws('|', 'sns', platform, handle, event_type, post_id, occurred_at))
-            as event_id,
+        md5(concat_ws(
+            '|', 'sns', platform, handle, event_type, post_id, {{ timestamp_text('occurred_at') }}
+        )) as event_id,
         'sns' as event_source,
         event_type,
         occurred_at,
         platform as channel,
         handle as sns_handle,
-        ingest_file_seq
+        ingest_file_seq,
+        null as campaign_id,
+        null as crm_contact_id,
+        null as customer_email,
+        null as customer_phone,
+        null as member_id
     from sns
 
-    union all by name
+    union all
 
     select
         md5(concat_ws(
-            '|', 'campaign', campaign_id, coalesce(message_id, contact_id), event_type, occurred_at
+            '|', 'campaign', campaign_id, coalesce(message_id, contact_id), event_type,
+            {{ timestamp_text('occurred_at') }}
         )) as event_id,
         'campaign' as event_source,
         event_type,
         occurred_at,
         channel,
+        null as sns_handle,
+        ingest_file_seq,
         campaign_id,
         contact_id as crm_contact_id,
         customer_email,
         customer_phone,
-        ingest_file_seq
+        null as member_id
     from campaigns
 
-    union all by name
+    union all
 
     select
-        md5(concat_ws('|', 'membership', member_id, event_type, occurred_at)) as event_id,
+        md5(concat_ws(
+            '|', 'membership', member_id, event_type, {{ timestamp_text('occurred_at') }}
+        )) as event_id,
         'membership' as event_source,
         event_type,
         occurred_at,
         membership as channel,
         handle as sns_handle,
+        ingest_file_seq,
+        null as campaign_id,
         contact_id as crm_contact_id,
-        member_id,
         customer_email,
         customer_phone,
-        ingest_file_seq
+        member_id
     from memberships
 
-    union all by name
+    union all
 
     select
         md5(concat_ws('|', 'coupon', coupon_code, event_type)) as event_id,
         'coupon' as event_source,
         event_type,
         occurred_at,
+        null as channel,
+        null as sns_handle,
+        ingest_file_seq,
         campaign_id,
         contact_id as crm_contact_id,
-        ingest_file_seq
+        null as customer_email,
+        null as customer_phone,
+        null as member_id
     from coupon_moments
 
-    union all by name
+    union all
 
     select
         md5(concat_ws(
-            '|', 'referral', referrer_handle, referred_handle, referred_at, event_type
+            '|', 'referral', referrer_handle, referred_handle,
+            {{ timestamp_text('referred_at') }}, event_type
         )) as event_id,
         'referral' as event_source,
         event_type,
         referred_at as occurred_at,
         platform as channel,
-        referral_code as campaign_id,
         sns_handle,
-        ingest_file_seq
+        ingest_file_seq,
+        referral_code as campaign_id,
+        null as crm_contact_id,
+        null as customer_email,
+        null as customer_phone,
+        null as member_id
     from referral_sides
 )
 

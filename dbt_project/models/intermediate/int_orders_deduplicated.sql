@@ -1,13 +1,21 @@
 -- Orders from every shop; an order exported again (paid -> refunded, cancelled...) takes its
 -- state from the newest file it appears in.
+{%- set columns = [
+    'order_id', 'order_name', 'customer_email', 'customer_phone', 'financial_status',
+    'ordered_at', 'cancelled_at', 'currency', 'discount_amount', 'refund_amount',
+    'ingest_file_seq', 'source_record', 'source', 'customer_account', 'merchandise_amount',
+    'items_count', 'lines_count',
+] | join(', ') %}
+
 with
 
+-- The shops' versions name the same columns; one list keeps them in the same order.
 order_versions as (
-    select * from {{ ref('int_shopify__order_versions') }}
-    union all by name
-    select * from {{ ref('int_cafe24__order_versions') }}
-    union all by name
-    select * from {{ ref('int_smartstore__order_versions') }}
+    select {{ columns }} from {{ ref('int_shopify__order_versions') }}
+    union all
+    select {{ columns }} from {{ ref('int_cafe24__order_versions') }}
+    union all
+    select {{ columns }} from {{ ref('int_smartstore__order_versions') }}
 )
 
 select * from order_versions

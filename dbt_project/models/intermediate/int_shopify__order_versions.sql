@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental',
+    materialized=history_materialization(),
     unique_key=['order_id', 'ingest_file_seq'],
-    incremental_strategy='delete+insert',
+    incremental_strategy=history_incremental_strategy(),
 ) }}
 -- One row per Shopify order per export file it appears in, with merchandise from its lines.
 -- Incremental: a run adds the rows of the files it loaded; the history never changes.
@@ -43,7 +43,7 @@ select
     orders.ingest_file_seq,
     orders.source_record,
     'shopify' as source,
-    cast(null as varchar) as customer_account,
+    cast(null as {{ dbt.type_string() }}) as customer_account,
     coalesce(merchandise.merchandise_amount, 0) as merchandise_amount,
     coalesce(merchandise.items_count, 0) as items_count,
     coalesce(merchandise.lines_count, 0) as lines_count

@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental',
+    materialized=history_materialization(),
     unique_key=['order_id', 'ingest_file_seq'],
-    incremental_strategy='delete+insert',
+    incremental_strategy=history_incremental_strategy(),
 ) }}
 -- One row per SmartStore order (주문번호) per export file, from its product orders.
 -- Incremental: a run adds the rows of the files it loaded; the history never changes.
@@ -44,9 +44,9 @@ select
     source_record,
     'smartstore' as source,
     -- Naver does not hand over the buyer's email.
-    cast(null as varchar) as customer_email,
+    cast(null as {{ dbt.type_string() }}) as customer_email,
     'smartstore-buyer-' || buyer_id as customer_account,
-    cast(null as timestamp with time zone) as cancelled_at,
+    cast(null as {{ type_timestamp_tz() }}) as cancelled_at,
     '{{ var("default_currency") }}' as currency,
     -- 최종 상품별 총 주문금액 is already after product discounts.
     cast(0 as decimal(18, 2)) as discount_amount,

@@ -24,9 +24,9 @@ final as (
 
 select
     cast(activity_date as date) as activity_date,
-    cast(channel as varchar) as channel,
-    cast(campaign as varchar) as campaign,
-    cast(currency as varchar) as currency,
+    cast(channel as {{ dbt.type_string() }}) as channel,
+    cast(campaign as {{ dbt.type_string() }}) as campaign,
+    cast(currency as {{ dbt.type_string() }}) as currency,
     cast(impressions as bigint) as impressions,
     cast(clicks as bigint) as clicks,
     cast(sessions as bigint) as sessions,

@@ -80,5 +80,5 @@ select
     cast(active_customers as integer) as active_customers,
     cast(orders_count as integer) as orders_count,
     cast(net_revenue as decimal(18, 2)) as net_revenue,
-    cast(1.0 * active_customers / cohort_size as double) as retention_rate
+    cast({{ divide('active_customers', 'cohort_size') }} as double) as retention_rate
 from final

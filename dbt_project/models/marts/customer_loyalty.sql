@@ -128,7 +128,7 @@ signals as (
 )
 
 select
-    cast(customer_id as varchar) as customer_id,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
     cast(orders_count as integer) as orders_count,
     cast(net_lifetime_value as decimal(18, 2)) as net_lifetime_value,
     cast(is_repeat_buyer as boolean) as is_repeat_buyer,
@@ -141,9 +141,10 @@ select
     cast(loyal_signals_met as integer) as loyal_signals_met,
     cast(is_repeat_buyer and loyal_signals_met >= {{ var('min_loyal_signals') }} as boolean)
         as is_loyal,
-    cast({{ loyalty_tier('net_lifetime_value') }} as varchar) as loyalty_tier,
-    cast({{ loyalty_tier('net_lifetime_value', 'label') }} as varchar) as loyalty_tier_ko,
-    cast(membership_status as varchar) as membership_status,
+    cast({{ loyalty_tier('net_lifetime_value') }} as {{ dbt.type_string() }}) as loyalty_tier,
+    cast({{ loyalty_tier('net_lifetime_value', 'label') }} as {{ dbt.type_string() }})
+        as loyalty_tier_ko,
+    cast(membership_status as {{ dbt.type_string() }}) as membership_status,
     cast(membership_status = 'member' as boolean) as is_member,
-    cast(joined_membership_at as timestamp with time zone) as joined_membership_at
+    cast(joined_membership_at as {{ type_timestamp_tz() }}) as joined_membership_at
 from signals

@@ -39,11 +39,11 @@ measured as (
 final as (
     select
         *,
-        net_lifetime_value / orders_count as average_order_value,
+        {{ divide('net_lifetime_value', 'orders_count') }} as average_order_value,
         -- One order has no gap to measure.
         case
             when orders_count > 1
-                then 1.0 * days_first_to_last_order / (orders_count - 1)
+                then {{ divide('days_first_to_last_order', '(orders_count - 1)') }}
         end as average_days_between_orders,
         {{ var('expected_purchase_cycle_days') }} as expected_purchase_cycle_days,
         days_since_last_order
@@ -52,7 +52,7 @@ final as (
 )
 
 select
-    cast(customer_id as varchar) as customer_id,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
     cast(first_order_date as date) as first_order_date,
     cast(last_order_date as date) as last_order_date,
     cast(orders_count as integer) as orders_count,

@@ -66,7 +66,7 @@ final as (
 )
 
 select
-    cast(final.customer_id as varchar) as customer_id,
+    cast(final.customer_id as {{ dbt.type_string() }}) as customer_id,
     cast(final.recency_days as integer) as recency_days,
     cast(final.frequency as integer) as frequency,
     cast(final.monetary as decimal(18, 2)) as monetary,
@@ -74,8 +74,8 @@ select
     cast(final.f_score as integer) as f_score,
     cast(final.m_score as integer) as m_score,
     cast(final.fm_score as integer) as fm_score,
-    cast(segment_grid.rfm_segment as varchar) as rfm_segment,
-    cast(segment_grid.rfm_segment_ko as varchar) as rfm_segment_ko,
+    cast(segment_grid.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
+    cast(segment_grid.rfm_segment_ko as {{ dbt.type_string() }}) as rfm_segment_ko,
     cast(final.as_of_date as date) as as_of_date
 from final
 left join segment_grid

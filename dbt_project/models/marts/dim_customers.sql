@@ -53,7 +53,7 @@ final as (
         coalesce(order_history.net_revenue, 0) as net_revenue,
         case
             when order_history.orders_count > 0
-                then order_history.net_revenue / order_history.orders_count
+                then {{ divide('order_history.net_revenue', 'order_history.orders_count') }}
         end as average_order_value,
         contacts.customer_id is not null as is_crm_contact,
         coalesce(sns_engagement.sns_engagement_events, 0) as sns_engagement_events
@@ -64,9 +64,9 @@ final as (
 )
 
 select
-    cast(customer_id as varchar) as customer_id,
-    cast(first_order_at as timestamp with time zone) as first_order_at,
-    cast(last_order_at as timestamp with time zone) as last_order_at,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(first_order_at as {{ type_timestamp_tz() }}) as first_order_at,
+    cast(last_order_at as {{ type_timestamp_tz() }}) as last_order_at,
     cast(orders_count as integer) as orders_count,
     cast(net_revenue as decimal(18, 2)) as net_revenue,
     cast(average_order_value as decimal(18, 2)) as average_order_value,

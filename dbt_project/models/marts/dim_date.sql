@@ -58,13 +58,13 @@ select
             when 1 then 'Monday' when 2 then 'Tuesday' when 3 then 'Wednesday'
             when 4 then 'Thursday' when 5 then 'Friday' when 6 then 'Saturday'
             else 'Sunday'
-        end as varchar
+        end as {{ dbt.type_string() }}
     ) as weekday_name,
     cast(
         case iso_day_of_week
             when 1 then '월' when 2 then '화' when 3 then '수' when 4 then '목'
             when 5 then '금' when 6 then '토' else '일'
-        end as varchar
+        end as {{ dbt.type_string() }}
     ) as weekday_name_ko,
     cast(iso_day_of_week >= 6 as boolean) as is_weekend,
     cast(week_start_date as date) as week_start_date,

@@ -60,11 +60,11 @@ final as (
 )
 
 select
-    cast(product_key as varchar) as product_key,
-    cast(product_name as varchar) as product_name,
-    cast(product_sku as varchar) as product_sku,
-    cast(product_category as varchar) as product_category,
-    cast(product_category_ko as varchar) as product_category_ko,
+    cast(product_key as {{ dbt.type_string() }}) as product_key,
+    cast(product_name as {{ dbt.type_string() }}) as product_name,
+    cast(product_sku as {{ dbt.type_string() }}) as product_sku,
+    cast(product_category as {{ dbt.type_string() }}) as product_category,
+    cast(product_category_ko as {{ dbt.type_string() }}) as product_category_ko,
     cast(is_experience_product as boolean) as is_experience_product,
     cast(first_sold_date as date) as first_sold_date,
     cast(shops_count as integer) as shops_count,

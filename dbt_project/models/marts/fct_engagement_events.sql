@@ -37,18 +37,18 @@ resolved as (
 )
 
 select
-    cast(event_id as varchar) as event_id,
-    cast(event_source as varchar) as event_source,
-    cast(event_type as varchar) as event_type,
-    cast(occurred_at as timestamp with time zone) as occurred_at,
+    cast(event_id as {{ dbt.type_string() }}) as event_id,
+    cast(event_source as {{ dbt.type_string() }}) as event_source,
+    cast(event_type as {{ dbt.type_string() }}) as event_type,
+    cast(occurred_at as {{ type_timestamp_tz() }}) as occurred_at,
     cast({{ local_date('occurred_at') }} as date) as occurred_date,
-    cast(customer_id as varchar) as customer_id,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
     cast(
         case
             when sns_handle is not null
                 then md5('{{ var("customer_key_salt") }}' || 'sns:' || sns_handle)
-        end as varchar
+        end as {{ dbt.type_string() }}
     ) as handle_key,
-    cast(channel as varchar) as channel,
-    cast(campaign_id as varchar) as campaign_id
+    cast(channel as {{ dbt.type_string() }}) as channel,
+    cast(campaign_id as {{ dbt.type_string() }}) as campaign_id
 from resolved

@@ -64,18 +64,18 @@ final as (
 )
 
 select
-    cast(order_id as varchar) as order_id,
-    cast(customer_id as varchar) as customer_id,
-    cast(ordered_at as timestamp with time zone) as ordered_at,
+    cast(order_id as {{ dbt.type_string() }}) as order_id,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(ordered_at as {{ type_timestamp_tz() }}) as ordered_at,
     cast(ordered_date as date) as ordered_date,
-    cast(source as varchar) as source,
-    cast(status as varchar) as status,
-    cast(currency as varchar) as currency,
+    cast(source as {{ dbt.type_string() }}) as source,
+    cast(status as {{ dbt.type_string() }}) as status,
+    cast(currency as {{ dbt.type_string() }}) as currency,
     cast(gross_amount as decimal(18, 2)) as gross_amount,
     cast(discount_amount as decimal(18, 2)) as discount_amount,
     cast(refund_amount as decimal(18, 2)) as refund_amount,
     cast(net_amount as decimal(18, 2)) as net_amount,
     cast(is_purchase as boolean) as is_purchase,
-    cast(order_name as varchar) as order_name,
+    cast(order_name as {{ dbt.type_string() }}) as order_name,
     cast(items_count as integer) as items_count
 from final

@@ -160,19 +160,19 @@ select
     cast(kpi_month as date) as kpi_month,
     cast(new_qualified_leads as integer) as new_qualified_leads,
     cast(activated_leads as integer) as activated_leads,
-    cast(1.0 * activated_leads / nullif(new_qualified_leads, 0) as double) as activation_rate,
+    cast({{ safe_divide('activated_leads', 'new_qualified_leads') }} as double) as activation_rate,
     cast(new_customers as integer) as new_customers,
     cast(customers_reaching_value as integer) as customers_reaching_value,
-    cast(1.0 * new_customers_reaching_value / nullif(new_customers, 0) as double)
+    cast({{ safe_divide('new_customers_reaching_value', 'new_customers') }} as double)
         as adoption_rate,
     cast(active_customers_at_start as integer) as active_customers_at_start,
     cast(retained_customers as integer) as retained_customers,
-    cast(1.0 * retained_customers / nullif(active_customers_at_start, 0) as double)
+    cast({{ safe_divide('retained_customers', 'active_customers_at_start') }} as double)
         as retention_rate,
     cast(buyers as integer) as buyers,
     cast(net_revenue as decimal(18, 2)) as net_revenue,
-    cast(net_revenue / nullif(buyers, 0) as decimal(18, 2)) as revenue_per_customer,
-    cast(cumulative_net_revenue / nullif(cumulative_customers, 0) as decimal(18, 2))
+    cast({{ safe_divide('net_revenue', 'buyers') }} as decimal(18, 2)) as revenue_per_customer,
+    cast({{ safe_divide('cumulative_net_revenue', 'cumulative_customers') }} as decimal(18, 2))
         as lifetime_value,
     cast(referred_leads as integer) as referred_leads,
     cast(referrals_made as integer) as referrals_made,

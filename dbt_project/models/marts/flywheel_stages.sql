@@ -107,8 +107,8 @@ final as (
 )
 
 select
-    cast(customer_id as varchar) as customer_id,
-    cast(flywheel_stage as varchar) as flywheel_stage,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(flywheel_stage as {{ dbt.type_string() }}) as flywheel_stage,
     cast(
         case flywheel_stage
             when 'lead' then 0
@@ -125,7 +125,7 @@ select
             when 'adoption' then '정착'
             when 'retention' then '단골'
             else '추천'
-        end as varchar
+        end as {{ dbt.type_string() }}
     ) as flywheel_stage_ko,
     cast(first_seen_date as date) as first_seen_date,
     cast(first_order_date as date) as activated_date,

@@ -117,14 +117,15 @@ by_category as (
 )
 
 select
-    cast(first_product_category as varchar) as first_product_category,
-    cast(first_product_category_ko as varchar) as first_product_category_ko,
+    cast(first_product_category as {{ dbt.type_string() }}) as first_product_category,
+    cast(first_product_category_ko as {{ dbt.type_string() }}) as first_product_category_ko,
     cast(first_time_buyers as integer) as first_time_buyers,
     cast(members_before_first_purchase as integer) as members_before_first_purchase,
     cast(joined_after_first_purchase as integer) as joined_after_first_purchase,
     cast(
         case
-            when eligible_buyers > 0 then 1.0 * joined_after_first_purchase / eligible_buyers
+            when eligible_buyers > 0
+                then {{ divide('joined_after_first_purchase', 'eligible_buyers') }}
         end as double
     ) as join_rate,
     cast(average_days_to_join as double) as average_days_to_join,

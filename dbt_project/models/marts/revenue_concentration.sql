@@ -29,7 +29,7 @@ cumulated as (
 final as (
     select
         *,
-        1.0 * customer_rank / customers_count as cumulative_customer_share,
+        {{ divide('customer_rank', 'customers_count') }} as cumulative_customer_share,
         case
             when total_net_revenue <> 0
                 then
@@ -42,7 +42,7 @@ final as (
 )
 
 select
-    cast(customer_id as varchar) as customer_id,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
     cast(customer_rank as integer) as customer_rank,
     cast(net_revenue as decimal(18, 2)) as net_revenue,
     cast(cumulative_net_revenue as decimal(18, 2)) as cumulative_net_revenue,

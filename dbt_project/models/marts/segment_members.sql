@@ -42,8 +42,8 @@ members as (
 )
 
 select
-    cast(segment_name as varchar) as segment_name,
-    cast(channel as varchar) as channel,
-    cast(customer_id as varchar) as customer_id,
-    cast(reason as varchar) as reason
+    cast(segment_name as {{ dbt.type_string() }}) as segment_name,
+    cast(channel as {{ dbt.type_string() }}) as channel,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(reason as {{ dbt.type_string() }}) as reason
 from members

@@ -20,6 +20,7 @@ identities as (
 
 crm_answers as (
     -- Channel night: consent to messages between 21:00 and 08:00 (its own consent by law).
+    {%- set no_time = 'cast(null as ' ~ type_timestamp_tz() ~ ')' %}
     {%- for channel in ['email', 'sms', 'kakao', 'night'] %}
         {{ 'union all' if not loop.first }}
         select
@@ -28,10 +29,8 @@ crm_answers as (
             contact_id as identifier_value,
             '{{ channel }}' as channel,
             {{ channel }}_consent as is_opted_in,
-            {{ 'cast(null as timestamptz)' if channel == 'night' else channel ~ '_consent_at' }}
-                as consent_at,
-            {{ 'cast(null as timestamptz)' if channel == 'night' else channel ~ '_reconfirmed_at' }}
-                as reconfirmed_at,
+            {{ no_time if channel == 'night' else channel ~ '_consent_at' }} as consent_at,
+            {{ no_time if channel == 'night' else channel ~ '_reconfirmed_at' }} as reconfirmed_at,
             created_at,
             updated_at
         from contacts
@@ -133,7 +132,7 @@ campaign_facts as (
         channel,
         event_type as status,
         occurred_at as recorded_at,
-        cast(null as timestamptz) as confirmed_at
+        cast(null as {{ type_timestamp_tz() }}) as confirmed_at
     from campaign_identifiers
     where event_type in ('unsubscribed', 'bounced') and identifier_value is not null
 ),
@@ -147,13 +146,13 @@ facts as (
 )
 
 select distinct
-    cast(facts.source as varchar) as source,
-    cast(identities.customer_id as varchar) as customer_id,
-    cast(facts.identifier_type as varchar) as identifier_type,
-    cast(facts.channel as varchar) as channel,
-    cast(facts.status as varchar) as status,
-    cast(facts.recorded_at as timestamptz) as recorded_at,
-    cast(facts.confirmed_at as timestamptz) as confirmed_at
+    cast(facts.source as {{ dbt.type_string() }}) as source,
+    cast(identities.customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(facts.identifier_type as {{ dbt.type_string() }}) as identifier_type,
+    cast(facts.channel as {{ dbt.type_string() }}) as channel,
+    cast(facts.status as {{ dbt.type_string() }}) as status,
+    cast(facts.recorded_at as {{ type_timestamp_tz() }}) as recorded_at,
+    cast(facts.confirmed_at as {{ type_timestamp_tz() }}) as confirmed_at
 from facts
 inner join identities
     on

@@ -49,11 +49,11 @@ final as (
 )
 
 select
-    cast(customer_id as varchar) as customer_id,
-    cast(channel as varchar) as channel,
-    cast(consent_status as varchar) as consent_status,
-    cast(consent_source as varchar) as consent_source,
-    cast(consent_recorded_at as timestamptz) as consent_recorded_at,
-    cast(consent_confirmed_at as timestamptz) as consent_confirmed_at,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(channel as {{ dbt.type_string() }}) as channel,
+    cast(consent_status as {{ dbt.type_string() }}) as consent_status,
+    cast(consent_source as {{ dbt.type_string() }}) as consent_source,
+    cast(consent_recorded_at as {{ type_timestamp_tz() }}) as consent_recorded_at,
+    cast(consent_confirmed_at as {{ type_timestamp_tz() }}) as consent_confirmed_at,
     cast(is_consent_expired as boolean) as is_consent_expired
 from final

@@ -22,7 +22,7 @@ renamed as (
         {{ parse_timestamp('kakao_consent_date') }} as kakao_consent_at,
         {{ parse_timestamp('kakao_reconfirmed_at') }} as kakao_reconfirmed_at,
         {{ consent_answer('night_consent') }} as night_consent,
-        nullif(lower(ltrim(trim(instagram_handle), '@')), '') as instagram_handle,
+        {{ normalize_handle('instagram_handle') }} as instagram_handle,
         {{ parse_timestamp('created_at') }} as created_at,
         {{ parse_timestamp('updated_at') }} as updated_at,
         _ingest_file_seq as ingest_file_seq

@@ -18,7 +18,7 @@ renamed as (
         {{ phone_e164('phone') }} as customer_phone,
         nullif(trim(tier), '') as tier,
         nullif(trim(previous_tier), '') as previous_tier,
-        nullif(lower(ltrim(trim(handle), '@')), '') as handle,
+        {{ normalize_handle('handle') }} as handle,
         _source_file as source_file,
         _source_record as source_record,
         _ingest_file_seq as ingest_file_seq

@@ -16,7 +16,7 @@ renamed as (
         {{ phone_e164('orderer_phone') }} as customer_phone,
         {{ parse_timestamp('ordered_at') }} as ordered_at,
         trim(product_name) as product_name,
-        {{ dbt.safe_cast("regexp_replace(trim(quantity), '[^0-9]', '', 'g')", 'integer') }}
+        {{ dbt.safe_cast(regexp_replace_all("trim(quantity)", "'[^0-9]'", "''"), 'integer') }}
             as quantity,
         -- 상품구매금액: the item's price times its quantity.
         {{ to_money('item_amount') }} as item_amount,

@@ -9,14 +9,14 @@ renamed as (
         {{ local_date(parse_timestamp('date')) }} as stats_date,
         lower(trim(channel)) as channel,
         trim(campaign) as campaign,
-        {{ dbt.safe_cast("regexp_replace(impressions, '[^0-9]', '', 'g')", 'bigint') }}
+        {{ dbt.safe_cast(regexp_replace_all("impressions", "'[^0-9]'", "''"), 'bigint') }}
             as impressions,
-        {{ dbt.safe_cast("regexp_replace(clicks, '[^0-9]', '', 'g')", 'bigint') }} as clicks,
+        {{ dbt.safe_cast(regexp_replace_all("clicks", "'[^0-9]'", "''"), 'bigint') }} as clicks,
         {{ to_money('cost') }} as cost_amount,
-        {{ dbt.safe_cast("regexp_replace(sessions, '[^0-9]', '', 'g')", 'bigint') }} as sessions,
-        {{ dbt.safe_cast("regexp_replace(add_to_carts, '[^0-9]', '', 'g')", 'bigint') }}
+        {{ dbt.safe_cast(regexp_replace_all("sessions", "'[^0-9]'", "''"), 'bigint') }} as sessions,
+        {{ dbt.safe_cast(regexp_replace_all("add_to_carts", "'[^0-9]'", "''"), 'bigint') }}
             as add_to_carts,
-        {{ dbt.safe_cast("regexp_replace(purchases, '[^0-9]', '', 'g')", 'bigint') }}
+        {{ dbt.safe_cast(regexp_replace_all("purchases", "'[^0-9]'", "''"), 'bigint') }}
             as purchases,
         {{ to_money('revenue') }} as revenue,
         upper(coalesce(nullif(trim(currency), ''), '{{ var("default_currency") }}')) as currency,

@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         lower(trim(platform)) as platform,
-        nullif(lower(ltrim(trim(handle), '@')), '') as handle,
+        {{ normalize_handle('handle') }} as handle,
         lower(trim(event_type)) as event_type,
         nullif(trim(post_id), '') as post_id,
         {{ parse_timestamp('occurred_at') }} as occurred_at,

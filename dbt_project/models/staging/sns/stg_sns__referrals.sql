@@ -6,8 +6,8 @@ source as (
 
 renamed as (
     select
-        nullif(lower(ltrim(trim(referrer), '@')), '') as referrer_handle,
-        nullif(lower(ltrim(trim(referred), '@')), '') as referred_handle,
+        {{ normalize_handle('referrer') }} as referrer_handle,
+        {{ normalize_handle('referred') }} as referred_handle,
         trim(code) as referral_code,
         {{ parse_timestamp('referred_at') }} as referred_at,
         lower(trim(platform)) as platform,
