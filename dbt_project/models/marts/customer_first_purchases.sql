@@ -54,10 +54,10 @@ final as (
 )
 
 select
-    cast(customer_id as varchar) as customer_id,
-    cast(first_order_id as varchar) as first_order_id,
-    cast(first_order_at as timestamp with time zone) as first_order_at,
-    cast(first_product_category as varchar) as first_product_category,
-    cast(first_product_category_ko as varchar) as first_product_category_ko,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(first_order_id as {{ dbt.type_string() }}) as first_order_id,
+    cast(first_order_at as {{ type_timestamp_tz() }}) as first_order_at,
+    cast(first_product_category as {{ dbt.type_string() }}) as first_product_category,
+    cast(first_product_category_ko as {{ dbt.type_string() }}) as first_product_category_ko,
     cast(started_with_experience_product as boolean) as started_with_experience_product
 from final
