@@ -25,14 +25,9 @@ from pathlib import Path
 
 import duckdb
 
-from activation.segments import segment_dbt_vars
 from orchestration.config import DEFAULT_CONFIG, load_config
-from orchestration.manifest import (
-    DBT_PROJECT_DIR,
-    dbt_executable,
-    dbt_model_names,
-    ensure_dbt_manifest,
-)
+from orchestration.dbt_vars import dbt_vars as config_dbt_vars
+from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
 
 PUBLIC_SCHEMAS = ("marts", "restricted")
 DEMO_AS_OF = dt.date(2026, 6, 30)
@@ -40,11 +35,7 @@ DEMO_AS_OF = dt.date(2026, 6, 30)
 
 def dbt_vars(config_path: Path = DEFAULT_CONFIG) -> dict[str, object]:
     """The vars a pipeline run passes to dbt (dangol.yaml's settings and its segments)."""
-    config = load_config(config_path)
-    ensure_dbt_manifest()
-    rules, _ = config.segment_rules()
-    segments, _ = segment_dbt_vars(rules, dbt_model_names())
-    return {**config.dbt_vars(), **segments}
+    return config_dbt_vars(load_config(config_path))
 
 
 def run_dbt(args: list[str], *, target: str, spark_dir: Path, variables: dict) -> None:
