@@ -51,15 +51,25 @@ def run_dbt(args: list[str], *, target: str, spark_dir: Path, variables: dict) -
 def ingest_demo(work: Path, config_path: Path = DEFAULT_CONFIG) -> Path:
     """The demo exports for a fixed day, ingested into work/ingested.duckdb (raw tables only)."""
     from ingest.landing import ingest_landing
+    from ingest.suppression import load_suppression_list
     from sample_data.base_exports import write_sample_exports
     from sample_data.more_exports import write_channel_exports
 
     landing = work / "landing"
     write_sample_exports(landing, 2_000, 7, DEMO_AS_OF)
     write_channel_exports(landing, 7, DEMO_AS_OF, 0.02)
+    config = load_config(config_path)
     raw_db = work / "ingested.duckdb"  # not raw.duckdb: its catalog name would hide schema raw
     with duckdb.connect(str(raw_db)) as con:
-        ingest_landing(con, landing, "spark-check", load_config(config_path).ingest_settings())
+        ingest_landing(con, landing, "spark-check", config.ingest_settings())
+        # A few of the demo's contacts on the suppression list, so both engines exclude them.
+        suppression = work / "suppression.csv"
+        con.execute(
+            f"copy (select email, phone from read_csv('{landing / 'crm' / 'contacts.csv'}',"
+            " all_varchar = true) order by email limit 5)"
+            f" to '{suppression}' (header, delimiter ',')"
+        )
+        load_suppression_list(con, suppression, config.ingest.phone_region)
     return raw_db
 
 
