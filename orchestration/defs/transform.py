@@ -3,6 +3,8 @@
 import json
 import os
 from collections.abc import Mapping
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from typing import Any
 
 import dagster as dg
@@ -12,6 +14,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from packaging.version import Version
 
 from orchestration.dbt_vars import dbt_vars
 from orchestration.defs.resources import DangolResource, RunLockResource
@@ -76,8 +79,19 @@ def dangol_dbt_models(
     record_history_fingerprint(build_db, history)
 
 
+class DangolDbtCliResource(DbtCliResource):
+    """dagster-dbt runs `dbt --version` (two seconds, twice a run) to learn the version; the
+    dbt this project runs is the one installed beside this Python, so the package says it."""
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(installed_version("dbt-core"))
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dangol_dbt_project, dbt_executable=str(dbt_executable()))
+    return DangolDbtCliResource(
+        project_dir=dangol_dbt_project, dbt_executable=str(dbt_executable())
+    )
 
 
 def definitions() -> dg.Definitions:
