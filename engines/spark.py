@@ -26,16 +26,11 @@ from pathlib import Path
 import duckdb
 
 from orchestration.config import DEFAULT_CONFIG, load_config
-from orchestration.dbt_vars import dbt_vars as config_dbt_vars
+from orchestration.dbt_vars import dbt_vars
 from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
 
 PUBLIC_SCHEMAS = ("marts", "restricted")
 DEMO_AS_OF = dt.date(2026, 6, 30)
-
-
-def dbt_vars(config_path: Path = DEFAULT_CONFIG) -> dict[str, object]:
-    """The vars a pipeline run passes to dbt (dangol.yaml's settings and its segments)."""
-    return config_dbt_vars(load_config(config_path))
 
 
 def run_dbt(args: list[str], *, target: str, spark_dir: Path, variables: dict) -> None:
@@ -242,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     raw_db = args.raw_db.resolve() if args.raw_db else ingest_demo(work)
-    variables = dbt_vars()
+    # The vars a pipeline run passes to dbt: dangol.yaml's settings and its segments.
+    variables = dbt_vars(load_config(DEFAULT_CONFIG))
     duckdb_build = build_on_duckdb(raw_db, work, variables)
     spark_warehouse = build_on_spark(raw_db, work, variables)
     same = report(compare_engines(duckdb_build, spark_warehouse))
