@@ -16,6 +16,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import msoffcrypto
@@ -204,15 +205,37 @@ class Sheet:
     row_numbers: list[int]  # 1-based Excel row of each data row
 
 
-# A worksheet cell's reference (<c r="B7" ...>): how far right and down the sheet reaches.
-_CELL_REFERENCE = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+# A worksheet's row or cell element, with its reference if it has one (<row r="7">, <c r="B7">);
+# without one, a row follows the row before and a cell the cell before.
+_ROW_OR_CELL = re.compile(
+    rb"<(?:\w+:)?(row|c)(?=[\s/>])(?:[^>]*?\sr=\"([A-Z]{0,3})([0-9]{1,7})\")?"
+)
 
 
+@cache
 def _column_number(letters: bytes) -> int:
     number = 0
     for letter in letters:
         number = number * 26 + letter - ord("A") + 1
     return number
+
+
+def _sheet_extent(stream: io.BufferedIOBase) -> tuple[int, int]:
+    """(rows, columns) of a worksheet's used range as calamine lays it out, read in chunks."""
+    rows = columns = row = column = 0
+    carry = b""
+    for chunk in iter(lambda: stream.read(1 << 22), b""):
+        data = carry + chunk
+        cut = data.rfind(b"<")  # a tag cut at the chunk's end is read with the next chunk
+        data, carry = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+        for tag, letters, number in _ROW_OR_CELL.findall(data):
+            if tag == b"row":
+                row, column = (int(number) if number else row + 1), 0
+            else:
+                column = _column_number(letters) if letters else column + 1
+                rows = max(rows, int(number) if number else row)
+                columns = max(columns, column)
+    return rows, columns
 
 
 def check_workbook_size(package: bytes, limits: FileLimits) -> None:
@@ -230,17 +253,14 @@ def check_workbook_size(package: bytes, limits: FileLimits) -> None:
                 " a zip bomb, or an export too big to read at once (export it as CSV)"
             )
         for member in members:
-            is_sheet = member.filename.startswith("xl/worksheets/")
-            rows = columns = 0
             # zipfile stops at the declared size and checks the CRC: a lying size fails here.
             with archive.open(member) as stream:
-                tail = b""
-                for chunk in iter(lambda: stream.read(1 << 22), b""):
-                    if is_sheet:
-                        for letters, row in _CELL_REFERENCE.findall(tail + chunk):
-                            columns = max(columns, _column_number(letters))
-                            rows = max(rows, int(row))
-                    tail = chunk[-512:]
+                if member.filename.startswith("xl/worksheets/"):
+                    rows, columns = _sheet_extent(stream)
+                else:
+                    rows = columns = 0
+                    while stream.read(1 << 22):
+                        pass
             if columns > limits.max_columns:
                 raise FileRejected(
                     f"{member.filename} has cells in column {columns:,}, more than"

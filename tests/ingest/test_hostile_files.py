@@ -87,23 +87,39 @@ def test_a_zip_bomb_workbook_is_quarantined_before_it_is_unpacked(con, empty_lan
     assert "unzips to 30,0" in reason and "ingest.max_unzipped_workbook_bytes" in reason
 
 
+def far_cell(reference: str) -> bytes:
+    row = reference.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    return f'<row r="{row}"><c r="{reference}" t="inlineStr"><is><t>x</t></is></c></row>'.encode()
+
+
+UNREFERENCED_CELL = b'<c t="inlineStr"><is><t>x</t></is></c>'
+
+
 @pytest.mark.parametrize(
-    ("far_cell", "limit"),
+    ("rows_added", "limit"),
     [
-        ("XFD1048576", "ingest.max_columns"),  # 16,384 columns: a range of 17 billion cells
-        ("ALL1048576", "ingest.max_sheet_cells"),  # 1,000 columns by a million rows
+        # 16,384 columns by a million rows: 17 billion cells from two references.
+        (far_cell("XFD1048576"), "ingest.max_columns"),
+        # 1,000 columns by a million rows.
+        (far_cell("ALL1048576"), "ingest.max_sheet_cells"),
+        # Cells and rows without references follow the one before: 3,000 cells in a row.
+        (b"<row>" + UNREFERENCED_CELL * 3_000 + b"</row>", "ingest.max_columns"),
+        # 900 cells wide, 30,000 empty rows, and one cell below them.
+        (
+            b"<row>" + UNREFERENCED_CELL * 900 + b"</row>" + b"<row/>" * 30_000
+            + b"<row>" + UNREFERENCED_CELL + b"</row>",
+            "ingest.max_sheet_cells",
+        ),
     ],
-)
+)  # fmt: skip
 def test_a_sheet_spanning_millions_of_empty_cells_is_quarantined(
-    con, empty_landing: Path, far_cell: str, limit: str
+    con, empty_landing: Path, rows_added: bytes, limit: str
 ):
-    """Two filled cells far apart make calamine allocate the whole range between them; without
-    the check this aborts the process (memory allocation of 549,755,813,888 bytes failed)."""
-    row = far_cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    far = f'<row r="{row}"><c r="{far_cell}" t="inlineStr"><is><t>x</t></is></c></row>'
+    """Cells far apart make calamine allocate the whole range between them; without the check
+    this aborts the process (memory allocation of 549,755,813,888 bytes failed)."""
     wide = with_sheet_xml(
         workbook([HEADER.split(","), contact().split(",")]),
-        lambda xml: xml.replace(b"</sheetData>", far.encode() + b"</sheetData>"),
+        lambda xml: xml.replace(b"</sheetData>", rows_added + b"</sheetData>"),
     )
 
     reason = quarantined(con, empty_landing, "crm", "contacts.xlsx", wide, INGEST_SETTINGS)
