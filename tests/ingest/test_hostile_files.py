@@ -162,3 +162,13 @@ def test_a_broken_row_is_named_by_line_without_quoting_it(con, empty_landing: Pa
     )  # fmt: skip
 
     assert "line 3" in reason and "이서연" not in reason and "010-1234-5678" not in reason
+
+
+def test_a_file_without_its_header_row_is_not_quoted_back(con, empty_landing: Path):
+    """The first row is taken for the header; when it holds a customer, it is shown masked."""
+    data = f"{contact()}\n{contact(name='이서연')}\n".encode()
+
+    reason = quarantined(con, empty_landing, "crm", "contacts.csv", data, INGEST_SETTINGS)
+
+    assert "unrecognised crm export" in reason and "is the header row missing?" in reason
+    assert "김민준" not in reason and "010-1234-5678" not in reason and "김**" in reason
