@@ -10,7 +10,6 @@ a `.reason.txt` beside it, and the run fails naming it.
 from __future__ import annotations
 
 import hashlib
-import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,13 +31,11 @@ from ingest.formats import (
     read_sheets,
     transcode_to_utf8,
 )
-from ingest.masking import masked
+from ingest.masking import header_as_shown
 from ingest.presets import SOURCE_FAMILIES, Preset, detect_preset, load_presets
 from publish.duckdb_files import sql_string
 
 QUARANTINE_DIR = "_quarantine"
-# What no column name holds but an email or phone number does.
-_CONTACT_POINT = re.compile(r"@|[0-9]{3,}")
 FIRST_ERRORS_SHOWN = 5
 
 LINEAGE_COLUMNS = {
@@ -195,15 +192,10 @@ def _detect(family: str, header: list[str]) -> Preset:
         return detection.preset
     if detection.closest is None:
         raise FileRejected(f"no {family} layouts are defined (ingest/presets/{family}.yaml)")
-    found = ", ".join(header) or "(none)"
-    if any(_CONTACT_POINT.search(name) for name in header):
-        # A file without its header row: the "header" is a customer's row, shown masked.
-        found = ", ".join(masked(name) for name in header)
-        found += " (an email or phone number: is the header row missing?)"
     raise FileRejected(
         f"unrecognised {family} export; closest layout is {detection.closest.name}"
         f" ({detection.closest.description}), which needs columns missing here:"
-        f" {', '.join(detection.missing)}. Header found: {found}"
+        f" {', '.join(detection.missing)}. Header found: {header_as_shown(header)}"
     )
 
 

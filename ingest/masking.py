@@ -4,7 +4,11 @@ by people who may not see customers' emails, phones or names."""
 
 from __future__ import annotations
 
+import re
+
 SHOWN_CHARACTERS = 40
+# What no column name holds but an email or phone number does.
+_CONTACT_POINT = re.compile(r"@|[0-9]{3,}")
 
 
 def masked(value: object) -> str:
@@ -21,3 +25,12 @@ def masked(value: object) -> str:
         for index, character in enumerate(shown)
     )
     return shape if len(text) == len(shown) else f"{shape}… ({len(text):,} characters)"
+
+
+def header_as_shown(header: list[str]) -> str:
+    """A file's header row for a message. A file without its header row has a customer's row
+    in its place: when a cell holds an email or phone, every cell is masked."""
+    if any(_CONTACT_POINT.search(cell) for cell in header):
+        shown = ", ".join(masked(cell) for cell in header)
+        return f"{shown} (an email or phone number: is the header row missing?)"
+    return ", ".join(header) or "(none)"

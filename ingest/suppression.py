@@ -28,7 +28,7 @@ from ingest.formats import (
     read_sheets,
 )
 from ingest.landing import IngestSettings
-from ingest.masking import masked
+from ingest.masking import header_as_shown, masked
 
 RAW_TABLE = "suppression_list"
 # Header names (lower case) of the two columns a suppression list may have.
@@ -59,7 +59,7 @@ def _columns(path: Path, header: list[str], line: int) -> dict[str, int]:
     }
     if not columns:
         raise SuppressionListError(
-            f"{path}, line {line}: no email or phone column (header {cells}); "
+            f"{path}, line {line}: no email or phone column (header: {header_as_shown(cells)}); "
             "name a column `email` or `phone`"
         )
     return columns
