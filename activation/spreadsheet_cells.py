@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Collection
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -59,7 +60,7 @@ def csv_bytes(header: list[str], rows: list[list]) -> bytes:
 
 
 def xlsx_bytes(
-    sheet_title: str, header: list[str], rows: list[list], text_columns: set[str] = frozenset()
+    sheet_title: str, header: list[str], rows: list[list], text_columns: Collection[str] = ()
 ) -> bytes:
     """One sheet; `text_columns` are shown as text even when they look like numbers (phones)."""
     workbook = Workbook()
