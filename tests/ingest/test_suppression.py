@@ -82,7 +82,7 @@ def test_an_entry_that_is_not_a_phone_number_stops_the_run_naming_line_and_colum
     [
         ("name,address\n김민준,서울\n".encode(), "line 1: no email or phone column"),
         # No header row: the first entry is not quoted back, only its shape.
-        ("minjun.kim@example.com\n".encode(), "(header: m*****.***@*******.*om (an email or"),
+        (b"minjun.kim@example.com\n", "(header: m*****.***@*******.*om (an email or"),
         (b"email\n\xff\xfe\xfa\x00bad", "is binary"),
         ("email\n홍길동@example.com\n".encode() + "김@example.com".encode("cp949"), "mixes"),
     ],
