@@ -205,10 +205,11 @@ class Sheet:
     row_numbers: list[int]  # 1-based Excel row of each data row
 
 
-# A worksheet's row or cell element, with its reference if it has one (<row r="7">, <c r="B7">);
-# without one, a row follows the row before and a cell the cell before.
+# A worksheet's row or cell element, with its reference if it has one (<row r="7">, <c r="B7">)
+# and whether it is empty (<c r="B7" s="1"/>: formatting only, which calamine skips). Without a
+# reference, a row follows the row before and a cell the cell before.
 _ROW_OR_CELL = re.compile(
-    rb"<(?:\w+:)?(row|c)(?=[\s/>])(?:[^>]*?\sr=\"([A-Z]{0,3})([0-9]{1,7})\")?"
+    rb"<(?:\w+:)?(row|c)(?=[\s/>])(?:[^>]*?\sr=\"([A-Z]{0,3})([0-9]{1,7})\")?[^>]*?(/?)>"
 )
 
 
@@ -228,11 +229,12 @@ def _sheet_extent(stream: io.BufferedIOBase) -> tuple[int, int]:
         data = carry + chunk
         cut = data.rfind(b"<")  # a tag cut at the chunk's end is read with the next chunk
         data, carry = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
-        for tag, letters, number in _ROW_OR_CELL.findall(data):
+        for tag, letters, number, empty in _ROW_OR_CELL.findall(data):
             if tag == b"row":
                 row, column = (int(number) if number else row + 1), 0
-            else:
-                column = _column_number(letters) if letters else column + 1
+                continue
+            column = _column_number(letters) if letters else column + 1
+            if not empty:
                 rows = max(rows, int(number) if number else row)
                 columns = max(columns, column)
     return rows, columns
@@ -272,7 +274,8 @@ def check_workbook_size(package: bytes, limits: FileLimits) -> None:
                     f" ingest.max_sheet_cells ({limits.max_sheet_cells:,}) cells:"
                     " not an export, or too big to read at once (export it as CSV)"
                 )
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+    # RuntimeError: an encrypted zip part; NotImplementedError: an unknown compression.
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
         raise FileRejected(f"the workbook is damaged or truncated ({error})") from None
 
 

@@ -127,6 +127,22 @@ def test_a_sheet_spanning_millions_of_empty_cells_is_quarantined(
     assert limit in reason and "xl/worksheets/sheet1.xml" in reason
 
 
+def test_formatting_far_down_the_sheet_is_not_taken_for_a_used_range(con, empty_landing: Path):
+    """Excel writes formatted empty cells (<c r=".." s="1"/>); they hold nothing, and the
+    workbook is loaded whole."""
+    styled = with_sheet_xml(
+        workbook([HEADER.split(","), contact().split(",")]),
+        lambda xml: xml.replace(
+            b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>'
+        ),
+    )
+    (empty_landing / "crm" / "contacts.xlsx").write_bytes(styled)
+
+    report = ingest_landing(con, empty_landing, run_id="run-1", settings=INGEST_SETTINGS)
+
+    assert [(f.status, f.rows_loaded) for f in report.files] == [("loaded", 1)]
+
+
 def test_a_csv_with_a_multi_megabyte_field_is_quarantined_naming_its_line(con, empty_landing: Path):
     rows = [HEADER, contact(), contact(name=EMAIL + "x" * 5_000_000)]
     data = ("\n".join(rows) + "\n").encode()
