@@ -213,7 +213,8 @@ class IngestConfig(_Strict):
     max_row_bytes: int = Field(default=2_000_000, ge=1_000, le=100_000_000)
     # a workbook that unzips to more than this many bytes (a zip bomb),
     max_unzipped_workbook_bytes: int = Field(default=1_000_000_000, ge=1_000_000)
-    # a sheet whose used range spans more cells than this (rows x columns, empty ones too).
+    # a sheet whose used range spans more cells than this (rows x columns to its farthest
+    # filled cell: the reader allocates the empty ones between too).
     max_sheet_cells: int = Field(default=20_000_000, ge=1_000)
 
     def settings(self) -> IngestSettings:
