@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -19,9 +18,9 @@ from pathlib import Path
 
 import duckdb
 import phonenumbers
-from openpyxl import Workbook
 
 from activation.segments import SegmentRule
+from activation.spreadsheet_cells import NEUTRALISATION, csv_bytes, neutralised_cells, xlsx_bytes
 
 MANIFEST = "manifest.json"
 # Why someone in a segment is not in its list, in segment_audience's order of precedence.
@@ -39,6 +38,7 @@ LIST_COLUMNS = {
     "sms": ["name", "phone_e164", "phone_local"],
     "kakao": ["name", "phone_e164", "phone_local"],
 }
+PHONE_COLUMNS = {"phone_e164", "phone_local"}  # text cells in XLSX: the + and leading 0 stay
 DETAIL_COLUMNS = [
     "segment",
     "reason",
@@ -66,32 +66,6 @@ def _write_owner_only(path: Path, data: bytes) -> str:
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     return hashlib.sha256(data).hexdigest()
-
-
-def _csv_bytes(header: list[str], rows: list[list]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    # The BOM makes Excel read UTF-8, so Hangul names survive a double-click.
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def _xlsx_bytes(sheet_title: str, header: list[str], rows: list[list]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = sheet_title[:31]
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    text_columns = {i for i, name in enumerate(header, start=1) if name.startswith("phone")}
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            if cell.column in text_columns:
-                cell.number_format = "@"  # text: Excel keeps the + and the leading 0
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 @dataclass
@@ -208,14 +182,18 @@ def write_segment_exports(
     folder.parent.chmod(0o700)
     folder.mkdir(mode=0o700, exist_ok=True)
     manifest = {"run_id": run_id, "release_id": release_id, "created_at": now.isoformat()}
+    # Customers type the names these files hold: no cell may reach Excel as a formula.
+    manifest["formula_neutralisation"] = NEUTRALISATION
     with duckdb.connect(str(restricted_db), read_only=True) as contacts:
         manifest["suppression_list"] = suppression_summary(contacts, suppression_list)
         manifest["segments"] = {}
         for rule in rules:
             listed = cut_segment_list(contacts, rule)
             files = {
-                f"{rule.name}.csv": _csv_bytes(listed.header, listed.lines),
-                f"{rule.name}.xlsx": _xlsx_bytes(rule.name, listed.header, listed.lines),
+                f"{rule.name}.csv": csv_bytes(listed.header, listed.lines),
+                f"{rule.name}.xlsx": xlsx_bytes(
+                    rule.name, listed.header, listed.lines, PHONE_COLUMNS
+                ),
             }
             previous = _previous_export(folder.parent, folder, rule.name)
             diff = {"previous_export": previous.name if previous else None}
@@ -224,8 +202,8 @@ def write_segment_exports(
                 added, removed = sorted(now_ids - before), sorted(before - now_ids)
                 diff |= {"added": len(added), "removed": len(removed)}
                 diff["stayed"] = len(now_ids & before)
-                files[f"{rule.name}.added.csv"] = _csv_bytes(["customer_id"], [[i] for i in added])
-                files[f"{rule.name}.removed.csv"] = _csv_bytes(
+                files[f"{rule.name}.added.csv"] = csv_bytes(["customer_id"], [[i] for i in added])
+                files[f"{rule.name}.removed.csv"] = csv_bytes(
                     ["customer_id"], [[i] for i in removed]
                 )
             else:
@@ -241,6 +219,7 @@ def write_segment_exports(
                 "members": listed.members,
                 "people": len(listed.rows),
                 "excluded": listed.excluded,
+                "neutralised_cells": neutralised_cells(listed.lines),
                 "diff": diff,
                 "files": checksums,
             }

@@ -15,10 +15,15 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import duckdb
 import great_expectations as gx
+import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from data_quality.suites import ERROR, AuditTarget, QualityThresholds, audit_targets
+from ingest.masking import masked
 from publish.duckdb_files import sql_string
+
+# How many failing values a check keeps as its example (numbers only; see _result_format).
+SAMPLE_VALUES = 20
 
 
 class Verdict(StrEnum):
@@ -39,8 +44,9 @@ class FailedExpectation:
 
     def describe(self) -> str:
         where = f" on {self.column}" if self.column else ""
-        count = f"{self.unexpected_count} rows, " if self.unexpected_count else ""
-        return f"{self.expectation}{where} ({count}e.g. {self.sample[:3]})"
+        shown = [f"{self.unexpected_count} rows"] if self.unexpected_count else []
+        shown += [f"e.g. {self.sample[:3]}"] if self.sample else []
+        return f"{self.expectation}{where}" + (f" ({', '.join(shown)})" if shown else "")
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,33 @@ def _fetch_batches(build_db: Path, published_db: Path | None, targets: list[Audi
     return batches, skipped
 
 
+def _result_format(target: AuditTarget, frame: pd.DataFrame) -> dict:
+    """Failing values are kept as examples only when every column the target checks holds
+    numbers, dates or booleans: a text value may be a person's email, phone or name, and the
+    examples reach the run's messages, Dagster's event log and the Data Docs under reports/."""
+    checked = {
+        expectation.configuration.kwargs.get(key)
+        for expectation in target.expectations
+        for key in ("column", "column_A", "column_B")
+    } - {None}
+    text = [
+        column
+        for column in checked
+        if column in frame
+        and not (
+            pd.api.types.is_numeric_dtype(frame[column])
+            or pd.api.types.is_bool_dtype(frame[column])
+            or pd.api.types.is_datetime64_any_dtype(frame[column])
+        )
+    ]
+    return {"result_format": "SUMMARY", "partial_unexpected_count": 0 if text else SAMPLE_VALUES}
+
+
+def _shown(value):
+    """A failing value as the run reports it; text is masked should any reach here."""
+    return masked(value) if isinstance(value, str) else value
+
+
 def _failures(result) -> list[FailedExpectation]:
     return [
         FailedExpectation(
@@ -129,9 +162,12 @@ def _failures(result) -> list[FailedExpectation]:
             or r.expectation_config.kwargs.get("column_A"),
             severity=(r.expectation_config.meta or {}).get("severity", ERROR),
             unexpected_count=r.result.get("unexpected_count"),
-            sample=list(
-                r.result.get("partial_unexpected_list") or [r.result.get("observed_value")]
-            ),
+            sample=[
+                _shown(value)
+                for value in r.result.get("partial_unexpected_list")
+                or [r.result.get("observed_value")]
+                if value is not None
+            ],
         )
         for r in result.results
         if not r.success
@@ -186,7 +222,7 @@ def run_audit(
                 name=target.name,
                 validation_definitions=[validation],
                 actions=[],
-                result_format="SUMMARY",
+                result_format=_result_format(target, batches[target.name]),
             )
         )
         frame = batches[target.name]

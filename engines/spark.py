@@ -64,7 +64,7 @@ def ingest_demo(work: Path, config_path: Path = DEFAULT_CONFIG) -> Path:
             " all_varchar = true) order by email limit 5)"
             f" to '{suppression}' (header, delimiter ',')"
         )
-        load_suppression_list(con, suppression, config.ingest.phone_region)
+        load_suppression_list(con, suppression, config.ingest_settings())
     return raw_db
 
 

@@ -13,7 +13,10 @@ import csv
 import datetime as dt
 import io
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import msoffcrypto
@@ -24,6 +27,17 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and every encrypted Office file
 DELIMITERS = (",", "\t", ";", "|")
 HEADER_SEARCH_ROWS = 10  # Excel exports sometimes put a title or notice above the header
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """How big an export may be before it is taken for hostile (dangol.yaml `ingest:`): a file
+    past a limit is quarantined before it can exhaust memory or time."""
+
+    max_columns: int
+    max_row_bytes: int
+    max_unzipped_workbook_bytes: int
+    max_sheet_cells: int
 
 
 class FileRejected(Exception):
@@ -104,9 +118,10 @@ def _first_bad_line(sample: bytes, encoding: str) -> int:
     return 0
 
 
-def detect_text_layout(path: Path) -> TextLayout:
+def detect_text_layout(path: Path, limits: FileLimits) -> TextLayout:
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
+        whole_file_sampled = not handle.read(1)
     utf16 = _looks_like_utf16(sample)
     if utf16:
         encoding = "utf-16"
@@ -137,11 +152,20 @@ def detect_text_layout(path: Path) -> TextLayout:
         )
     lines = text.splitlines()
     first_line = lines[0] if lines else ""
+    if len(lines) < 2 and not text.endswith(("\n", "\r")) and not whole_file_sampled:
+        raise FileRejected(
+            f"the first line (the header) is longer than {SAMPLE_BYTES:,} bytes: not an export"
+        )
     has_rows = any(line.strip() for line in lines[1:])
     delimiter = max(DELIMITERS, key=first_line.count)
     if first_line.count(delimiter) == 0:
         delimiter = ","
     header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
+    if len(header) > limits.max_columns:
+        raise FileRejected(
+            f"the header has {len(header):,} columns, more than ingest.max_columns"
+            f" ({limits.max_columns:,}): not an export"
+        )
     return TextLayout(encoding, delimiter, [column.strip() for column in header], has_rows)
 
 
@@ -181,7 +205,83 @@ class Sheet:
     row_numbers: list[int]  # 1-based Excel row of each data row
 
 
-def open_workbook(path: Path, kind: str, password: str | None) -> python_calamine.CalamineWorkbook:
+# A worksheet's row or cell element, with its reference if it has one (<row r="7">, <c r="B7">)
+# and whether it is empty (<c r="B7" s="1"/>: formatting only, which calamine skips). Without a
+# reference, a row follows the row before and a cell the cell before.
+_ROW_OR_CELL = re.compile(
+    rb"<(?:\w+:)?(row|c)(?=[\s/>])(?:[^>]*?\sr=\"([A-Z]{0,3})([0-9]{1,7})\")?[^>]*?(/?)>"
+)
+
+
+@cache
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - ord("A") + 1
+    return number
+
+
+def _sheet_extent(stream: io.BufferedIOBase) -> tuple[int, int]:
+    """(rows, columns) of a worksheet's used range as calamine lays it out, read in chunks."""
+    rows = columns = row = column = 0
+    carry = b""
+    for chunk in iter(lambda: stream.read(1 << 22), b""):
+        data = carry + chunk
+        cut = data.rfind(b"<")  # a tag cut at the chunk's end is read with the next chunk
+        data, carry = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+        for tag, letters, number, empty in _ROW_OR_CELL.findall(data):
+            if tag == b"row":
+                row, column = (int(number) if number else row + 1), 0
+                continue
+            column = _column_number(letters) if letters else column + 1
+            if not empty:
+                rows = max(rows, int(number) if number else row)
+                columns = max(columns, column)
+    return rows, columns
+
+
+def check_workbook_size(package: bytes, limits: FileLimits) -> None:
+    """Unzip the workbook once, counting, before calamine reads it: a zip bomb, or a sheet whose
+    used range spans millions of empty cells (calamine allocates the whole range at once and
+    aborts the process when it cannot), is rejected within bounded memory and time."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(package))
+        members = archive.infolist()
+        declared = sum(member.file_size for member in members)
+        if declared > limits.max_unzipped_workbook_bytes:
+            raise FileRejected(
+                f"the workbook unzips to {declared:,} bytes, more than"
+                f" ingest.max_unzipped_workbook_bytes ({limits.max_unzipped_workbook_bytes:,}):"
+                " a zip bomb, or an export too big to read at once (export it as CSV)"
+            )
+        for member in members:
+            # zipfile stops at the declared size and checks the CRC: a lying size fails here.
+            with archive.open(member) as stream:
+                if member.filename.startswith("xl/worksheets/"):
+                    rows, columns = _sheet_extent(stream)
+                else:
+                    rows = columns = 0
+                    while stream.read(1 << 22):
+                        pass
+            if columns > limits.max_columns:
+                raise FileRejected(
+                    f"{member.filename} has cells in column {columns:,}, more than"
+                    f" ingest.max_columns ({limits.max_columns:,}): not an export"
+                )
+            if rows * columns > limits.max_sheet_cells:
+                raise FileRejected(
+                    f"{member.filename} spans {rows:,} rows by {columns:,} columns, more than"
+                    f" ingest.max_sheet_cells ({limits.max_sheet_cells:,}) cells:"
+                    " not an export, or too big to read at once (export it as CSV)"
+                )
+    # RuntimeError: an encrypted zip part; NotImplementedError: an unknown compression.
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
+        raise FileRejected(f"the workbook is damaged or truncated ({error})") from None
+
+
+def open_workbook(
+    path: Path, kind: str, password: str | None, limits: FileLimits
+) -> python_calamine.CalamineWorkbook:
     if kind == "ole":
         with path.open("rb") as handle:
             office = msoffcrypto.OfficeFile(handle)
@@ -203,10 +303,12 @@ def open_workbook(path: Path, kind: str, password: str | None) -> python_calamin
                     ) from None
                 except Exception as error:
                     raise FileRejected(f"the workbook could not be decrypted: {error}") from None
+                check_workbook_size(decrypted.getvalue(), limits)
                 decrypted.seek(0)
                 return _calamine(decrypted)
-    with path.open("rb") as handle:
-        return _calamine(io.BytesIO(handle.read()))
+    package = path.read_bytes()
+    check_workbook_size(package, limits)
+    return _calamine(io.BytesIO(package))
 
 
 def _calamine(data: io.BytesIO) -> python_calamine.CalamineWorkbook:

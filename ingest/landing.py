@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from ingest.contacts import PHONE_NUMBERS_DDL, normalise_new_phone_numbers
 from ingest.formats import (
+    FileLimits,
     FileRejected,
     Sheet,
     TextLayout,
@@ -30,6 +31,7 @@ from ingest.formats import (
     read_sheets,
     transcode_to_utf8,
 )
+from ingest.masking import header_as_shown
 from ingest.presets import SOURCE_FAMILIES, Preset, detect_preset, load_presets
 from publish.duckdb_files import sql_string
 
@@ -89,6 +91,7 @@ class IngestSettings:
     max_reject_rate: float
     excel_password: str | None = field(repr=False)
     phone_region: str
+    limits: FileLimits
 
 
 @dataclass
@@ -192,7 +195,7 @@ def _detect(family: str, header: list[str]) -> Preset:
     raise FileRejected(
         f"unrecognised {family} export; closest layout is {detection.closest.name}"
         f" ({detection.closest.description}), which needs columns missing here:"
-        f" {', '.join(detection.missing)}. Header found: {', '.join(header) or '(none)'}"
+        f" {', '.join(detection.missing)}. Header found: {header_as_shown(header)}"
     )
 
 
@@ -207,7 +210,7 @@ class _Source:
     python_rejects: list[tuple[int, str | None, str, str | None]] = field(default_factory=list)
 
 
-def _csv_source(path: Path, layout: TextLayout, work_dir: Path) -> _Source:
+def _csv_source(path: Path, layout: TextLayout, work_dir: Path, max_row_bytes: int) -> _Source:
     if not layout.has_rows:
         # A header-only export (nothing sold today) is valid; DuckDB cannot sniff it.
         nothing = ", ".join(f"null::varchar as c{i}" for i in range(len(layout.header)))
@@ -223,6 +226,7 @@ def _csv_source(path: Path, layout: TextLayout, work_dir: Path) -> _Source:
         header = false, skip = 1, columns = {columns},
         delim = {sql_string(layout.delimiter)}, quote = '"', escape = '"',
         encoding = {sql_string(layout.duckdb_encoding or "utf-8")},
+        max_line_size = {int(max_row_bytes)},
         store_rejects = true
     )"""
     return _Source(relation, layout.header, f"csv ({layout.label})", reads_csv=True)
@@ -257,10 +261,10 @@ def _open(
 ) -> tuple[_Source, Preset]:
     kind = file_kind(path)
     if kind == "text":
-        layout = detect_text_layout(path)
+        layout = detect_text_layout(path, settings.limits)
         preset = _detect(family, layout.header)
-        return _csv_source(path, layout, work_dir), preset
-    workbook = open_workbook(path, kind, settings.excel_password)
+        return _csv_source(path, layout, work_dir, settings.limits.max_row_bytes), preset
+    workbook = open_workbook(path, kind, settings.excel_password, settings.limits)
     sheet = read_sheets(workbook, lambda header: detect_preset(family, header).preset is not None)
     preset = _detect(family, sheet.header)
     return _xlsx_source(con, sheet, kind), preset
@@ -327,7 +331,7 @@ def load_file(
     except duckdb.InvalidInputException as error:
         # The reader gave up on the file itself (not a row); other DuckDB errors are our bugs.
         con.execute("rollback")
-        raise FileRejected(f"could not be read as {preset.description}: {error}") from None
+        raise FileRejected(_reader_failure(error, path, preset, settings.limits)) from None
     except BaseException:
         con.execute("rollback")
         raise
@@ -343,6 +347,32 @@ def load_file(
         unknown_columns=[name for _, name in unknown],
         file_format=source.file_format,
     )
+
+
+def _first_line_longer_than(path: Path, limit: int) -> int | None:
+    """The number of the first line longer than `limit` bytes, reading at most that much."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(iter(lambda: handle.readline(limit + 1), b""), start=1):
+            if len(line.rstrip(b"\r\n")) > limit:
+                return number
+    return None
+
+
+def _reader_failure(
+    error: duckdb.InvalidInputException, path: Path, preset: Preset, limits: FileLimits
+) -> str:
+    """Why DuckDB's reader gave up, without the line it quotes: that line is a customer's."""
+    message = str(error)
+    if "Maximum line size" in message:
+        line = _first_line_longer_than(path, limits.max_row_bytes)
+        where = f"line {line}" if line else "a row"
+        return (
+            f"{where} is longer than ingest.max_row_bytes ({limits.max_row_bytes:,} bytes):"
+            " a field of megabytes is not an export"
+        )
+    first_paragraph = message.split("\n\n")[0].splitlines()
+    kept = [line for line in first_paragraph if not line.startswith("Original Line")]
+    return f"could not be read as {preset.description}: {' '.join(kept)[:500]}"
 
 
 def _unique_keys(names: list[str]) -> list[str]:

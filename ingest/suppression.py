@@ -20,12 +20,15 @@ import pyarrow as pa
 
 from ingest.contacts import PHONE_NUMBERS_DDL, normalise_new_phone_numbers
 from ingest.formats import (
+    FileLimits,
     FileRejected,
     detect_text_layout,
     file_kind,
     open_workbook,
     read_sheets,
 )
+from ingest.landing import IngestSettings
+from ingest.masking import header_as_shown, masked
 
 RAW_TABLE = "suppression_list"
 # Header names (lower case) of the two columns a suppression list may have.
@@ -56,7 +59,7 @@ def _columns(path: Path, header: list[str], line: int) -> dict[str, int]:
     }
     if not columns:
         raise SuppressionListError(
-            f"{path}, line {line}: no email or phone column (header {cells}); "
+            f"{path}, line {line}: no email or phone column (header: {header_as_shown(cells)}); "
             "name a column `email` or `phone`"
         )
     return columns
@@ -72,8 +75,8 @@ def _entry(line: int, row: list, columns: dict[str, int]) -> SuppressionEntry | 
     return SuppressionEntry(line, email, phone) if email or phone else None
 
 
-def _text_entries(path: Path) -> list[SuppressionEntry]:
-    layout = detect_text_layout(path)
+def _text_entries(path: Path, limits: FileLimits) -> list[SuppressionEntry]:
+    layout = detect_text_layout(path, limits)
     data = path.read_bytes()
     try:
         text = data.decode(layout.encoding)
@@ -89,9 +92,9 @@ def _text_entries(path: Path) -> list[SuppressionEntry]:
     return [entry for entry in entries if entry]
 
 
-def _workbook_entries(path: Path, kind: str) -> list[SuppressionEntry]:
+def _workbook_entries(path: Path, kind: str, limits: FileLimits) -> list[SuppressionEntry]:
     known = {name for names in HEADERS.values() for name in names}
-    workbook = open_workbook(path, kind, password=None)
+    workbook = open_workbook(path, kind, password=None, limits=limits)
     sheet = read_sheets(workbook, lambda header: any(h.lower() in known for h in header))
     columns = _columns(path, sheet.header, sheet.header_row)
     entries = [
@@ -100,19 +103,24 @@ def _workbook_entries(path: Path, kind: str) -> list[SuppressionEntry]:
     return [entry for entry in entries if entry]
 
 
-def read_suppression_list(path: Path) -> list[SuppressionEntry]:
+def read_suppression_list(path: Path, limits: FileLimits) -> list[SuppressionEntry]:
     """The entries of a suppression file in any encoding or workbook ingest accepts."""
     try:
         kind = file_kind(path)
-        return _text_entries(path) if kind == "text" else _workbook_entries(path, kind)
+        if kind == "text":
+            return _text_entries(path, limits)
+        return _workbook_entries(path, kind, limits)
     except FileRejected as error:
         raise SuppressionListError(f"{path}: {error.reason}") from None
 
 
-def load_suppression_list(con: duckdb.DuckDBPyConnection, path: Path, phone_region: str) -> int:
+def load_suppression_list(
+    con: duckdb.DuckDBPyConnection, path: Path, settings: IngestSettings
+) -> int:
     """Replace raw.suppression_list with the file's entries (none when there is no file) and
     normalise its phones into raw.phone_numbers; returns how many entries were loaded."""
-    entries = read_suppression_list(path) if path.exists() else []
+    phone_region = settings.phone_region
+    entries = read_suppression_list(path, settings.limits) if path.exists() else []
     rows = pa.table(
         {
             "line_number": pa.array([e.line for e in entries], pa.int32()),
@@ -141,7 +149,8 @@ def load_suppression_list(con: duckdb.DuckDBPyConnection, path: Path, phone_regi
     if unreadable:
         line, phone = unreadable
         raise SuppressionListError(
-            f"{path}, line {line}, column phone: {phone!r} is not a phone number; fix or remove "
+            f"{path}, line {line}, column phone: {masked(phone)!r} is not a phone number; fix or"
+            " remove "
             "it (nothing is published or exported until the list is readable)"
         )
     return len(entries)

@@ -21,6 +21,7 @@ from pydantic import (
 
 from activation.segments import CHANNELS, PLAYBOOK, SegmentRule, segment_rules
 from data_quality.suites import QualityThresholds, Threshold
+from ingest.formats import FileLimits
 from ingest.landing import IngestSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -205,6 +206,16 @@ class IngestConfig(_Strict):
     # Password of protected Excel exports (SmartStore). Prefer the DANGOL_EXCEL_PASSWORD
     # environment variable, which wins; SecretStr keeps it out of reprs and logs.
     excel_password: SecretStr | None = None
+    # Hostile or broken files are quarantined before they can exhaust memory or time:
+    # a header or sheet wider than this many columns,
+    max_columns: int = Field(default=1_000, ge=10, le=16_384)
+    # a CSV row (a line, quoted fields and all) longer than this many bytes,
+    max_row_bytes: int = Field(default=2_000_000, ge=1_000, le=100_000_000)
+    # a workbook that unzips to more than this many bytes (a zip bomb),
+    max_unzipped_workbook_bytes: int = Field(default=1_000_000_000, ge=1_000_000)
+    # a sheet whose used range spans more cells than this (rows x columns to its farthest
+    # filled cell: the reader allocates the empty ones between too).
+    max_sheet_cells: int = Field(default=20_000_000, ge=1_000)
 
     def settings(self) -> IngestSettings:
         password = os.environ.get(EXCEL_PASSWORD_ENV) or (
@@ -214,6 +225,12 @@ class IngestConfig(_Strict):
             max_reject_rate=self.max_reject_rate,
             excel_password=password,
             phone_region=self.phone_region,
+            limits=FileLimits(
+                max_columns=self.max_columns,
+                max_row_bytes=self.max_row_bytes,
+                max_unzipped_workbook_bytes=self.max_unzipped_workbook_bytes,
+                max_sheet_cells=self.max_sheet_cells,
+            ),
         )
 
 

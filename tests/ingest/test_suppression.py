@@ -7,12 +7,13 @@ import pytest
 from openpyxl import Workbook
 
 from ingest.suppression import SuppressionListError, load_suppression_list
+from tests.conftest import INGEST_SETTINGS
 
 
 def loaded(tmp_path: Path, path: Path) -> list[tuple]:
     """raw.suppression_list after loading `path`, with each phone's E.164 form."""
     with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
-        load_suppression_list(con, path, "KR")
+        load_suppression_list(con, path, INGEST_SETTINGS)
         return con.execute(
             """
             select entries.line_number, entries.email, numbers.phone_e164
@@ -73,13 +74,15 @@ def test_an_entry_that_is_not_a_phone_number_stops_the_run_naming_line_and_colum
     with pytest.raises(SuppressionListError) as error:
         loaded(tmp_path, path)
 
-    assert str(error.value).startswith(f"{path}, line 3, column phone: 'call me' is not a phone")
+    assert str(error.value).startswith(f"{path}, line 3, column phone: 'c*** **' is not a phone")
 
 
 @pytest.mark.parametrize(
     ("content", "named"),
     [
         ("name,address\n김민준,서울\n".encode(), "line 1: no email or phone column"),
+        # No header row: the first entry is not quoted back, only its shape.
+        (b"minjun.kim@example.com\n", "(header: m*****.***@*******.*om (an email or"),
         (b"email\n\xff\xfe\xfa\x00bad", "is binary"),
         ("email\n홍길동@example.com\n".encode() + "김@example.com".encode("cp949"), "mixes"),
     ],

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel
 
 from data_quality.suites import QualityThresholds, Threshold
+from ingest.formats import FileLimits
 from ingest.landing import IngestSettings
 from orchestration.config import REPO_ROOT, DangolConfig
 from orchestration.dbt_vars import dbt_vars
@@ -63,7 +64,7 @@ def test_dbt_reads_every_var_from_the_config_without_a_default_of_its_own():
     assert not with_default, f"var() with a default of its own: {with_default}"
 
 
-@pytest.mark.parametrize("settings", [IngestSettings, Threshold, QualityThresholds])
+@pytest.mark.parametrize("settings", [IngestSettings, FileLimits, Threshold, QualityThresholds])
 def test_settings_the_config_builds_have_no_defaults_of_their_own(settings):
     defaulted = [
         f.name
