@@ -131,7 +131,8 @@ def _waiting_files(landing: Path, state_db: Path) -> list[str]:
     loaded: set[str] = set()
     if state_db.exists():
         with duckdb.connect(str(state_db), read_only=True) as con:
-            loaded = {row[0] for row in con.execute("select file_sha256 from raw.ingest_files")}
+            rows = con.execute("select file_sha256 from raw.ingest_files").fetchall()
+            loaded = {row[0] for row in rows}
     return [
         f"{family}/{path.relative_to(landing / family)}"
         for family, path in landing_files(landing)
@@ -177,7 +178,7 @@ def home_status(home: DangolHome, max_days: Mapping[str, int]) -> HomeStatus:
         quarantined=_quarantined(home.landing) if landing_exists else [],
         disk_bytes={
             "releases": disk_usage(home.warehouse_dir),
-            "builds": disk_usage(home.build_dir) + disk_usage(home.state_db.parent),
+            "state and builds": disk_usage(home.build_dir) + disk_usage(home.state_db.parent),
             "exports": disk_usage(home.exports_dir),
             "reports": disk_usage(home.reports_dir),
             "dbt artifacts": disk_usage(home.dbt_artifacts_dir),
