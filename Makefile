@@ -9,7 +9,7 @@ DBT_VARS = $(BIN)/python -m orchestration.dbt_vars
 SQLFLUFF_VARS := dbt_project/target/sqlfluff/pyproject.toml
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: install demo test test-spark lint format pytest validate bench clean browser
+.PHONY: install demo serve test test-spark lint format pytest validate bench clean browser
 
 install: $(INSTALLED)
 
@@ -25,6 +25,11 @@ $(DBT_MANIFEST): $(INSTALLED) $(DBT_SOURCES)
 
 demo: $(INSTALLED) $(DBT_MANIFEST)
 	$(BIN)/dangol demo
+
+# Production: dagster-daemon (schedule, sensor, run queue) and dagster-webserver on a persistent
+# Dagster home (README, "Operations"); DANGOL_HOME, DANGOL_LANDING and DAGSTER_HOME apply.
+serve: $(INSTALLED) $(DBT_MANIFEST)
+	$(BIN)/dangol serve
 
 test: lint validate pytest
 

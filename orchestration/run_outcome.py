@@ -17,6 +17,12 @@ from operations.status import source_freshness
 from orchestration.config import ConfigError, DangolConfig, DangolHome
 
 PIPELINE_JOB = "dangol_pipeline"
+# The events a run's outcome is read from (not the thousands of log lines a dbt build makes).
+OUTCOME_EVENTS = {
+    dg.DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+    dg.DagsterEventType.ASSET_MATERIALIZATION,
+}
 
 
 def _failure_message(event: dg.DagsterEvent) -> str:
@@ -77,13 +83,10 @@ def finish_run(context: dg.InitResourceContext, config: DangolConfig, home: Dang
     person is needed, old run files removed. Nothing here may fail the run."""
     log = context.log or logging.getLogger("dangol")
     run = context.run
-    if run is None or run.job_name != PIPELINE_JOB:
-        return  # one asset materialised by hand is not a pipeline run
-    events = [
-        entry.dagster_event
-        for entry in context.instance.all_logs(run.run_id)
-        if entry.dagster_event is not None
-    ]
+    if run is None or run.job_name != PIPELINE_JOB or run.asset_selection:
+        return  # assets materialised by hand (a subset) are not a pipeline run
+    entries = context.instance.all_logs(run.run_id, of_type=OUTCOME_EVENTS)
+    events = [entry.dagster_event for entry in entries if entry.dagster_event is not None]
     outcome = outcome_of_run(run.run_id, events, config, home)
     freshness = source_freshness(home.state_db, config.freshness.max_days_without_new_file)
     alert = run_alert(outcome, [source for source in freshness if source.stale], str(home.root))

@@ -66,9 +66,7 @@ def test_publish_is_gated_by_blocking_checks(tmp_path: Path):
     assert fct_orders in published.parent_keys
 
 
-def test_schedule_runs_daily_in_seoul_and_starts_stopped_unless_served(
-    tmp_path: Path, monkeypatch
-):
+def test_schedule_runs_daily_in_seoul_and_starts_stopped_unless_served(tmp_path: Path, monkeypatch):
     schedule = make_defs(tmp_path).resolve_schedule_def("dangol_daily")
 
     assert schedule.execution_timezone == "Asia/Seoul"
