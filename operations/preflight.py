@@ -27,17 +27,24 @@ def check_landing(landing: Path) -> None:
         )
 
 
-def check_home_writable(root: Path) -> None:
-    """Made if missing, then proven writable with a real file (read-only mounts included)."""
+def _cannot_write(folder: Path) -> str | None:
+    """Why `folder` cannot be made or written, proven with a real file (read-only mounts and
+    a file in the way included), or None when it can."""
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=root, prefix=".dangol-write-check-"):
-            pass
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".dangol-write-check-"):
+            return None
     except OSError as error:
+        return error.strerror
+
+
+def check_home_writable(root: Path) -> None:
+    why = _cannot_write(root)
+    if why:
         raise OperatorError(
-            f"Dangol home {root} cannot be written ({error.strerror}): choose a writable"
-            " folder with --home (DANGOL_HOME) or give the user running dangol write access"
-        ) from None
+            f"Dangol home {root} cannot be written ({why}): choose a writable folder with"
+            " --home (DANGOL_HOME) or give the user running dangol write access"
+        )
 
 
 def check_first_run_has_exports(landing: Path, state_db: Path) -> None:
@@ -50,12 +57,9 @@ def check_first_run_has_exports(landing: Path, state_db: Path) -> None:
 
 
 def make_output_folder(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".dangol-write-check-"):
-            pass
-    except OSError as error:
+    why = _cannot_write(out)
+    if why:
         raise OperatorError(
-            f"output folder {out} cannot be made or written ({error.strerror}): choose another"
-            " --out, or create it and give the user running dangol write access"
-        ) from None
+            f"output folder {out} cannot be made or written ({why}): choose another --out,"
+            " or create it and give the user running dangol write access"
+        )
