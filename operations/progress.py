@@ -98,8 +98,10 @@ class RichProgress:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             console=Console(file=out),
+            # dbt's own output goes to the run's log file, never into this display.
+            redirect_stdout=False,
+            redirect_stderr=False,
         )
-        self.progress.start()
         self.task = None
 
     def _finish_stage(self) -> None:
@@ -109,6 +111,8 @@ class RichProgress:
             self.progress.stop_task(self.task)
 
     def stage(self, name: str) -> None:
+        if self.task is None:
+            self.progress.start()  # not before the run starts: a refused run shows nothing
         self._finish_stage()
         self.task = self.progress.add_task(name, total=None)
 
@@ -120,8 +124,9 @@ class RichProgress:
             self.progress.update(self.task, completed=done, total=total)
 
     def close(self) -> None:
-        self._finish_stage()
-        self.progress.stop()
+        if self.task is not None:
+            self._finish_stage()
+            self.progress.stop()
 
 
 def progress_display(out: TextIO, quiet: bool) -> ProgressDisplay | None:

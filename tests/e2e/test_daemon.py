@@ -50,7 +50,6 @@ def test_the_daemon_runs_the_pipeline_when_a_file_lands(fixture_release, tmp_pat
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         try:
-            time.sleep(5)
             shutil.copy(FIXTURES / "later_exports" / "shop" / "orders_export_2.csv",
                         home.landing / "shop")  # fmt: skip
             outcome = None
