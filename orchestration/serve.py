@@ -79,5 +79,14 @@ def serve(
     except KeyboardInterrupt:
         pass
     stop()
-    codes = [process.wait() for process in processes]
+    codes = [_wait_or_kill(process) for process in processes]
     return next((code for code in codes if code), 0)
+
+
+def _wait_or_kill(process: subprocess.Popen) -> int:
+    # The daemon finishes the tick it is in before it exits; a minute is plenty.
+    try:
+        return process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()

@@ -39,7 +39,7 @@ def _quality_gate(name: str, layers: tuple[str, ...], description: str):
         context: dg.AssetCheckExecutionContext, dangol: DangolResource, run_lock: RunLockResource
     ):
         paths = dangol.paths
-        progress.stage(f"Audit: {description}")
+        progress.stage(f"Audit (great-expectations): {', '.join(layers)}")
         thresholds = dangol.config.quality.thresholds(dangol.config.rfm.score_bins)
         if dangol.accept_anomalies:
             thresholds = thresholds.accepting_anomalies()
