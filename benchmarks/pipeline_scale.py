@@ -1,0 +1,345 @@
+"""A whole `dangol run` at 1M and 10M Shopify order lines beside a plain DuckDB floor.
+
+Not a test: `make bench` runs it and prints one table. The floor is a plain DuckDB script doing
+the core of the same work on the same file (read the CSV, fold lines into orders with refunds,
+aggregate customers, score RFM), run one after the other on the same machine, so the ratio
+holds on any machine. Exports are generated once under the cache folder (deterministic: the
+same sizes give the same bytes) and hard-linked into each run's landing folder.
+
+Each `dangol run` is a fresh process with its own home and a persistent DAGSTER_HOME, so the
+slowest steps are read back from Dagster's own event log (steps, and dbt models by their
+execution time); peak memory is the largest resident size of the run's whole process tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+LINES_PER_CUSTOMER = 30  # the issue's generator: about one customer per 30 lines
+HISTORY_START = dt.date(2024, 1, 1)
+HISTORY_END = dt.date(2026, 11, 30)  # the daily file lands the day after
+STATUSES = """
+    case
+        when status_roll < 93 then 'paid'
+        when status_roll < 96 then 'refunded'
+        when status_roll < 98 then 'partially_refunded'
+        else 'voided'
+    end
+"""
+
+
+def write_shopify_orders(
+    path: Path, first_order: int, orders: int, customers: int, start: dt.date, days: int
+) -> None:
+    """A Shopify admin orders export: 1 to 5 lines an order, order fields on the first line."""
+    partial = path.with_suffix(".partial")
+    seconds = days * 86_400
+    with duckdb.connect() as con:
+        con.execute(f"""
+            copy (
+                with orders as (
+                    select
+                        order_no,
+                        cast(hash(order_no, 'customer') % {customers} as bigint) as customer_no,
+                        cast(1 + hash(order_no, 'lines') % 5 as bigint) as line_count,
+                        timestamp '{start}' + to_seconds(
+                            cast(hash(order_no, 'time') % {seconds} as bigint)
+                        ) as created_at,
+                        hash(order_no, 'status') % 100 as status_roll,
+                        hash(order_no, 'discount') % 10 = 0 as discounted
+                    from range({first_order}, {first_order + orders}) as t(order_no)
+                ),
+                lines as (
+                    select
+                        orders.*,
+                        line_no,
+                        cast(1 + hash(order_no, line_no, 'qty') % 3 // 2 as integer) as quantity,
+                        cast(5000 + 1000 * (hash(order_no, line_no, 'price') % 40) as double)
+                            as price,
+                        hash(order_no, line_no, 'product') % 60 as product_no
+                    from orders, range(line_count) as l(line_no)
+                ),
+                priced as (
+                    select
+                        *,
+                        sum(quantity * price) over (partition by order_no) as subtotal,
+                        {STATUSES} as status
+                    from lines
+                ),
+                amounts as (
+                    select
+                        *,
+                        case when discounted then round(subtotal * 0.1) else 0 end as discount
+                    from priced
+                )
+                select
+                    '#' || (1000 + order_no) as "Name",
+                    'customer' || customer_no || '@example.com' as "Email",
+                    case when line_no = 0 then status end as "Financial Status",
+                    case when line_no = 0 and status <> 'voided'
+                        then strftime(created_at, '%Y-%m-%d %H:%M:%S +0900') end as "Paid at",
+                    case when line_no = 0 then 'KRW' end as "Currency",
+                    case when line_no = 0 then printf('%.2f', subtotal - discount) end
+                        as "Subtotal",
+                    case when line_no = 0 then printf('%.2f', discount) end
+                        as "Discount Amount",
+                    strftime(created_at, '%Y-%m-%d %H:%M:%S +0900') as "Created at",
+                    quantity as "Lineitem quantity",
+                    'Product ' || product_no as "Lineitem name",
+                    printf('%.2f', price) as "Lineitem price",
+                    'DG-' || lpad(cast(product_no as varchar), 4, '0') as "Lineitem sku",
+                    case when line_no = 0 and status = 'voided'
+                        then strftime(created_at + interval 1 hour, '%Y-%m-%d %H:%M:%S +0900')
+                    end as "Cancelled at",
+                    case when line_no = 0 then printf('%.2f', case status
+                        when 'refunded' then subtotal - discount
+                        when 'partially_refunded' then price
+                        else 0 end) end as "Refunded Amount",
+                    case when line_no = 0 then 5400000000000 + order_no end as "Id"
+                from amounts
+                order by order_no, line_no
+            ) to '{partial}' (header, quote '"')
+        """)
+    partial.replace(path)
+
+
+@dataclass
+class Dataset:
+    lines: int
+    history: Path
+    daily: Path
+
+
+def dataset(lines: int, cache: Path) -> Dataset:
+    """The history export at this size and a daily file of 0.1% new lines the day after."""
+    folder = cache / f"{lines}_lines"
+    history, daily = folder / "orders_export_history.csv", folder / "orders_export_daily.csv"
+    folder.mkdir(parents=True, exist_ok=True)
+    orders = lines // 3  # 1 to 5 lines an order: 3 on average
+    customers = max(lines // LINES_PER_CUSTOMER, 1)
+    if not history.exists():
+        days = (HISTORY_END - HISTORY_START).days
+        write_shopify_orders(history, 0, orders, customers, HISTORY_START, days)
+    if not daily.exists():
+        # Mostly returning customers: the daily orders draw from the same customer pool.
+        next_day = HISTORY_END + dt.timedelta(days=1)
+        write_shopify_orders(daily, orders, max(orders // 1000, 1), customers, next_day, 1)
+    return Dataset(lines, history, daily)
+
+
+def plain_duckdb_floor(export: Path, work: Path) -> float:
+    """The core of the work in one plain DuckDB script: the floor a pipeline is measured by."""
+    started = time.perf_counter()
+    literal = "'" + str(export).replace("'", "''") + "'"
+    with duckdb.connect(str(work / "floor.duckdb")) as con:
+        con.execute(f"""
+            create table order_lines as
+            select * from read_csv({literal}, header = true, all_varchar = true);
+
+            create table orders as
+            select
+                "Name" as order_name,
+                any_value("Email") as email,
+                max("Financial Status") as status,
+                max(strptime("Created at", '%Y-%m-%d %H:%M:%S %z')) as ordered_at,
+                sum(cast("Lineitem quantity" as integer) * cast("Lineitem price" as decimal(18, 2)))
+                    as merchandise,
+                max(cast("Discount Amount" as decimal(18, 2))) as discount,
+                max(cast("Refunded Amount" as decimal(18, 2))) as refunded
+            from order_lines
+            group by "Name";
+
+            create table customers as
+            select
+                email,
+                max(ordered_at) as last_ordered_at,
+                count(*) as frequency,
+                sum(merchandise - discount - refunded) as monetary
+            from orders
+            where status in ('paid', 'partially_refunded')
+            group by email;
+
+            create table customer_rfm as
+            select
+                *,
+                ntile(5) over (order by last_ordered_at) as recency_score,
+                ntile(5) over (order by frequency) as frequency_score,
+                ntile(5) over (order by monetary) as monetary_score
+            from customers;
+        """)
+    return time.perf_counter() - started
+
+
+def _process_tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            statm = Path(entry.path, "statm").read_text()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(pid)
+        rss[pid] = int(statm.split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        total += rss.get(pid, 0)
+        pending.extend(children.get(pid, []))
+    return total
+
+
+@dataclass
+class RunMeasure:
+    seconds: float
+    peak_bytes: int
+    slowest: list[tuple[str, float]] = field(default_factory=list)
+    published: bool = True
+
+
+def dangol_run(home: Path, landing: Path) -> RunMeasure:
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").touch()  # SQLite storage in this folder, said explicitly
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
+    command = [
+        *(str(Path(sys.executable).with_name("dangol")), "run"),
+        *("--home", str(home), "--landing", str(landing)),
+    ]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.2):
+            peak = max(peak, _process_tree_rss(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        print(output.decode(errors="replace")[-3000:], file=sys.stderr)
+    return RunMeasure(
+        seconds, peak, _slowest_steps(dagster_home), published=process.returncode == 0
+    )
+
+
+def _slowest_steps(dagster_home: Path, count: int = 5) -> list[tuple[str, float]]:
+    """The five slowest of the newest run's steps and dbt models, from Dagster's event log."""
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(limit=1)
+        if not runs:
+            return []
+        durations: dict[str, float] = {}
+        started: dict[str, float] = {}
+        for entry in instance.all_logs(runs[0].run_id):
+            event = entry.dagster_event
+            if event is None:
+                continue
+            if event.event_type == dg.DagsterEventType.STEP_START:
+                started[event.step_key] = entry.timestamp
+            elif (
+                event.event_type
+                in (
+                    dg.DagsterEventType.STEP_SUCCESS,
+                    dg.DagsterEventType.STEP_FAILURE,
+                )
+                and event.step_key in started
+            ):
+                durations[f"step {event.step_key}"] = entry.timestamp - started[event.step_key]
+            elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+                materialization = event.event_specific_data.materialization
+                seconds = materialization.metadata.get("Execution Duration")
+                if seconds is not None:
+                    name = materialization.asset_key.path[-1]
+                    durations[f"dbt {name}"] = float(seconds.value)
+    return sorted(durations.items(), key=lambda item: -item[1])[:count]
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:.1f} GiB"
+
+
+def _row(label: str, floor: float | None, run: RunMeasure) -> str:
+    ratio = f"{run.seconds / floor:.1f}x" if floor else "-"
+    floor_text = f"{floor:.1f} s" if floor else "-"
+    verdict = "" if run.published else " (did not publish)"
+    return (
+        f"| {label} | {floor_text} | {run.seconds:.1f} s{verdict} | {ratio}"
+        f" | {_gib(run.peak_bytes)} | "
+        + "; ".join(f"{name} {seconds:.0f} s" for name, seconds in run.slowest)
+        + " |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/dangol-bench"))
+    parser.add_argument("--skip-demo", action="store_true")
+    args = parser.parse_args()
+
+    rows = []
+    with tempfile.TemporaryDirectory(dir=args.cache.parent) as scratch:
+        scratch = Path(scratch)
+        if not args.skip_demo:
+            home = scratch / "demo"
+            subprocess.run(
+                [str(Path(sys.executable).with_name("dangol")), "demo-data",
+                 "--out", str(home / "landing")],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            rows.append(_row("demo", None, dangol_run(home, home / "landing")))
+        for lines in args.lines:
+            data = dataset(lines, args.cache)
+            size = data.history.stat().st_size
+            label = f"{lines:,} lines ({size / 1e6:,.0f} MB)"
+            work = scratch / f"{lines}"
+            work.mkdir()
+            floor = plain_duckdb_floor(data.history, work)
+            landing = work / "landing"
+            (landing / "shop").mkdir(parents=True)
+            (landing / "shop" / data.history.name).hardlink_to(data.history)
+            full = dangol_run(work / "home", landing)
+            rows.append(_row(label, floor, full))
+            (landing / "shop" / data.daily.name).hardlink_to(data.daily)
+            daily = dangol_run(work / "home", landing)
+            share = f"{daily.seconds / full.seconds:.0%} of the full run"
+            rows.append(_row(f"{label} + a 0.1% daily file ({share})", None, daily))
+            unchanged = dangol_run(work / "home", landing)
+            rows.append(_row(f"{label}, nothing new", None, unchanged))
+            (work / "floor.duckdb").unlink()
+
+    cpu = os.cpu_count()
+    print(f"\n{dt.date.today()}, {cpu} cores, DuckDB {duckdb.__version__}\n")
+    print("| data | plain DuckDB | `dangol run` | ratio | peak memory | five slowest steps |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
