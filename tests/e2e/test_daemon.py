@@ -18,7 +18,7 @@ from orchestration.config import DEFAULT_CONFIG
 from tests.conftest import FIXTURES, copy_home
 from tests.operations.receivers import http_receiver
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.daemon]
 DANGOL = Path(sys.executable).with_name("dangol")
 
 
