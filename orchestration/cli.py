@@ -269,15 +269,20 @@ def serve(
     persistent Dagster home, the daily schedule and the landing sensor running."""
     import os
 
+    from operations.preflight import check_home_writable
     from orchestration.config import config_path
     from orchestration.manifest import ensure_dbt_manifest
     from orchestration.serve import serve as serve_both
 
     paths = DangolHome.resolve(home, landing)
     try:
-        load_config(config)
+        load_config(config).alerts.urls()  # a missing alert secret fails now, not at 06:00
+        check_home_writable(paths.root)
     except ConfigError as error:
         typer.echo(f"Config error: {error}", err=True)
+        raise typer.Exit(2) from None
+    except OperatorError as error:
+        typer.echo(f"Not started: {error}", err=True)
         raise typer.Exit(2) from None
     instance = dagster_home or Path(os.environ.get("DAGSTER_HOME") or paths.root / "dagster")
     ensure_dbt_manifest()

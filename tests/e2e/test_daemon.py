@@ -16,16 +16,22 @@ import yaml
 from operations.outcomes import RunOutcome, RunVerdict
 from orchestration.config import DEFAULT_CONFIG
 from tests.conftest import FIXTURES, copy_home
-from tests.operations.receivers import http_receiver
+from tests.operations.receivers import http_receiver, smtp_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.daemon]
 DANGOL = Path(sys.executable).with_name("dangol")
 
 
-def served_config(tmp_path: Path, alert_port: int) -> Path:
+def served_config(tmp_path: Path, http_port: int, smtp_port: int) -> Path:
     config = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     config["automation"] = {"landing_sensor_interval_seconds": 5}
-    config["alerts"] = {"destinations": [f"json://127.0.0.1:{alert_port}/dangol"]}
+    config["alerts"] = {
+        "destinations": [
+            f"json://127.0.0.1:{http_port}/dangol",
+            f"mailto://127.0.0.1:{smtp_port}?from=dangol@example.com&to=ops@example.com"
+            "&mode=insecure",
+        ]
+    }
     # The fixture's history is months old and tiny: this run is clean, so it sends no alert.
     config["quality"]["max_days_since_last_order"] = {"limit": 100_000, "severity": "warn"}
     config["quality"]["max_segment_share_jump_pct_points"] = {"limit": 100, "severity": "warn"}
@@ -41,10 +47,11 @@ def test_the_daemon_runs_the_pipeline_when_a_file_lands(fixture_release, tmp_pat
     first_run = RunOutcome.load(home.last_run_file).run_id
     dagster_home = tmp_path / "dagster"
     started = time.monotonic()
-    with http_receiver() as (port, alerts):
+    with http_receiver() as (http_port, posts), smtp_server() as (smtp_port, mails):
+        config = served_config(tmp_path, http_port, smtp_port)
         served = subprocess.Popen(
             [str(DANGOL), "serve", "--no-webserver", "--home", str(home.root),
-             "--landing", str(home.landing), "--config", str(served_config(tmp_path, port)),
+             "--landing", str(home.landing), "--config", str(config),
              "--dagster-home", str(dagster_home)],
             start_new_session=True,  # its own process group: stopped whole at the end
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -65,7 +72,7 @@ def test_the_daemon_runs_the_pipeline_when_a_file_lands(fixture_release, tmp_pat
 
     assert outcome and outcome.run_id != first_run, output[-3000:]
     assert outcome.verdict == RunVerdict.PUBLISHED, outcome.problems
-    assert alerts == []  # a clean run tells nobody
+    assert posts == [] and mails == []  # a clean run tells nobody
     assert (dagster_home / "dagster.yaml").exists()
     with duckdb.connect(str(home.published_db), read_only=True) as con:
         assert con.execute("select count(*) from marts.fct_orders").fetchone() == (7,)
