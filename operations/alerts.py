@@ -31,10 +31,16 @@ def run_alert(outcome: RunOutcome, stale: Sequence[StaleSource], home: str) -> A
     verdict = outcome.verdict
     lines = []
     if verdict in (RunVerdict.FAILED, RunVerdict.BLOCKED):
-        lines.append(
-            f"Run {outcome.run_id} {verdict}: nothing was published; BI tools keep"
-            " reading the release they read before."
-        )
+        if outcome.published:
+            lines.append(
+                f"Run {outcome.run_id} published release {outcome.release_id}, but its segment"
+                " lists or report were not written: marketers must not use the previous ones."
+            )
+        else:
+            lines.append(
+                f"Run {outcome.run_id} {verdict}: nothing was published; BI tools keep reading"
+                " the release they read before."
+            )
         lines += [f"- {problem}" for problem in outcome.problems]
         if outcome.anomaly_blocked:
             lines.append(

@@ -59,3 +59,18 @@ def test_an_anomaly_block_says_how_to_accept_an_expected_change():
     assert alert.severity == "failure"
     assert "--accept-anomalies" in alert.body and "Stale sources" in alert.body
     assert "Quality report: /srv/dangol/reports/quality/r1/index.html" in alert.body
+
+
+def test_a_run_that_published_but_wrote_no_lists_does_not_claim_nothing_was_published():
+    half = RunOutcome(
+        published=True,
+        run_id="r1",
+        release_id="rel-1",
+        problems=["step exports__segment_lists failed: disk full"],
+    )
+
+    alert = run_alert(half, [], "/srv/dangol")
+
+    assert alert.title == "Dangol run failed" and alert.severity == "failure"
+    assert "published release rel-1, but its segment lists or report were not written" in alert.body
+    assert "nothing was published" not in alert.body
