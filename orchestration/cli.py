@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +34,19 @@ ConfigOption = Annotated[
 ]
 
 
+@contextmanager
+def _refused_before_work() -> Iterator[None]:
+    """A bad config or a path that cannot be used: one line, exit code 2, nothing done."""
+    try:
+        yield
+    except ConfigError as error:
+        typer.echo(f"Config error: {error}", err=True)
+        raise typer.Exit(2) from None
+    except OperatorError as error:
+        typer.echo(f"Not started: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _run(
     home: DangolHome,
     config: Path | None,
@@ -50,13 +65,8 @@ def _run(
     say(f"Running the pipeline on {home.landing}")
     display = progress_display(sys.stdout, quiet=quiet or verbose)
     try:
-        outcome = run_pipeline(home, config, verbose, accept_anomalies, display)
-    except ConfigError as error:
-        typer.echo(f"Config error: {error}", err=True)
-        raise typer.Exit(2) from None
-    except OperatorError as error:
-        typer.echo(f"Not started: {error}", err=True)
-        raise typer.Exit(2) from None
+        with _refused_before_work():
+            outcome = run_pipeline(home, config, verbose, accept_anomalies, display)
     except RunLocked as error:
         typer.echo(f"Not started: {error}", err=True)
         raise typer.Exit(3) from None
@@ -237,11 +247,8 @@ def status(
     from operations.status import home_status, render_status
 
     paths = DangolHome.resolve(home, landing)
-    try:
+    with _refused_before_work():
         max_days = load_config(config).freshness.max_days_without_new_file
-    except ConfigError as error:
-        typer.echo(f"Config error: {error}", err=True)
-        raise typer.Exit(2) from None
     found = home_status(paths, max_days)
     if as_json:
         typer.echo(json.dumps(found.to_json(), default=str, ensure_ascii=False, indent=2))
@@ -275,15 +282,9 @@ def serve(
     from orchestration.serve import serve as serve_both
 
     paths = DangolHome.resolve(home, landing)
-    try:
+    with _refused_before_work():
         load_config(config).alerts.urls()  # a missing alert secret fails now, not at 06:00
         check_home_writable(paths.root)
-    except ConfigError as error:
-        typer.echo(f"Config error: {error}", err=True)
-        raise typer.Exit(2) from None
-    except OperatorError as error:
-        typer.echo(f"Not started: {error}", err=True)
-        raise typer.Exit(2) from None
     instance = dagster_home or Path(os.environ.get("DAGSTER_HOME") or paths.root / "dagster")
     ensure_dbt_manifest()
     typer.echo(f"Serving {paths.root} (Dagster home {instance.resolve()})")
