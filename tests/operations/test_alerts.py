@@ -3,9 +3,15 @@ sends real ones)."""
 
 import datetime as dt
 
+import pytest
+import yaml
+from typer.testing import CliRunner
+
 from operations.alerts import run_alert
 from operations.outcomes import RunOutcome
 from operations.status import SourceFreshness
+from orchestration.cli import app
+from orchestration.config import DEFAULT_CONFIG, AlertsConfig, ConfigError
 
 STALE_SHOP = SourceFreshness(
     family="shop",
@@ -74,3 +80,24 @@ def test_a_run_that_published_but_wrote_no_lists_does_not_claim_nothing_was_publ
     assert alert.title == "Dangol run failed" and alert.severity == "failure"
     assert "published release rel-1, but its segment lists or report were not written" in alert.body
     assert "nothing was published" not in alert.body
+
+
+def test_secrets_come_from_the_environment_and_a_missing_one_stops_the_run_first(
+    monkeypatch, tmp_path
+):
+    alerts = AlertsConfig(destinations=["json://hooks.example.com/${DANGOL_TEST_HOOK}", "${X_URL}"])
+    monkeypatch.setenv("DANGOL_TEST_HOOK", "s3cr3t")
+    monkeypatch.setenv("X_URL", "slack://a/b/c")
+    assert alerts.urls() == ["json://hooks.example.com/s3cr3t", "slack://a/b/c"]
+
+    monkeypatch.delenv("X_URL")
+    with pytest.raises(ConfigError, match=r"alerts.destinations\[1\]: environment variable X_URL"):
+        alerts.urls()
+    config = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    config["alerts"] = {"destinations": ["${X_URL}"]}
+    (tmp_path / "dangol.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    result = CliRunner().invoke(
+        app, ["run", "--home", str(tmp_path / "home"), "--config", str(tmp_path / "dangol.yaml")]
+    )
+    assert result.exit_code == 2 and "environment variable X_URL is not set" in result.output
+    assert not (tmp_path / "home").exists()
