@@ -9,7 +9,7 @@ DBT_VARS = $(BIN)/python -m orchestration.dbt_vars
 SQLFLUFF_VARS := dbt_project/target/sqlfluff/pyproject.toml
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: install demo test test-spark lint format pytest validate bench bench-ingest clean browser
+.PHONY: install demo serve test test-daemon test-spark lint format pytest validate bench bench-ingest clean browser
 
 install: $(INSTALLED)
 
@@ -25,6 +25,11 @@ $(DBT_MANIFEST): $(INSTALLED) $(DBT_SOURCES)
 
 demo: $(INSTALLED) $(DBT_MANIFEST)
 	$(BIN)/dangol demo
+
+# Production: dagster-daemon (schedule, sensor, run queue) and dagster-webserver on a persistent
+# Dagster home (README, "Operations"); DANGOL_HOME, DANGOL_LANDING and DAGSTER_HOME apply.
+serve: $(INSTALLED) $(DBT_MANIFEST)
+	$(BIN)/dangol serve
 
 test: lint validate pytest
 
@@ -52,7 +57,12 @@ browser:
 
 # Test files run on both cores: each test owns its tmp home, build file and dbt target.
 pytest: $(INSTALLED) $(DBT_MANIFEST) browser
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not daemon"
+
+# The production daemon for real (`dangol serve`, a sensor-started run that publishes): a minute
+# or more of daemon start-up and a whole run, so CI runs it after `make test`, as test-spark.
+test-daemon: $(INSTALLED) $(DBT_MANIFEST)
+	$(BIN)/python -m pytest -n 0 -m daemon
 
 # The same dbt project on local Apache Spark (pyspark, Parquet tables; Java 17): builds the demo
 # on DuckDB and on Spark from the same raw tables and compares every public mart. CI runs it

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from orchestration.config import ConfigError, DangolHome
+from operations.preflight import OperatorError
+from orchestration.config import ConfigError, DangolHome, load_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
@@ -29,18 +34,39 @@ ConfigOption = Annotated[
 ]
 
 
-def _run(
-    home: DangolHome, config: Path | None, verbose: bool = False, accept_anomalies: bool = False
-) -> None:
-    from orchestration.runner import run_pipeline
-    from publish.builds import RunLocked
-
-    typer.echo(f"Running the pipeline on {home.landing}")
+@contextmanager
+def _refused_before_work() -> Iterator[None]:
+    """A bad config or a path that cannot be used: one line, exit code 2, nothing done."""
     try:
-        outcome = run_pipeline(home, config, verbose, accept_anomalies)
+        yield
     except ConfigError as error:
         typer.echo(f"Config error: {error}", err=True)
         raise typer.Exit(2) from None
+    except OperatorError as error:
+        typer.echo(f"Not started: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _run(
+    home: DangolHome,
+    config: Path | None,
+    verbose: bool = False,
+    accept_anomalies: bool = False,
+    quiet: bool = False,
+) -> None:
+    from operations.progress import progress_display
+    from orchestration.runner import run_pipeline
+    from publish.builds import RunLocked
+
+    def say(line: str) -> None:
+        if not quiet:  # cron mails whatever a job prints: a good run prints nothing
+            typer.echo(line)
+
+    say(f"Running the pipeline on {home.landing}")
+    display = progress_display(sys.stdout, quiet=quiet or verbose)
+    try:
+        with _refused_before_work():
+            outcome = run_pipeline(home, config, verbose, accept_anomalies, display)
     except RunLocked as error:
         typer.echo(f"Not started: {error}", err=True)
         raise typer.Exit(3) from None
@@ -59,30 +85,37 @@ def _run(
                 " --accept-anomalies: the anomalies are then reported, not blocking.",
                 err=True,
             )
-        typer.echo(f"dbt's log of this run: {home.root / 'logs' / 'last_run.log'}", err=True)
+        typer.echo(f"dbt's log of this run: {home.logs_dir / 'last_run.log'}", err=True)
+        _undelivered(outcome.undelivered_alerts)
         raise typer.Exit(1)
+    _undelivered(outcome.undelivered_alerts)
     for warning in outcome.warnings:
-        typer.echo(f"Warning: {warning}")
+        say(f"Warning: {warning}")
     if outcome.unchanged:
-        typer.echo(f"Data unchanged: BI tools keep reading release {outcome.release_id}")
+        say(f"Data unchanged: BI tools keep reading release {outcome.release_id}")
     else:
-        typer.echo(f"Published release {outcome.release_id}")
-    typer.echo(f"  BI warehouse (open read-only): {home.published_db}")
+        say(f"Published release {outcome.release_id}")
+    say(f"  BI warehouse (open read-only): {home.published_db}")
     for segment, people in outcome.exports.items():
-        typer.echo(f"  Segment list {segment}: {people} people")
+        say(f"  Segment list {segment}: {people} people")
     if outcome.export_folder:
-        typer.echo(f"  Segment lists (CSV and XLSX, owner-only): {outcome.export_folder}")
-        typer.echo(f"  Export manifest: {outcome.export_manifest}")
+        say(f"  Segment lists (CSV and XLSX, owner-only): {outcome.export_folder}")
+        say(f"  Export manifest: {outcome.export_manifest}")
     if outcome.marketing_report:
-        typer.echo(f"  Marketing report: {outcome.marketing_report}")
+        say(f"  Marketing report: {outcome.marketing_report}")
     if outcome.quality_report:
-        typer.echo(f"  Quality report: {outcome.quality_report}")
+        say(f"  Quality report: {outcome.quality_report}")
     if outcome.problems:
         # Published, but the lists or the report failed: marketers must not use stale ones.
         typer.echo("Segment lists or report not written:", err=True)
         for problem in outcome.problems:
             typer.echo(f"  - {problem}", err=True)
         raise typer.Exit(1)
+
+
+def _undelivered(destinations: list[str]) -> None:
+    for destination in destinations:
+        typer.echo(f"Alert not delivered: {destination} (the run's outcome stands)", err=True)
 
 
 @app.command()
@@ -98,9 +131,12 @@ def run(
             " a backfill): report the anomaly checks instead of blocking on them."
         ),
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress, nothing printed unless it fails")
+    ] = False,
 ):
     """Ingest new exports, build and audit the marts, publish, write segment lists."""
-    _run(DangolHome.resolve(home, landing), config, verbose, accept_anomalies)
+    _run(DangolHome.resolve(home, landing), config, verbose, accept_anomalies, quiet)
 
 
 @app.command("demo-data")
@@ -119,9 +155,15 @@ def demo_data(
 ):
     """Write realistic sample export files of every format Dangol reads (deterministic for a
     seed and as-of day): Shopify, Cafe24 (CP949 CSV and XLSX), SmartStore (XLSX), CRM and SNS."""
+    from operations.preflight import make_output_folder
     from sample_data.base_exports import write_sample_exports
     from sample_data.more_exports import write_channel_exports
 
+    try:
+        make_output_folder(out)
+    except OperatorError as error:
+        typer.echo(f"Not written: {error}", err=True)
+        raise typer.Exit(2) from None
     day = as_of.date() if as_of else None
     written = write_sample_exports(out, customers, seed, day)
     others = write_channel_exports(out, seed, day, dirt_rate)
@@ -191,3 +233,62 @@ def rollback(
         raise typer.Exit(1) from None
     typer.echo(f"BI tools now read release {restored}: {paths.published_db}")
     typer.echo("The next `dangol run` publishes from the pipeline's state again.")
+
+
+@app.command()
+def status(
+    home: HomeOption = None,
+    landing: LandingOption = None,
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for machines")] = False,
+):
+    """The home at a glance: the release BI reads, the last run, stale sources, files waiting
+    and in quarantine, disk use. Exits 1 when the last run did not publish or a source is stale."""
+    from operations.status import home_status, render_status
+
+    paths = DangolHome.resolve(home, landing)
+    with _refused_before_work():
+        max_days = load_config(config).freshness.max_days_without_new_file
+    found = home_status(paths, max_days)
+    if as_json:
+        typer.echo(json.dumps(found.to_json(), default=str, ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(render_status(found)))
+    raise typer.Exit(0 if found.healthy else 1)
+
+
+@app.command()
+def serve(
+    home: HomeOption = None,
+    landing: LandingOption = None,
+    config: ConfigOption = None,
+    dagster_home: Annotated[
+        Path | None,
+        typer.Option(help="Dagster's instance folder [default: $DAGSTER_HOME or <home>/dagster]"),
+    ] = None,
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    webserver: Annotated[
+        bool, typer.Option(help="Also start the UI (dagster-webserver); off: the daemon alone")
+    ] = True,
+):
+    """Production: dagster-daemon (schedule, sensor, run queue) and dagster-webserver on a
+    persistent Dagster home, the daily schedule and the landing sensor running."""
+    import os
+
+    from operations.preflight import check_home_writable
+    from orchestration.config import config_path
+    from orchestration.manifest import ensure_dbt_manifest
+    from orchestration.serve import serve as serve_both
+
+    paths = DangolHome.resolve(home, landing)
+    with _refused_before_work():
+        load_config(config).alerts.urls()  # a missing alert secret fails now, not at 06:00
+        check_home_writable(paths.root)
+    instance = dagster_home or Path(os.environ.get("DAGSTER_HOME") or paths.root / "dagster")
+    ensure_dbt_manifest()
+    typer.echo(f"Serving {paths.root} (Dagster home {instance.resolve()})")
+    if webserver:
+        typer.echo(f"  UI: http://{host}:{port}")
+    code = serve_both(paths, config_path(config), instance.resolve(), host, port, webserver)
+    raise typer.Exit(code)

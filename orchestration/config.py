@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,10 +24,12 @@ from activation.segments import CHANNELS, PLAYBOOK, SegmentRule, segment_rules
 from data_quality.suites import QualityThresholds, Threshold
 from ingest.formats import FileLimits
 from ingest.landing import IngestSettings
+from ingest.presets import SOURCE_FAMILIES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "dangol.yaml"
 EXCEL_PASSWORD_ENV = "DANGOL_EXCEL_PASSWORD"
+ENV_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class ConfigError(ValueError):
@@ -283,6 +286,53 @@ class ReportConfig(_Strict):
     language: Literal["ko", "en"] = "ko"
 
 
+class AlertsConfig(_Strict):
+    # Where a run's alert goes: Apprise URLs (mailto://, slack://, msteams://, json:// ...).
+    # `${NAME}` in a URL is read from the environment when sending: secrets stay out of here.
+    destinations: list[str] = []
+
+    def urls(self) -> list[str]:
+        """The destinations with their `${NAME}` placeholders filled from the environment."""
+        urls = []
+        for index, url in enumerate(self.destinations):
+            missing = [name for name in ENV_PLACEHOLDER.findall(url) if name not in os.environ]
+            if missing:
+                raise ConfigError(
+                    f"alerts.destinations[{index}]: environment variable {missing[0]} is not set"
+                    " (export it where dangol runs, or remove the destination)"
+                )
+            urls.append(ENV_PLACEHOLDER.sub(lambda match: os.environ[match.group(1)], url))
+        return urls
+
+
+class FreshnessConfig(_Strict):
+    # A source family is stale when no new file of it was loaded within this many days;
+    # a family left out here is never stale.
+    max_days_without_new_file: dict[Literal[SOURCE_FAMILIES], int] = {
+        "shop": 2,
+        "crm": 7,
+        "sns": 7,
+    }
+
+    @field_validator("max_days_without_new_file")
+    @classmethod
+    def _positive_days(cls, days: dict[str, int]) -> dict[str, int]:
+        if any(value < 1 for value in days.values()):
+            raise ValueError(f"give each family at least 1 day, got {days}")
+        return days
+
+
+class HousekeepingConfig(_Strict):
+    # After each run, build files of finished runs, dbt artifacts, logs and Data Docs older than
+    # this many days are removed; the releases publish.keep_releases keeps never are.
+    keep_days: int = Field(default=14, ge=1, le=3650)
+
+
+class AutomationConfig(_Strict):
+    # How often the daemon looks for new files in the landing folder.
+    landing_sensor_interval_seconds: int = Field(default=60, ge=5, le=86_400)
+
+
 class DangolConfig(_Strict):
     timezone: str = "Asia/Seoul"
     default_currency: str = Field(default="KRW", pattern=r"^[A-Z]{3}$")
@@ -300,6 +350,10 @@ class DangolConfig(_Strict):
     consent: ConsentConfig = ConsentConfig()
     exports: ExportsConfig = ExportsConfig()
     report: ReportConfig = ReportConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    freshness: FreshnessConfig = FreshnessConfig()
+    housekeeping: HousekeepingConfig = HousekeepingConfig()
+    automation: AutomationConfig = AutomationConfig()
 
     @field_validator("timezone")
     @classmethod
@@ -447,3 +501,20 @@ class DangolHome:
     @property
     def lock_file(self) -> Path:
         return self.root / "run.lock"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def last_run_file(self) -> Path:
+        """The last run's outcome, which `dangol status` reads."""
+        return self.logs_dir / "last_run.json"
+
+    @property
+    def dbt_artifacts_dir(self) -> Path:
+        return self.root / "dbt"
+
+    def dbt_target(self, run_id: str) -> Path:
+        """dbt's artifacts and log of one run: in the home, never in the code checkout."""
+        return self.dbt_artifacts_dir / run_id

@@ -22,11 +22,11 @@ def build_definitions(dangol: DangolResource) -> dg.Definitions:
         audit.definitions(),
         publish.definitions(),
         activation.definitions(),
-        automation.definitions(dangol.config.timezone),
+        automation.definitions(dangol.config.timezone, dangol.config.automation),
         dg.Definitions(
             resources={
                 "dangol": dangol,
-                "run_lock": RunLockResource(lock_file=str(dangol.paths.lock_file)),
+                "run_lock": RunLockResource(lock_file=str(dangol.paths.lock_file), dangol=dangol),
                 "dbt": transform.dbt_resource(),
             },
             # One process per run: the run lock and the build file are held by one owner.

@@ -12,6 +12,7 @@ from activation.exports import (
     write_segment_exports,
 )
 from activation.report import write_marketing_report
+from operations import progress
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.resources import DangolResource, RunLockResource
 from publish.releases import published_release_id
@@ -31,6 +32,7 @@ def segment_lists(
     context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
 ) -> dg.MaterializeResult:
     paths, config = dangol.paths, dangol.config
+    progress.stage("Segment lists")
     now = dt.datetime.now(dt.UTC)
     release = published_release_id(paths.warehouse_dir)
     folder = export_run_folder(paths.exports_dir, context.run.run_id, now)
@@ -45,6 +47,8 @@ def segment_lists(
     )
     deleted = delete_old_exports(paths.exports_dir, config.exports.retention_days, now)
     people = {name: segment["people"] for name, segment in manifest["segments"].items()}
+    for name, listed in people.items():
+        progress.note(f"{name}: {listed:,} people")
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(folder)),
@@ -66,6 +70,7 @@ def marketing_report(
     context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
 ) -> dg.MaterializeResult:
     paths, config = dangol.paths, dangol.config
+    progress.stage("Marketing report")
     manifests = export_manifests(paths.exports_dir)
     report = write_marketing_report(
         paths.published_db,

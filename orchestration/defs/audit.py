@@ -9,6 +9,7 @@ import dagster as dg
 from data_quality.gate import run_audit
 from data_quality.suites import audit_targets
 from ingest.landing import loaded_raw_tables
+from operations import progress
 from orchestration.config import QualityConfig, RfmConfig
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
@@ -38,6 +39,7 @@ def _quality_gate(name: str, layers: tuple[str, ...], description: str):
         context: dg.AssetCheckExecutionContext, dangol: DangolResource, run_lock: RunLockResource
     ):
         paths = dangol.paths
+        progress.stage(f"Audit (great-expectations): {', '.join(layers)}")
         thresholds = dangol.config.quality.thresholds(dangol.config.rfm.score_bins)
         if dangol.accept_anomalies:
             thresholds = thresholds.accepting_anomalies()

@@ -4,13 +4,23 @@ suppression list beside them."""
 import dagster as dg
 import duckdb
 
-from ingest.landing import IngestError, ingest_landing, raw_tables
+from ingest.landing import FileOutcome, IngestError, ingest_landing, raw_tables
 from ingest.suppression import RAW_TABLE, SuppressionListError, load_suppression_list
+from operations import progress
+from operations.preflight import OperatorError, check_first_run_has_exports
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
 from publish.builds import start_build
 
 RAW_TABLES = raw_tables()
+
+
+def _file_loaded(outcome: FileOutcome) -> None:
+    failpoint("ingest.file_loaded")
+    progress.note(
+        f"{outcome.file.parent.name}/{outcome.file.name}: {outcome.rows_loaded:,} rows loaded,"
+        f" {outcome.rows_rejected:,} rejected"
+    )
 
 
 @dg.multi_asset(
@@ -23,6 +33,11 @@ def landing_exports(
     context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
 ):
     paths, config = dangol.paths, dangol.config
+    progress.stage("Ingest: new landing files")
+    try:
+        check_first_run_has_exports(paths.landing, paths.state_db)
+    except OperatorError as error:
+        raise dg.Failure(description=str(error)) from None
     build_db = paths.build_db(context.run.run_id)
     start_build(paths.state_db, build_db)
     with duckdb.connect(str(build_db)) as con:
@@ -32,7 +47,7 @@ def landing_exports(
                 paths.landing,
                 run_id=context.run.run_id,
                 settings=config.ingest_settings(),
-                on_file_loaded=lambda _: failpoint("ingest.file_loaded"),
+                on_file_loaded=_file_loaded,
             )
         except IngestError as error:
             # A user's file, not a bug: say which file and why, without a stack trace.

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from operations import progress
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.defs.transform import dangol_dbt_models
 from orchestration.failpoints import failpoint
@@ -21,6 +22,7 @@ def published_warehouse(
     context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
 ):
     paths = dangol.paths
+    progress.stage("Publish: the release BI tools read")
     build_db = paths.build_db(context.run.run_id)
     release = publish_release(
         build_db,

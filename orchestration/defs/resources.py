@@ -30,12 +30,23 @@ class RunLockResource(dg.ConfigurableResource):
     """One run per home at a time, held from the run's first step to its last.
 
     Every pipeline step requires it and the code location runs jobs in one process, so the
-    lock is taken once per run (Dagster UI, schedule, sensor or CLI alike).
+    lock is taken once per run (Dagster UI, schedule, sensor or CLI alike), and its release is
+    the one place every run passes through at its end: record, alerts and housekeeping.
     """
 
     lock_file: str
+    # The installation whose runs are recorded and alerted on; unset for a partial run in tests.
+    dangol: DangolResource | None = None
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["RunLockResource"]:
+        from orchestration.run_outcome import finish_run
+
         with run_lock(Path(self.lock_file)):
             yield self
+            if self.dangol is None:
+                return
+            try:
+                finish_run(context, self.dangol.config, self.dangol.paths)
+            except Exception as error:  # telling people about a run must never fail it
+                context.log.error(f"Run record, alerts or housekeeping failed: {error!r}")

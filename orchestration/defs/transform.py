@@ -14,8 +14,11 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging.version import Version
 
+from operations import progress
+from operations.outcomes import disk_full_problem
 from orchestration.dbt_vars import dbt_vars
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
@@ -73,9 +76,23 @@ def dangol_dbt_models(
     # CI (`make test` does), not in every production build.
     args = ["build", "--exclude", "test_type:unit", "--vars", json.dumps(run_vars)]
     args += ["--full-refresh"] if refresh else []
-    for event in dbt.cli(args, context=context).stream():
-        yield event
-        failpoint("transform.running")
+    # Artifacts and dbt's log go to the home: a read-only install runs, the checkout stays clean.
+    target = dangol.paths.dbt_target(context.run.run_id)
+    nodes = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
+    progress.stage("dbt build: models and tests")
+    invocation = dbt.cli(args, context=context, target_path=target)
+    try:
+        for done, event in enumerate(invocation.stream(), start=1):
+            yield event
+            progress.advance(done, nodes)
+            failpoint("transform.running")
+    except DagsterDbtCliRuntimeError as error:
+        log = target / "dbt.log"
+        text = str(error) + (log.read_text("utf-8", errors="replace") if log.exists() else "")
+        full = disk_full_problem(text, dangol.paths.root)
+        if full:
+            raise dg.Failure(description=full) from None
+        raise
     record_history_fingerprint(build_db, history)
 
 

@@ -5,7 +5,6 @@ import dagster as dg
 
 from orchestration.config import DEFAULT_CONFIG
 from orchestration.defs import build_definitions
-from orchestration.defs.automation import new_landing_files
 from orchestration.defs.resources import DangolResource
 
 
@@ -67,12 +66,16 @@ def test_publish_is_gated_by_blocking_checks(tmp_path: Path):
     assert fct_orders in published.parent_keys
 
 
-def test_schedule_runs_daily_in_seoul_and_starts_stopped(tmp_path: Path):
+def test_schedule_runs_daily_in_seoul_and_starts_stopped_unless_served(tmp_path: Path, monkeypatch):
     schedule = make_defs(tmp_path).resolve_schedule_def("dangol_daily")
 
     assert schedule.execution_timezone == "Asia/Seoul"
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     assert schedule.job_name == "dangol_pipeline"
+    monkeypatch.setenv("DANGOL_SERVE", "1")  # `dangol serve`: the production daemon
+    served = make_defs(tmp_path)
+    assert served.resolve_schedule_def("dangol_daily").default_status.value == "RUNNING"
+    assert served.resolve_sensor_def("new_landing_files").default_status.value == "RUNNING"
 
 
 def test_sensor_requests_a_run_only_when_files_land(tmp_path: Path, fixture_landing: Path):
@@ -80,17 +83,19 @@ def test_sensor_requests_a_run_only_when_files_land(tmp_path: Path, fixture_land
         home=str(tmp_path / "home"), landing=str(tmp_path / "watched"), config_path="unused"
     )
     (tmp_path / "watched" / "shop").mkdir(parents=True)
+    new_landing_files = make_defs(tmp_path).resolve_sensor_def("new_landing_files")
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(instance=instance, resources={"dangol": dangol})
-        first = new_landing_files(context)
-        assert isinstance(first, dg.RunRequest)  # empty landing: one baseline run request
-        context = dg.build_sensor_context(
-            instance=instance, cursor=context.cursor, resources={"dangol": dangol}
-        )
+        # An empty landing starts nothing: a run would only fail for want of exports.
         assert isinstance(new_landing_files(context), dg.SkipReason)
+        assert context.cursor is None
 
         shutil.copy(fixture_landing / "shop" / "orders_export_1.csv", tmp_path / "watched" / "shop")
         context = dg.build_sensor_context(
             instance=instance, cursor=context.cursor, resources={"dangol": dangol}
         )
         assert isinstance(new_landing_files(context), dg.RunRequest)
+        context = dg.build_sensor_context(
+            instance=instance, cursor=context.cursor, resources={"dangol": dangol}
+        )
+        assert isinstance(new_landing_files(context), dg.SkipReason)
