@@ -1,6 +1,7 @@
 import dataclasses
 import fcntl
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -36,6 +37,16 @@ INGEST_SETTINGS = IngestConfig().settings()
 SMARTSTORE_PASSWORD = "dangol-fixture-pw"  # tests/fixtures/make_exports.py
 
 
+def session_folder(tmp_path_factory) -> Path:
+    """This test session's own folder, the same for all its xdist workers.
+
+    Without xdist the base temp's parent is shared by every session on the machine, so a
+    release made there by other code (another checkout, an older commit) would be reused.
+    """
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def fixture_release(tmp_path_factory) -> DangolHome:
     """One published run over the fixture landing, shared by every test that builds on it.
@@ -43,7 +54,7 @@ def fixture_release(tmp_path_factory) -> DangolHome:
     Made once per session, whichever xdist worker asks first (the others wait on a file
     lock); a test that runs again on it works on its own copy (`copy_home`).
     """
-    root = tmp_path_factory.getbasetemp().parent / "fixture-release"
+    root = session_folder(tmp_path_factory) / "fixture-release"
     home = DangolHome(root=root / "home", landing=root / "landing")
     root.mkdir(exist_ok=True)
     with (root / ".lock").open("w") as lock:
@@ -69,7 +80,7 @@ def untrusted_release(tmp_path_factory) -> UntrustedRelease:
 
     Dagster runs on a real instance in `dagster_home`, so its event log is on disk to read.
     """
-    root = tmp_path_factory.getbasetemp().parent / "untrusted-release"
+    root = session_folder(tmp_path_factory) / "untrusted-release"
     home = DangolHome(root=root / "home", landing=root / "landing")
     dagster_home, saved = root / "dagster", root / "outcome.json"
     root.mkdir(exist_ok=True)
