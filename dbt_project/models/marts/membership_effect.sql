@@ -28,24 +28,32 @@ horizons as (
     {{ day_windows(var('membership_effect_horizons_days'), 'horizon_days') }}
 ),
 
-buyers as (
+buyer_days as (
     select
         first_purchases.customer_id,
         first_purchases.first_product_category,
         first_purchases.first_product_category_ko,
-        case
-            when first_purchases.started_with_experience_product then 'experience' else 'other'
-        end as first_purchase_kind,
-        {{ dbt.datediff(local_date('first_purchases.first_order_at'), 'as_of.as_of_date', 'day') }}
-            as days_observed,
-        -- Days from the first purchase day to the join day; negative: joined before buying.
-        {{ dbt.datediff(
-            local_date('first_purchases.first_order_at'),
-            local_date('loyalty.joined_membership_at'),
-            'day'
-        ) }} as days_to_join
+        first_purchases.started_with_experience_product,
+        {{ local_date('first_purchases.first_order_at') }} as first_purchase_date,
+        {{ local_date('loyalty.joined_membership_at') }} as joined_date
     from first_purchases
     inner join loyalty on first_purchases.customer_id = loyalty.customer_id
+),
+
+buyers as (
+    select
+        buyer_days.customer_id,
+        buyer_days.first_product_category,
+        buyer_days.first_product_category_ko,
+        case
+            when buyer_days.started_with_experience_product then 'experience' else 'other'
+        end as first_purchase_kind,
+        {{ dbt.datediff('buyer_days.first_purchase_date', 'as_of.as_of_date', 'day') }}
+            as days_observed,
+        -- Days from the first purchase day to the join day; negative: joined before buying.
+        {{ dbt.datediff('buyer_days.first_purchase_date', 'buyer_days.joined_date', 'day') }}
+            as days_to_join
+    from buyer_days
     cross join as_of
 ),
 
@@ -129,9 +137,9 @@ outcomes as (
     left join purchase_days
         on
             followed.customer_id = purchase_days.customer_id
-            and purchase_days.days_since_first_purchase > followed.tenure_days
-            and purchase_days.days_since_first_purchase
-            <= followed.tenure_days + followed.horizon_days
+            and followed.tenure_days < purchase_days.days_since_first_purchase
+            and followed.tenure_days + followed.horizon_days
+            >= purchase_days.days_since_first_purchase
     group by
         followed.customer_id,
         followed.first_product_category,
@@ -190,6 +198,13 @@ matched_non_members as (
     where not outcomes.is_member
 ),
 
+category_kinds as (
+    select distinct
+        first_product_category,
+        first_purchase_kind
+    from buyers
+),
+
 category_labels as (
     select distinct
         first_product_category,
@@ -205,21 +220,21 @@ groups as (
         first_purchase_kind,
         first_product_category as group_category,
         first_purchase_kind as group_kind
-    from (select distinct first_product_category, first_purchase_kind from buyers) as kinds
+    from category_kinds
     union all
     select
         first_product_category,
         first_purchase_kind,
         'all' as group_category,
         first_purchase_kind as group_kind
-    from (select distinct first_product_category, first_purchase_kind from buyers) as kinds
+    from category_kinds
     union all
     select
         first_product_category,
         first_purchase_kind,
         'all' as group_category,
         'all' as group_kind
-    from (select distinct first_product_category, first_purchase_kind from buyers) as kinds
+    from category_kinds
 ),
 
 grouped as (

@@ -89,7 +89,7 @@ active_base as (
     from months
     inner join purchase_days
         on
-            purchase_days.purchase_date <= months.month_end
+            months.month_end >= purchase_days.purchase_date
             and {{ dbt.datediff('purchase_days.purchase_date', 'months.month_end', 'day') }}
             <= {{ var('lapse_multiplier') }} * {{ var('expected_purchase_cycle_days') }}
     group by months.kpi_month
@@ -122,7 +122,9 @@ new_customers as (
         count(
             case
                 when
-                    {{ dbt.datediff('monthly_purchase_days.purchase_date', 'stages.adopted_date', 'day') }}
+                    {{ dbt.datediff(
+                        'monthly_purchase_days.purchase_date', 'stages.adopted_date', 'day'
+                    ) }}
                     <= {{ var('adoption_window_days') }}
                     then 1
             end
@@ -232,7 +234,9 @@ select
     cast(first_purchase_discounts as decimal(18, 2)) as first_purchase_discounts,
     cast(acquisition_cost_per_new_customer as decimal(18, 2)) as acquisition_cost_per_new_customer,
     cast(
-        {{ safe_divide('acquisition_cost_per_new_customer', 'retention_cost_per_returning_customer') }}
+        {{ safe_divide(
+            'acquisition_cost_per_new_customer', 'retention_cost_per_returning_customer'
+        ) }}
         as double
     ) as acquisition_to_retention_cost_ratio
 from final
