@@ -97,6 +97,12 @@ def write_mart_inputs(db: Path, customers: dict[str, np.ndarray]) -> None:
         }
     )
     with duckdb.connect(str(db)) as con:
+        for name, frame in [
+            ("purchase_days", purchase_days),
+            ("first_purchases", first_purchases),
+            ("loyalty", loyalty),
+        ]:
+            con.register(name, frame)
         con.execute("create schema marts")
         con.execute(
             "create table marts.fct_purchase_days as select customer_id,"

@@ -20,20 +20,30 @@ import phonenumbers
 import pytest
 import yaml
 
-from orchestration.config import DEFAULT_CONFIG, DangolHome
+from orchestration.config import DEFAULT_CONFIG, DangolHome, load_config
 from orchestration.manifest import DBT_PROJECT_DIR
 from orchestration.runner import run_pipeline
 from sample_data.base_exports import SEOUL, SampleExports, write_sample_exports
+from sample_data.more_exports import write_channel_exports
 
 pytestmark = pytest.mark.e2e
 SEEDS = DBT_PROJECT_DIR / "seeds"
 CENT = Decimal("0.01")
 
 
+AS_OF = dt.date(2026, 10, 31)
+
+
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory) -> SampleExports:
     landing = tmp_path_factory.mktemp("exports") / "landing"
-    return write_sample_exports(landing, customers=1_200, seed=11, as_of=dt.date(2026, 10, 31))
+    written = write_sample_exports(landing, customers=1_200, seed=11, as_of=AS_OF)
+    # Membership joins of the base contacts, without dirt: the membership effect's input.
+    others = tmp_path_factory.mktemp("other-exports")
+    shutil.copytree(landing / "crm", others / "crm")
+    membership = write_channel_exports(others, seed=11, as_of=AS_OF, dirt_rate=0)
+    shutil.copy(membership.files["membership_events"], landing / "crm")
+    return written
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +218,147 @@ def expected_rfm(exports: SampleExports) -> pd.DataFrame:
     return rfm
 
 
+def expected_purchase_days(exports: SampleExports) -> pd.DataFrame:
+    """One row per customer and local day with a purchase, net revenue summed, days counted
+    from the customer's first purchase day."""
+    days = (
+        expected_purchases(exports)
+        .groupby(["customer", "ordered_date"])["net_amount"]
+        .apply(lambda amounts: sum(amounts, Decimal(0)))
+        .reset_index()
+    )
+    first = days.groupby("customer")["ordered_date"].transform("min")
+    days["first_date"] = first
+    days["day"] = [(d - f).days for d, f in zip(days["ordered_date"], first, strict=True)]
+    return days
+
+
+def expected_first_categories(exports: SampleExports) -> pd.Series:
+    """Per customer, the category of the line they paid most for in their first purchase:
+    the first keyword (by priority) of product_categories.csv in its name, else `other`."""
+    rows = pd.read_csv(exports.shop_orders, dtype=str, keep_default_na=False)
+    rows["line_number"] = rows.groupby("Name").cumcount()
+    rows["gross"] = [
+        Decimal(q) * Decimal(p)
+        for q, p in zip(rows["Lineitem quantity"], rows["Lineitem price"], strict=True)
+    ]
+    purchases = expected_purchases(exports)
+    header = rows[rows["Id"] != ""].set_index("Id")
+    purchases["ordered_at"] = [
+        dt.datetime.strptime(
+            header.loc[o.removeprefix("shopify-"), "Created at"], "%Y-%m-%d %H:%M:%S %z"
+        )
+        for o in purchases["order_id"]
+    ]
+    first_orders = purchases.sort_values(["ordered_at", "order_id"]).groupby("customer").head(1)
+    names = header["Name"]
+    keywords = pd.read_csv(SEEDS / "product_categories.csv").sort_values("priority")
+
+    def category(product: str) -> str:
+        hits = keywords[[k.lower() in product.lower() for k in keywords["keyword"]]]
+        return hits["product_category"].iloc[0] if len(hits) else "other"
+
+    categories = {}
+    for customer, order_id in zip(first_orders["customer"], first_orders["order_id"], strict=True):
+        lines = rows[rows["Name"] == names[order_id.removeprefix("shopify-")]]
+        main = lines.sort_values(["gross", "line_number"], ascending=[False, True]).iloc[0]
+        categories[customer] = category(main["Lineitem name"])
+    return pd.Series(categories)
+
+
+def expected_membership_effect(exports: SampleExports, horizons: list[int]) -> pd.DataFrame:
+    """Members (joined on or after their first purchase day) against non-members of the same
+    first category followed from the same days after their first purchase, none of them a
+    member during the horizon, everyone observed for all of it; computed member by member."""
+    days = expected_purchase_days(exports)
+    as_of = days["ordered_date"].max()
+    first = days.groupby("customer")["first_date"].first()
+    observed = pd.Series({c: (as_of - f).days for c, f in first.items()})
+    category = expected_first_categories(exports).reindex(first.index)
+    experience = load_config(DEFAULT_CONFIG).products.experience_categories
+    kind = category.map(lambda c: "experience" if c in experience else "other")
+    customer_of = resolve_customers(exports.shop_orders, exports.crm_contacts)
+    events = pd.read_csv(
+        exports.crm_contacts.parent / "membership_events.csv", dtype=str, keep_default_na=False
+    )
+    joins = events[events["Event Type"] == "join"]
+    joined = (
+        pd.DataFrame(
+            {
+                "customer": [customer_of[("crm_contact_id", c)] for c in joins["Contact ID"]],
+                "date": [dt.date.fromisoformat(t[:10]) for t in joins["Occurred At"]],
+            }
+        )
+        .groupby("customer")["date"]
+        .min()
+    )
+    tenure = pd.Series(
+        {c: (joined[c] - f).days if c in joined.index else None for c, f in first.items()},
+        dtype="object",
+    )
+    by_customer = {c: group for c, group in days.groupby("customer")}
+
+    def outcome(customer, start: int, horizon: int) -> tuple[int, Decimal]:
+        mine = by_customer[customer]
+        inside = mine[(mine["day"] > start) & (mine["day"] <= start + horizon)]
+        return len(inside), sum(inside["net_amount"], Decimal(0))
+
+    matched = []  # (category, kind, horizon, member, member outcome, comparable outcomes)
+    for horizon in horizons:
+        for member, t in tenure.items():
+            if t is None or t < 0 or observed[member] < t + horizon:
+                continue
+            comparable = [
+                c
+                for c in first.index
+                if category[c] == category[member]
+                and kind[c] == kind[member]
+                and observed[c] >= t + horizon
+                and (tenure[c] is None or tenure[c] > t + horizon)
+            ]
+            if comparable:
+                others = [outcome(c, t, horizon) for c in comparable]
+                matched.append(
+                    (category[member], kind[member], horizon, outcome(member, t, horizon),
+                     others, set(comparable))
+                )  # fmt: skip
+    rows = []
+    groups = [("category", None), ("kind", None), ("all", None)]
+    for horizon in horizons:
+        for grouping, _ in groups:
+            keys = {
+                "category": lambda m: (m[0], m[1]),
+                "kind": lambda m: ("all", m[1]),
+                "all": lambda m: ("all", "all"),
+            }[grouping]
+            mine = [m for m in matched if m[2] == horizon]
+            for key in sorted({keys(m) for m in mine}):
+                chosen = [m for m in mine if keys(m) == key]
+                n = len(chosen)
+                rows.append(
+                    {
+                        "horizon_days": horizon,
+                        "first_product_category": key[0],
+                        "first_purchase_kind": key[1],
+                        "members": n,
+                        "comparable_non_members": len(set().union(*(m[5] for m in chosen))),
+                        "member_purchase_days": sum(m[3][0] for m in chosen) / n,
+                        "non_member_purchase_days": sum(
+                            sum(o[0] for o in m[4]) / len(m[4]) for m in chosen
+                        )
+                        / n,
+                        "member_net_revenue": sum(m[3][1] for m in chosen) / n,
+                        "non_member_net_revenue": sum(
+                            sum(o[1] for o in m[4]) / len(m[4]) for m in chosen
+                        )
+                        / n,
+                    }
+                )
+    return pd.DataFrame(rows).set_index(
+        ["horizon_days", "first_product_category", "first_purchase_kind"]
+    )
+
+
 def test_every_order_in_is_an_order_out(published_home: DangolHome, exports: SampleExports):
     expected = expected_orders(exports.shop_orders)
     published = query(published_home.published_db, "select order_id from marts.fct_orders")
@@ -375,6 +526,62 @@ def test_revenue_concentration_agrees_with_an_independent_count(
     assert summary["top_30_pct_revenue_share"] > 0.5
 
 
+def test_repeat_purchase_rates_agree_with_an_independent_count(
+    published_home: DangolHome, exports: SampleExports
+):
+    days = expected_purchase_days(exports)
+    as_of = days["ordered_date"].max()
+    second = days[days["day"] > 0].groupby("customer")["day"].min()
+    first = days.groupby("customer")["first_date"].first()
+    expected = {}
+    for window in load_config(DEFAULT_CONFIG).kpis.repeat_rate_windows_days:
+        for customer, first_date in first.items():
+            if first_date + dt.timedelta(days=window) <= as_of:
+                key = (first_date.replace(day=1), window)
+                customers, repeats = expected.get(key, (0, 0))
+                repeated = second.get(customer, window + 1) <= window
+                expected[key] = (customers + 1, repeats + repeated)
+    published = query(published_home.published_db, "from marts.repeat_purchase_rates")
+
+    assert len(published) == len(expected)
+    for row in published.itertuples():
+        customers, repeats = expected[(row.cohort_month.date(), row.window_days)]
+        assert (row.customers, row.repeat_customers) == (customers, repeats)
+        assert row.repeat_rate == repeats / customers
+    # Each window's oldest cohorts are there, and none younger than the window.
+    assert {w for _, w in expected} == {30, 60, 90, 180, 365}
+
+
+def test_membership_effect_agrees_with_an_independent_count(
+    published_home: DangolHome, exports: SampleExports
+):
+    horizons = load_config(DEFAULT_CONFIG).kpis.membership_effect_horizons_days
+    expected = expected_membership_effect(exports, horizons)
+    published = query(
+        published_home.published_db,
+        "select * replace (member_net_revenue::varchar as member_net_revenue,"
+        " non_member_net_revenue::varchar as non_member_net_revenue)"
+        " from marts.membership_effect",
+    ).set_index(["horizon_days", "first_product_category", "first_purchase_kind"])
+
+    assert sorted(published.index) == sorted(expected.index)
+    assert expected.loc[(90, "all", "all"), "members"] > 20
+    for key, row in expected.iterrows():
+        mart = published.loc[key]
+        assert (mart["members"], mart["comparable_non_members"]) == (
+            row["members"],
+            row["comparable_non_members"],
+        ), key
+        # Means of whole purchase days: the same to the last bit but for summation order.
+        assert mart["member_purchase_days"] == pytest.approx(row["member_purchase_days"], 1e-12)
+        assert mart["non_member_purchase_days"] == pytest.approx(
+            row["non_member_purchase_days"], 1e-12
+        )
+        # Money: the exact mean, to the cent.
+        for column in ("member_net_revenue", "non_member_net_revenue"):
+            assert abs(Decimal(mart[column]) - row[column]) <= CENT / 2, (key, column)
+
+
 def test_bi_tables_hold_no_email_or_phone(published_home: DangolHome):
     with duckdb.connect(str(published_home.published_db), read_only=True) as con:
         text_columns = con.execute(
@@ -467,6 +674,9 @@ def test_a_second_run_with_no_new_files_publishes_the_same_numbers(
         "customer_loyalty",
         "flywheel_stages",
         "flywheel_kpis_monthly",
+        "repeat_purchase_rates",
+        "membership_effect",
+        "shop_kpis_monthly",
     ]
     before = {m: query(home.published_db, f"from marts.{m} order by all") for m in marts}
     files_before = query(home.state_db, "select count(*) as n from raw.ingest_files")["n"][0]
