@@ -4,6 +4,7 @@ Every expected figure is computed here, independently, with pandas over the expo
 """
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -101,6 +102,8 @@ def e164(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Several tests resolve the same exports: once per module is enough (the exports never change).
+@functools.cache
 def resolve_customers(shop_orders: Path, crm_contacts: Path) -> dict[tuple[str, str], str]:
     """Union-find over every record's identifiers: (type, value) -> salted customer key.
 
@@ -166,6 +169,11 @@ def resolve_customers(shop_orders: Path, crm_contacts: Path) -> dict[tuple[str, 
 
 def expected_purchases(exports: SampleExports) -> pd.DataFrame:
     """Purchases (paid or partially refunded orders) with their resolved customer and local day."""
+    return _expected_purchases(exports).copy()
+
+
+@functools.cache
+def _expected_purchases(exports: SampleExports) -> pd.DataFrame:
     orders = expected_orders(exports.shop_orders)
     rows = pd.read_csv(exports.shop_orders, dtype=str, keep_default_na=False)
     header = rows[rows["Id"] != ""].reset_index(drop=True)
@@ -242,118 +250,117 @@ def expected_first_categories(exports: SampleExports) -> pd.Series:
         Decimal(q) * Decimal(p)
         for q, p in zip(rows["Lineitem quantity"], rows["Lineitem price"], strict=True)
     ]
+    header = rows[rows["Id"] != ""]
+    name_of = dict(zip("shopify-" + header["Id"], header["Name"], strict=True))
+    created = dict(zip("shopify-" + header["Id"], header["Created at"], strict=True))
     purchases = expected_purchases(exports)
-    header = rows[rows["Id"] != ""].set_index("Id")
     purchases["ordered_at"] = [
-        dt.datetime.strptime(
-            header.loc[o.removeprefix("shopify-"), "Created at"], "%Y-%m-%d %H:%M:%S %z"
-        )
-        for o in purchases["order_id"]
+        dt.datetime.strptime(created[o], "%Y-%m-%d %H:%M:%S %z") for o in purchases["order_id"]
     ]
     first_orders = purchases.sort_values(["ordered_at", "order_id"]).groupby("customer").head(1)
-    names = header["Name"]
+    main_lines = (
+        rows.sort_values(["gross", "line_number"], ascending=[False, True])
+        .groupby("Name")
+        .head(1)
+        .set_index("Name")["Lineitem name"]
+    )
     keywords = pd.read_csv(SEEDS / "product_categories.csv").sort_values("priority")
 
     def category(product: str) -> str:
-        hits = keywords[[k.lower() in product.lower() for k in keywords["keyword"]]]
-        return hits["product_category"].iloc[0] if len(hits) else "other"
+        hits = [c for k, c in zip(keywords["keyword"], keywords["product_category"], strict=True)
+                if k.lower() in product.lower()]  # fmt: skip
+        return hits[0] if hits else "other"
 
-    categories = {}
-    for customer, order_id in zip(first_orders["customer"], first_orders["order_id"], strict=True):
-        lines = rows[rows["Name"] == names[order_id.removeprefix("shopify-")]]
-        main = lines.sort_values(["gross", "line_number"], ascending=[False, True]).iloc[0]
-        categories[customer] = category(main["Lineitem name"])
-    return pd.Series(categories)
+    return pd.Series(
+        {
+            customer: category(main_lines[name_of[order_id]])
+            for customer, order_id in zip(
+                first_orders["customer"], first_orders["order_id"], strict=True
+            )
+        }
+    )
 
 
 def expected_membership_effect(exports: SampleExports, horizons: list[int]) -> pd.DataFrame:
     """Members (joined on or after their first purchase day) against non-members of the same
     first category followed from the same days after their first purchase, none of them a
     member during the horizon, everyone observed for all of it; computed member by member."""
-    days = expected_purchase_days(exports)
+    days = expected_purchase_days(exports).sort_values(["customer", "day"])
     as_of = days["ordered_date"].max()
     first = days.groupby("customer")["first_date"].first()
-    observed = pd.Series({c: (as_of - f).days for c, f in first.items()})
     category = expected_first_categories(exports).reindex(first.index)
     experience = load_config(DEFAULT_CONFIG).products.experience_categories
-    kind = category.map(lambda c: "experience" if c in experience else "other")
     customer_of = resolve_customers(exports.shop_orders, exports.crm_contacts)
     events = pd.read_csv(
         exports.crm_contacts.parent / "membership_events.csv", dtype=str, keep_default_na=False
     )
     joins = events[events["Event Type"] == "join"]
-    joined = (
-        pd.DataFrame(
-            {
-                "customer": [customer_of[("crm_contact_id", c)] for c in joins["Contact ID"]],
-                "date": [dt.date.fromisoformat(t[:10]) for t in joins["Occurred At"]],
-            }
-        )
-        .groupby("customer")["date"]
-        .min()
-    )
-    tenure = pd.Series(
-        {c: (joined[c] - f).days if c in joined.index else None for c, f in first.items()},
-        dtype="object",
-    )
-    by_customer = {c: group for c, group in days.groupby("customer")}
+    joined: dict[str, dt.date] = {}
+    for contact, moment in zip(joins["Contact ID"], joins["Occurred At"], strict=True):
+        customer = customer_of[("crm_contact_id", contact)]
+        day = dt.date.fromisoformat(moment[:10])
+        joined[customer] = min(joined.get(customer, day), day)
+    people = [
+        {
+            "id": customer,
+            "group": (category[customer],
+                      "experience" if category[customer] in experience else "other"),
+            "observed": (as_of - first_date).days,
+            "tenure": (joined[customer] - first_date).days if customer in joined else None,
+            "days": group["day"].to_list(),
+            "amounts": group["net_amount"].to_list(),
+        }
+        for (customer, group), first_date in zip(days.groupby("customer"), first, strict=True)
+    ]  # fmt: skip
 
-    def outcome(customer, start: int, horizon: int) -> tuple[int, Decimal]:
-        mine = by_customer[customer]
-        inside = mine[(mine["day"] > start) & (mine["day"] <= start + horizon)]
-        return len(inside), sum(inside["net_amount"], Decimal(0))
+    def outcome(person, start: int, horizon: int) -> tuple[int, Decimal]:
+        inside = [a for d, a in zip(person["days"], person["amounts"], strict=True)
+                  if start < d <= start + horizon]  # fmt: skip
+        return len(inside), sum(inside, Decimal(0))
 
-    matched = []  # (category, kind, horizon, member, member outcome, comparable outcomes)
+    matched = []
     for horizon in horizons:
-        for member, t in tenure.items():
-            if t is None or t < 0 or observed[member] < t + horizon:
+        for member in people:
+            t = member["tenure"]
+            if t is None or t < 0 or member["observed"] < t + horizon:
                 continue
             comparable = [
-                c
-                for c in first.index
-                if category[c] == category[member]
-                and kind[c] == kind[member]
-                and observed[c] >= t + horizon
-                and (tenure[c] is None or tenure[c] > t + horizon)
+                p
+                for p in people
+                if p["group"] == member["group"]
+                and p["observed"] >= t + horizon
+                and (p["tenure"] is None or p["tenure"] > t + horizon)
             ]
             if comparable:
-                others = [outcome(c, t, horizon) for c in comparable]
-                matched.append(
-                    (category[member], kind[member], horizon, outcome(member, t, horizon),
-                     others, set(comparable))
-                )  # fmt: skip
+                others = [outcome(p, t, horizon) for p in comparable]
+                matched.append({
+                    "horizon": horizon, "group": member["group"],
+                    "member": outcome(member, t, horizon),
+                    "non_member": (sum(o[0] for o in others) / len(others),
+                                   sum((o[1] for o in others), Decimal(0)) / len(others)),
+                    "comparable": {p["id"] for p in comparable},
+                })  # fmt: skip
+    rollups = {
+        "category": lambda group: group,
+        "kind": lambda group: ("all", group[1]),
+        "all": lambda group: ("all", "all"),
+    }
     rows = []
-    groups = [("category", None), ("kind", None), ("all", None)]
     for horizon in horizons:
-        for grouping, _ in groups:
-            keys = {
-                "category": lambda m: (m[0], m[1]),
-                "kind": lambda m: ("all", m[1]),
-                "all": lambda m: ("all", "all"),
-            }[grouping]
-            mine = [m for m in matched if m[2] == horizon]
-            for key in sorted({keys(m) for m in mine}):
-                chosen = [m for m in mine if keys(m) == key]
+        for rollup in rollups.values():
+            mine = [m for m in matched if m["horizon"] == horizon]
+            for key in {rollup(m["group"]) for m in mine}:
+                chosen = [m for m in mine if rollup(m["group"]) == key]
                 n = len(chosen)
-                rows.append(
-                    {
-                        "horizon_days": horizon,
-                        "first_product_category": key[0],
-                        "first_purchase_kind": key[1],
-                        "members": n,
-                        "comparable_non_members": len(set().union(*(m[5] for m in chosen))),
-                        "member_purchase_days": sum(m[3][0] for m in chosen) / n,
-                        "non_member_purchase_days": sum(
-                            sum(o[0] for o in m[4]) / len(m[4]) for m in chosen
-                        )
-                        / n,
-                        "member_net_revenue": sum(m[3][1] for m in chosen) / n,
-                        "non_member_net_revenue": sum(
-                            sum(o[1] for o in m[4]) / len(m[4]) for m in chosen
-                        )
-                        / n,
-                    }
-                )
+                rows.append({
+                    "horizon_days": horizon, "first_product_category": key[0],
+                    "first_purchase_kind": key[1], "members": n,
+                    "comparable_non_members": len(set().union(*(m["comparable"] for m in chosen))),
+                    "member_purchase_days": sum(m["member"][0] for m in chosen) / n,
+                    "non_member_purchase_days": sum(m["non_member"][0] for m in chosen) / n,
+                    "member_net_revenue": sum(m["member"][1] for m in chosen) / n,
+                    "non_member_net_revenue": sum(m["non_member"][1] for m in chosen) / n,
+                })  # fmt: skip
     return pd.DataFrame(rows).set_index(
         ["horizon_days", "first_product_category", "first_purchase_kind"]
     )
