@@ -179,6 +179,9 @@ def test_a_membership_that_changes_nothing_shows_no_difference(effect, customers
     assert ((granola["purchase_days_ratio"] - 1).abs() < TOLERANCE).all(), granola
     revenue_ratio = granola["member_net_revenue"] / granola["non_member_net_revenue"]
     assert ((revenue_ratio.astype(float) - 1).abs() < TOLERANCE).all(), revenue_ratio
+    # The published uncertainty says so too: no difference beyond three standard errors.
+    error = granola["purchase_days_difference_standard_error"]
+    assert (granola["purchase_days_difference"].abs() < 3 * error).all(), granola
     # Following non-members from their first purchase makes the same members look worse.
     assert naive_ratio(customers, "granola", 180) < 1 - TOLERANCE
 
@@ -188,6 +191,9 @@ def test_members_who_buy_more_show_it(effect):
 
     assert (nuts["purchase_days_ratio"] > 1.5).all(), nuts
     assert (nuts["net_revenue_difference"] > 0).all()
+    assert (
+        nuts["purchase_days_difference"] > 3 * nuts["purchase_days_difference_standard_error"]
+    ).all()
     everyone = (
         effect[
             (effect["first_product_category"] == "all") & (effect["first_purchase_kind"] == "all")

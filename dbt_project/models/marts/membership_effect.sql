@@ -158,8 +158,13 @@ by_tenure as (
         tenure_days,
         count(case when is_member then 1 end) as members,
         sum(case when is_member then horizon_purchase_days end) as member_purchase_days,
+        sum(case when is_member then horizon_purchase_days * horizon_purchase_days end)
+            as member_purchase_days_squared,
         sum(case when is_member then horizon_net_revenue end) as member_net_revenue,
+        count(case when not is_member then 1 end) as non_members,
         avg(case when not is_member then horizon_purchase_days end) as non_member_purchase_days,
+        var_samp(case when not is_member then horizon_purchase_days end)
+            as non_member_purchase_days_variance,
         avg(case when not is_member then horizon_net_revenue end) as non_member_net_revenue
     from outcomes
     group by first_product_category, first_purchase_kind, horizon_days, tenure_days
@@ -175,9 +180,13 @@ matched as (
         tenure_days,
         members,
         member_purchase_days,
+        member_purchase_days_squared,
         member_net_revenue,
         members * non_member_purchase_days as weighted_non_member_purchase_days,
-        members * non_member_net_revenue as weighted_non_member_net_revenue
+        members * non_member_net_revenue as weighted_non_member_net_revenue,
+        -- This tenure's share of the variance of the non-members' weighted mean (times N²).
+        members * members * coalesce(non_member_purchase_days_variance, 0) / non_members
+            as weighted_non_member_purchase_days_variance
     from by_tenure
     where members > 0 and non_member_purchase_days is not null
 ),
@@ -244,7 +253,10 @@ grouped as (
         matched.horizon_days,
         sum(matched.members) as members,
         sum(matched.member_purchase_days) as member_purchase_days,
+        sum(matched.member_purchase_days_squared) as member_purchase_days_squared,
         sum(matched.member_net_revenue) as member_net_revenue,
+        sum(matched.weighted_non_member_purchase_days_variance)
+            as weighted_non_member_purchase_days_variance,
         sum(matched.weighted_non_member_purchase_days) as weighted_non_member_purchase_days,
         sum(matched.weighted_non_member_net_revenue) as weighted_non_member_net_revenue
     from matched
@@ -283,7 +295,26 @@ final as (
             as non_member_purchase_days,
         {{ divide('grouped.member_net_revenue', 'grouped.members') }} as member_net_revenue,
         {{ divide('grouped.weighted_non_member_net_revenue', 'grouped.members') }}
-            as non_member_net_revenue
+            as non_member_net_revenue,
+        -- Approximate: the members' sample variance over N plus each tenure's non-member mean
+        -- variance, weighted; a non-member compared at several tenures counts as independent.
+        case
+            when grouped.members > 1
+                then sqrt(
+                    {{ divide(
+                        '(grouped.member_purchase_days_squared - '
+                        ~ divide(
+                            'grouped.member_purchase_days * grouped.member_purchase_days',
+                            'grouped.members'
+                        ) ~ ')',
+                        '((grouped.members - 1) * grouped.members)'
+                    ) }}
+                    + {{ divide(
+                        'grouped.weighted_non_member_purchase_days_variance',
+                        '(grouped.members * grouped.members)'
+                    ) }}
+                )
+        end as purchase_days_difference_standard_error
     from grouped
     inner join grouped_non_members
         on
@@ -303,6 +334,8 @@ select
     cast(member_purchase_days as double) as member_purchase_days,
     cast(non_member_purchase_days as double) as non_member_purchase_days,
     cast(member_purchase_days - non_member_purchase_days as double) as purchase_days_difference,
+    cast(round(purchase_days_difference_standard_error, 6) as double)
+        as purchase_days_difference_standard_error,
     cast({{ safe_divide('member_purchase_days', 'non_member_purchase_days') }} as double)
         as purchase_days_ratio,
     cast(member_net_revenue as decimal(18, 2)) as member_net_revenue,
