@@ -284,12 +284,18 @@ def expected_first_categories(exports: SampleExports) -> pd.Series:
 def expected_membership_effect(exports: SampleExports, horizons: list[int]) -> pd.DataFrame:
     """Members (joined on or after their first purchase day) against non-members of the same
     first category followed from the same days after their first purchase, none of them a
-    member during the horizon, everyone observed for all of it; computed member by member."""
+    member during the horizon, everyone observed for all of it; computed member by member.
+    Customers whose first purchase is within a lapse window of the history's start may have
+    bought before it and are left out."""
+    config = load_config(DEFAULT_CONFIG)
     days = expected_purchase_days(exports).sort_values(["customer", "day"])
     as_of = days["ordered_date"].max()
+    lapse_days = config.loyalty.lapse_multiplier * config.loyalty.expected_purchase_cycle_days
+    new = days["first_date"] > days["ordered_date"].min() + dt.timedelta(days=lapse_days)
+    days = days[new]
     first = days.groupby("customer")["first_date"].first()
     category = expected_first_categories(exports).reindex(first.index)
-    experience = load_config(DEFAULT_CONFIG).products.experience_categories
+    experience = config.products.experience_categories
     customer_of = resolve_customers(exports.shop_orders, exports.crm_contacts)
     events = pd.read_csv(
         exports.crm_contacts.parent / "membership_events.csv", dtype=str, keep_default_na=False

@@ -20,7 +20,9 @@ loyalty as (
 ),
 
 as_of as (
-    select {{ loyalty_as_of_date('purchase_date') }} as as_of_date
+    select
+        {{ loyalty_as_of_date('purchase_date') }} as as_of_date,
+        min(purchase_date) as history_start_date
     from purchase_days
 ),
 
@@ -55,6 +57,11 @@ buyers as (
             as days_to_join
     from buyer_days
     cross join as_of
+    -- A first purchase within a lapse window of the history's start may be a returning
+    -- customer whose earlier purchases predate the exports: not comparable as new.
+    where
+        {{ dbt.datediff('as_of.history_start_date', 'buyer_days.first_purchase_date', 'day') }}
+        > {{ var('lapse_multiplier') }} * {{ var('expected_purchase_cycle_days') }}
 ),
 
 -- Members who joined on or after their first purchase day, observed for the whole horizon.
