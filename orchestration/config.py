@@ -174,9 +174,7 @@ class KpisConfig(_Strict):
 
     # Repeat purchase rate (재구매율): a second purchase day within each of these many days of
     # the first.
-    repeat_rate_windows_days: list[DayCount] = Field(
-        default=[30, 60, 90, 180, 365], min_length=1
-    )
+    repeat_rate_windows_days: list[DayCount] = Field(default=[30, 60, 90, 180, 365], min_length=1)
     # Membership effect: purchase days and revenue this many days after joining, members
     # against comparable non-members.
     membership_effect_horizons_days: list[DayCount] = Field(default=[90, 180, 365], min_length=1)
