@@ -307,7 +307,9 @@ final as (
         -- variance, weighted; a non-member compared at several tenures counts as independent.
         case
             when grouped.members > 1
-                then sqrt(
+                -- greatest(): rounding must not turn a zero variance into a tiny negative one.
+                then sqrt(greatest(
+                    0,
                     {{ divide(
                         '(grouped.member_purchase_days_squared - '
                         ~ divide(
@@ -320,7 +322,7 @@ final as (
                         'grouped.weighted_non_member_purchase_days_variance',
                         '(grouped.members * grouped.members)'
                     ) }}
-                )
+                ))
         end as purchase_days_difference_standard_error
     from grouped
     inner join grouped_non_members
