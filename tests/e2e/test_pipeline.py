@@ -595,6 +595,40 @@ def test_membership_effect_agrees_with_an_independent_count(
             assert abs(Decimal(mart[column]) - row[column]) <= CENT / 2, (key, column)
 
 
+def test_monthly_retention_and_revenue_per_buyer_agree_with_an_independent_count(
+    published_home: DangolHome, exports: SampleExports
+):
+    days = expected_purchase_days(exports)
+    days["month"] = [d.replace(day=1) for d in days["ordered_date"]]
+    buyers = days.groupby("month")["customer"].agg(set)
+    published = query(published_home.published_db, "from marts.shop_kpis_monthly").set_index(
+        "kpi_month"
+    )
+
+    assert [m.date() for m in published.index.sort_values()] == sorted(buyers.index)
+    for month, row in published.iterrows():
+        month = month.date()
+        this_month = buyers[month]
+        last_month = buyers.get((month - dt.timedelta(days=1)).replace(day=1), set())
+        mine = days[days["month"] == month]
+        revenue = sum(mine["net_amount"], Decimal(0))
+        assert row["buyers"] == len(this_month)
+        assert row["new_customers"] == (mine["day"] == 0).sum()
+        assert row["returning_customers"] == mine[mine["day"] > 0]["customer"].nunique()
+        assert row["previous_period_buyers"] == len(last_month)
+        assert row["retained_customers"] == len(last_month & this_month)
+        if last_month:
+            assert row["retention_rate"] == len(last_month & this_month) / len(last_month)
+            assert row["churn_rate"] == pytest.approx(1 - row["retention_rate"], abs=1e-15)
+        assert Decimal(str(row["net_revenue"])) == revenue
+        assert abs(Decimal(str(row["arppu"])) - revenue / len(this_month)) <= CENT / 2
+    # Only the month holding the as-of day (the newest purchase day) can be partial.
+    as_of = days["ordered_date"].max()
+    month_end = (as_of.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(1)
+    partial = published.sort_index()["is_partial_period"].tolist()
+    assert partial == [False] * (len(partial) - 1) + [as_of < month_end]
+
+
 def test_bi_tables_hold_no_email_or_phone(published_home: DangolHome):
     with duckdb.connect(str(published_home.published_db), read_only=True) as con:
         text_columns = con.execute(
