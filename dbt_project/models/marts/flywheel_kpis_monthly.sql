@@ -139,7 +139,7 @@ final as (
         months.kpi_month,
         -- The month holding the as-of day is not over yet while that day is not its last.
         as_of.as_of_date
-        < {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'months.kpi_month')) }}
+        < {{ last_day_of_month('months.kpi_month') }}
             as is_partial_period,
         cumulative.cumulative_net_revenue,
         cumulative.cumulative_customers,

@@ -33,7 +33,7 @@ monthly_purchase_days as (
 months as (
     select
         kpi_month,
-        {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'kpi_month')) }} as month_end
+        {{ last_day_of_month('kpi_month') }} as month_end
     from (select distinct kpi_month from monthly_purchase_days) as purchase_months
 ),
 

@@ -5,3 +5,8 @@
     select {{ day_count }} as {{ column }}{{ ' union all' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The last day of the month that starts on month_start (a date). -#}
+{% macro last_day_of_month(month_start) -%}
+    {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, month_start)) }}
+{%- endmacro %}
