@@ -164,6 +164,37 @@ class ProductsConfig(_Strict):
     ]
 
 
+def _ascending_days(days: list[int]) -> list[int]:
+    if days != sorted(set(days)):
+        raise ValueError(f"list distinct day counts in ascending order, got {days}")
+    return days
+
+
+DayCount = Annotated[int, Field(ge=1, le=3650)]
+
+
+class KpisConfig(_Strict):
+    """The shop KPIs' windows (repeat_purchase_rates, membership_effect, shop_kpis_monthly)."""
+
+    # Repeat purchase rate (재구매율): a second purchase day within each of these many days of
+    # the first.
+    repeat_rate_windows_days: list[DayCount] = Field(default=[30, 60, 90, 180, 365], min_length=1)
+    # Membership effect: purchase days and revenue this many days after joining, members
+    # against comparable non-members.
+    membership_effect_horizons_days: list[DayCount] = Field(default=[90, 180, 365], min_length=1)
+    # Activation: a lead (seen before buying) who buys within this many days of first seen.
+    lead_activation_window_days: DayCount = 30
+    # Adoption: a new customer who reaches value within this many days of the first purchase.
+    adoption_window_days: DayCount = 90
+
+    _windows_ascending = field_validator(
+        "repeat_rate_windows_days", "membership_effect_horizons_days"
+    )(_ascending_days)
+
+    def dbt_vars(self) -> dict[str, object]:
+        return self.model_dump()
+
+
 class PublishConfig(_Strict):
     keep_releases: int = Field(default=5, ge=1, le=100)
     duckdb_storage_version: str = Field(default="v1.0.0", pattern=r"^v\d+\.\d+\.\d+$")
@@ -341,6 +372,7 @@ class DangolConfig(_Strict):
     loyalty: LoyaltyConfig = LoyaltyConfig()
     products: ProductsConfig = ProductsConfig()
     flywheel: FlywheelConfig = FlywheelConfig()
+    kpis: KpisConfig = KpisConfig()
     publish: PublishConfig = PublishConfig()
     quality: QualityConfig = QualityConfig()
     ingest: IngestConfig = IngestConfig()
@@ -415,6 +447,7 @@ class DangolConfig(_Strict):
             "min_loyal_signals": self.loyalty.min_loyal_signals,
             "loyalty_tiers": [tier.model_dump() for tier in self.loyalty.tiers],
             **{f"flywheel_{name}": value for name, value in self.flywheel.model_dump().items()},
+            **self.kpis.dbt_vars(),
         }
 
     def ingest_settings(self) -> IngestSettings:

@@ -229,10 +229,13 @@ def flywheel_chart(text: dict, stages: list[queries.FlywheelStage]) -> BarChart 
 class MembershipPanel:
     chart: BarChart
     rows: list[tuple[str, queries.MembershipConversion]]  # (category as shown, its row)
+    effects: list[queries.MembershipEffect]
 
 
 def membership_panel(
-    language: str, conversions: list[queries.MembershipConversion]
+    language: str,
+    conversions: list[queries.MembershipConversion],
+    effects: list[queries.MembershipEffect],
 ) -> MembershipPanel | None:
     """Join rate after the experience purchase per first category, and what joining changed."""
     if not conversions:
@@ -246,7 +249,7 @@ def membership_panel(
         )
         for label, c in rows
     ]
-    return MembershipPanel(bar_chart(bars, width=860, label_width=200), rows)
+    return MembershipPanel(bar_chart(bars, width=860, label_width=200), rows, effects)
 
 
 def render_report(
@@ -266,7 +269,9 @@ def render_report(
             "cohort": cohort_grid(text, queries.cohort_cells(con)),
             "funnel": funnel_panel(text, queries.channel_funnels(con)),
             "flywheel": flywheel_chart(text, queries.flywheel_stages(con)),
-            "membership": membership_panel(language, queries.membership_conversions(con)),
+            "membership": membership_panel(
+                language, queries.membership_conversions(con), queries.membership_effects(con)
+            ),
         }
     return (
         _environment()

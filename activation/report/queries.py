@@ -100,10 +100,18 @@ class MembershipConversion:
     # Shares, medians and per-customer figures as the mart types them (formatted, not summed).
     join_rate: Decimal | float | None
     median_days_to_join: Decimal | float | None
-    member_purchases: Decimal | float | None
-    member_net_revenue: Decimal | float | None
-    non_member_purchases: Decimal | float | None
-    non_member_net_revenue: Decimal | float | None
+
+
+@dataclass(frozen=True)
+class MembershipEffect:
+    horizon_days: int
+    first_purchase_kind: str
+    members: int
+    comparable_non_members: int
+    member_purchase_days: float
+    non_member_purchase_days: float
+    member_net_revenue: Decimal
+    non_member_net_revenue: Decimal
 
 
 def release_id(con: duckdb.DuckDBPyConnection) -> str:
@@ -208,13 +216,31 @@ def membership_conversions(con: duckdb.DuckDBPyConnection) -> list[MembershipCon
             first_time_buyers,
             joined_after_first_purchase as joined,
             join_rate,
-            median_days_to_join,
-            member_purchases_after_joining as member_purchases,
-            member_net_revenue_after_joining as member_net_revenue,
-            non_member_repeat_purchases as non_member_purchases,
-            non_member_repeat_net_revenue as non_member_net_revenue
+            median_days_to_join
         from marts.membership_conversion
         order by first_product_category = 'all' desc, first_time_buyers desc
         """,
         MembershipConversion,
+    )
+
+
+def membership_effects(con: duckdb.DuckDBPyConnection) -> list[MembershipEffect]:
+    """Members against comparable non-members, all categories: everyone, then by first purchase."""
+    return _records(
+        con,
+        """
+        select
+            horizon_days,
+            first_purchase_kind,
+            members,
+            comparable_non_members,
+            member_purchase_days,
+            non_member_purchase_days,
+            member_net_revenue,
+            non_member_net_revenue
+        from marts.membership_effect
+        where first_product_category = 'all'
+        order by horizon_days, first_purchase_kind = 'all' desc, first_purchase_kind
+        """,
+        MembershipEffect,
     )

@@ -39,6 +39,12 @@ create table marts.membership_conversion as select * from (values
 ) t(first_product_category, first_product_category_ko, first_time_buyers,
     joined_after_first_purchase, join_rate, median_days_to_join, member_purchases_after_joining,
     member_net_revenue_after_joining, non_member_repeat_purchases, non_member_repeat_net_revenue);
+create table marts.membership_effect as select * from (values
+    (90, 'all', 'all', 12, 40, 1.25, 0.5, 30000.00, 12000.00),
+    (90, 'all', 'experience', 5, 20, 1.4, 0.4, 35000.00, 9000.00),
+    (90, 'trial', 'experience', 5, 20, 1.4, 0.4, 35000.00, 9000.00)
+) t(horizon_days, first_product_category, first_purchase_kind, members, comparable_non_members,
+    member_purchase_days, non_member_purchase_days, member_net_revenue, non_member_net_revenue);
 """
 MANIFEST = {
     "segments": {
@@ -138,3 +144,12 @@ def test_every_panel_draws_with_its_numbers(warehouse: Path):
     assert "<title>Activation: 2</title>" in drawn["flywheel"]
     assert "<title>Leads: 0</title>" in drawn["flywheel"]
     assert "<td>all</td><td>10</td><td>4</td><td>40.0%</td><td>12.5</td>" in drawn["membership"]
+    # The effect of joining, all categories: everyone first, then by the first purchase.
+    effects = re.findall(r"<tr><td>90 days</td>.*?</tr>", drawn["membership"])
+    assert effects == [
+        "<tr><td>90 days</td><td>All</td><td>12</td><td>40</td><td>1.25 / 30,000</td>"
+        "<td>0.50 / 12,000</td></tr>",
+        "<tr><td>90 days</td><td>Experience product</td><td>5</td><td>20</td><td>1.40 / 35,000</td>"
+        "<td>0.40 / 9,000</td></tr>",
+    ]
+    assert "Only customers observed for all N days count." in drawn["membership"]

@@ -143,6 +143,10 @@ def test_business_rule_unit_tests_hold_whatever_the_brand_configures(
     }  # fmt: skip
     settings["flywheel"] = {"adoption_min_orders": 4, "retention_min_orders": 6}
     settings["products"] = {"experience_categories": ["snack"]}
+    settings["kpis"] = {
+        "repeat_rate_windows_days": [7, 45], "membership_effect_horizons_days": [30],
+        "lead_activation_window_days": 3, "adoption_window_days": 5,
+    }  # fmt: skip
     settings["consent"] |= {"max_consent_age_days": 30, "recent_buyer_exception": True}
     config = tmp_path / "dangol.yaml"
     config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")

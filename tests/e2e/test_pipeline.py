@@ -4,6 +4,7 @@ Every expected figure is computed here, independently, with pandas over the expo
 """
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -20,20 +21,30 @@ import phonenumbers
 import pytest
 import yaml
 
-from orchestration.config import DEFAULT_CONFIG, DangolHome
+from orchestration.config import DEFAULT_CONFIG, DangolHome, load_config
 from orchestration.manifest import DBT_PROJECT_DIR
 from orchestration.runner import run_pipeline
 from sample_data.base_exports import SEOUL, SampleExports, write_sample_exports
+from sample_data.more_exports import write_channel_exports
 
 pytestmark = pytest.mark.e2e
 SEEDS = DBT_PROJECT_DIR / "seeds"
 CENT = Decimal("0.01")
 
 
+AS_OF = dt.date(2026, 10, 31)
+
+
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory) -> SampleExports:
     landing = tmp_path_factory.mktemp("exports") / "landing"
-    return write_sample_exports(landing, customers=1_200, seed=11, as_of=dt.date(2026, 10, 31))
+    written = write_sample_exports(landing, customers=1_200, seed=11, as_of=AS_OF)
+    # Membership joins of the base contacts, without dirt: the membership effect's input.
+    others = tmp_path_factory.mktemp("other-exports")
+    shutil.copytree(landing / "crm", others / "crm")
+    membership = write_channel_exports(others, seed=11, as_of=AS_OF, dirt_rate=0)
+    shutil.copy(membership.files["membership_events"], landing / "crm")
+    return written
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +102,8 @@ def e164(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Several tests resolve the same exports: once per module is enough (the exports never change).
+@functools.cache
 def resolve_customers(shop_orders: Path, crm_contacts: Path) -> dict[tuple[str, str], str]:
     """Union-find over every record's identifiers: (type, value) -> salted customer key.
 
@@ -156,6 +169,11 @@ def resolve_customers(shop_orders: Path, crm_contacts: Path) -> dict[tuple[str, 
 
 def expected_purchases(exports: SampleExports) -> pd.DataFrame:
     """Purchases (paid or partially refunded orders) with their resolved customer and local day."""
+    return _expected_purchases(exports).copy()
+
+
+@functools.cache
+def _expected_purchases(exports: SampleExports) -> pd.DataFrame:
     orders = expected_orders(exports.shop_orders)
     rows = pd.read_csv(exports.shop_orders, dtype=str, keep_default_na=False)
     header = rows[rows["Id"] != ""].reset_index(drop=True)
@@ -206,6 +224,152 @@ def expected_rfm(exports: SampleExports) -> pd.DataFrame:
         for r, f, m in zip(rfm["r_score"], rfm["f_score"], rfm["m_score"], strict=True)
     ]
     return rfm
+
+
+def expected_purchase_days(exports: SampleExports) -> pd.DataFrame:
+    """One row per customer and local day with a purchase, net revenue summed, days counted
+    from the customer's first purchase day."""
+    days = (
+        expected_purchases(exports)
+        .groupby(["customer", "ordered_date"])["net_amount"]
+        .apply(lambda amounts: sum(amounts, Decimal(0)))
+        .reset_index()
+    )
+    first = days.groupby("customer")["ordered_date"].transform("min")
+    days["first_date"] = first
+    days["day"] = [(d - f).days for d, f in zip(days["ordered_date"], first, strict=True)]
+    return days
+
+
+def expected_first_categories(exports: SampleExports) -> pd.Series:
+    """Per customer, the category of the line they paid most for in their first purchase:
+    the first keyword (by priority) of product_categories.csv in its name, else `other`."""
+    rows = pd.read_csv(exports.shop_orders, dtype=str, keep_default_na=False)
+    rows["line_number"] = rows.groupby("Name").cumcount()
+    rows["gross"] = [
+        Decimal(q) * Decimal(p)
+        for q, p in zip(rows["Lineitem quantity"], rows["Lineitem price"], strict=True)
+    ]
+    header = rows[rows["Id"] != ""]
+    name_of = dict(zip("shopify-" + header["Id"], header["Name"], strict=True))
+    created = dict(zip("shopify-" + header["Id"], header["Created at"], strict=True))
+    purchases = expected_purchases(exports)
+    purchases["ordered_at"] = [
+        dt.datetime.strptime(created[o], "%Y-%m-%d %H:%M:%S %z") for o in purchases["order_id"]
+    ]
+    first_orders = purchases.sort_values(["ordered_at", "order_id"]).groupby("customer").head(1)
+    main_lines = (
+        rows.sort_values(["gross", "line_number"], ascending=[False, True])
+        .groupby("Name")
+        .head(1)
+        .set_index("Name")["Lineitem name"]
+    )
+    keywords = pd.read_csv(SEEDS / "product_categories.csv").sort_values("priority")
+
+    def category(product: str) -> str:
+        hits = [c for k, c in zip(keywords["keyword"], keywords["product_category"], strict=True)
+                if k.lower() in product.lower()]  # fmt: skip
+        return hits[0] if hits else "other"
+
+    return pd.Series(
+        {
+            customer: category(main_lines[name_of[order_id]])
+            for customer, order_id in zip(
+                first_orders["customer"], first_orders["order_id"], strict=True
+            )
+        }
+    )
+
+
+def expected_membership_effect(exports: SampleExports, horizons: list[int]) -> pd.DataFrame:
+    """Members (joined on or after their first purchase day) against non-members of the same
+    first category followed from the same days after their first purchase, none of them a
+    member during the horizon, everyone observed for all of it; computed member by member.
+    Customers whose first purchase is within a lapse window of the history's start may have
+    bought before it and are left out."""
+    config = load_config(DEFAULT_CONFIG)
+    days = expected_purchase_days(exports).sort_values(["customer", "day"])
+    as_of = days["ordered_date"].max()
+    lapse_days = config.loyalty.lapse_multiplier * config.loyalty.expected_purchase_cycle_days
+    new = days["first_date"] > days["ordered_date"].min() + dt.timedelta(days=lapse_days)
+    days = days[new]
+    first = days.groupby("customer")["first_date"].first()
+    category = expected_first_categories(exports).reindex(first.index)
+    experience = config.products.experience_categories
+    customer_of = resolve_customers(exports.shop_orders, exports.crm_contacts)
+    events = pd.read_csv(
+        exports.crm_contacts.parent / "membership_events.csv", dtype=str, keep_default_na=False
+    )
+    joins = events[events["Event Type"] == "join"]
+    joined: dict[str, dt.date] = {}
+    for contact, moment in zip(joins["Contact ID"], joins["Occurred At"], strict=True):
+        customer = customer_of[("crm_contact_id", contact)]
+        day = dt.date.fromisoformat(moment[:10])
+        joined[customer] = min(joined.get(customer, day), day)
+    people = [
+        {
+            "id": customer,
+            "group": (category[customer],
+                      "experience" if category[customer] in experience else "other"),
+            "observed": (as_of - first_date).days,
+            "tenure": (joined[customer] - first_date).days if customer in joined else None,
+            "days": group["day"].to_list(),
+            "amounts": group["net_amount"].to_list(),
+        }
+        for (customer, group), first_date in zip(days.groupby("customer"), first, strict=True)
+    ]  # fmt: skip
+
+    def outcome(person, start: int, horizon: int) -> tuple[int, Decimal]:
+        inside = [a for d, a in zip(person["days"], person["amounts"], strict=True)
+                  if start < d <= start + horizon]  # fmt: skip
+        return len(inside), sum(inside, Decimal(0))
+
+    matched = []
+    for horizon in horizons:
+        for member in people:
+            t = member["tenure"]
+            if t is None or t < 0 or member["observed"] < t + horizon:
+                continue
+            comparable = [
+                p
+                for p in people
+                if p["group"] == member["group"]
+                and p["observed"] >= t + horizon
+                and (p["tenure"] is None or p["tenure"] > t + horizon)
+            ]
+            if comparable:
+                others = [outcome(p, t, horizon) for p in comparable]
+                matched.append({
+                    "horizon": horizon, "group": member["group"],
+                    "member": outcome(member, t, horizon),
+                    "non_member": (sum(o[0] for o in others) / len(others),
+                                   sum((o[1] for o in others), Decimal(0)) / len(others)),
+                    "comparable": {p["id"] for p in comparable},
+                })  # fmt: skip
+    rollups = {
+        "category": lambda group: group,
+        "kind": lambda group: ("all", group[1]),
+        "all": lambda group: ("all", "all"),
+    }
+    rows = []
+    for horizon in horizons:
+        for rollup in rollups.values():
+            mine = [m for m in matched if m["horizon"] == horizon]
+            for key in {rollup(m["group"]) for m in mine}:
+                chosen = [m for m in mine if rollup(m["group"]) == key]
+                n = len(chosen)
+                rows.append({
+                    "horizon_days": horizon, "first_product_category": key[0],
+                    "first_purchase_kind": key[1], "members": n,
+                    "comparable_non_members": len(set().union(*(m["comparable"] for m in chosen))),
+                    "member_purchase_days": sum(m["member"][0] for m in chosen) / n,
+                    "non_member_purchase_days": sum(m["non_member"][0] for m in chosen) / n,
+                    "member_net_revenue": sum(m["member"][1] for m in chosen) / n,
+                    "non_member_net_revenue": sum(m["non_member"][1] for m in chosen) / n,
+                })  # fmt: skip
+    return pd.DataFrame(rows).set_index(
+        ["horizon_days", "first_product_category", "first_purchase_kind"]
+    )
 
 
 def test_every_order_in_is_an_order_out(published_home: DangolHome, exports: SampleExports):
@@ -375,6 +539,96 @@ def test_revenue_concentration_agrees_with_an_independent_count(
     assert summary["top_30_pct_revenue_share"] > 0.5
 
 
+def test_repeat_purchase_rates_agree_with_an_independent_count(
+    published_home: DangolHome, exports: SampleExports
+):
+    days = expected_purchase_days(exports)
+    as_of = days["ordered_date"].max()
+    second = days[days["day"] > 0].groupby("customer")["day"].min()
+    first = days.groupby("customer")["first_date"].first()
+    expected = {}
+    for window in load_config(DEFAULT_CONFIG).kpis.repeat_rate_windows_days:
+        for customer, first_date in first.items():
+            if first_date + dt.timedelta(days=window) <= as_of:
+                key = (first_date.replace(day=1), window)
+                customers, repeats = expected.get(key, (0, 0))
+                repeated = second.get(customer, window + 1) <= window
+                expected[key] = (customers + 1, repeats + repeated)
+    published = query(published_home.published_db, "from marts.repeat_purchase_rates")
+
+    assert len(published) == len(expected)
+    for row in published.itertuples():
+        customers, repeats = expected[(row.cohort_month.date(), row.window_days)]
+        assert (row.customers, row.repeat_customers) == (customers, repeats)
+        assert row.repeat_rate == repeats / customers
+    # Each window's oldest cohorts are there, and none younger than the window.
+    assert {w for _, w in expected} == {30, 60, 90, 180, 365}
+
+
+def test_membership_effect_agrees_with_an_independent_count(
+    published_home: DangolHome, exports: SampleExports
+):
+    horizons = load_config(DEFAULT_CONFIG).kpis.membership_effect_horizons_days
+    expected = expected_membership_effect(exports, horizons)
+    published = query(
+        published_home.published_db,
+        "select * replace (member_net_revenue::varchar as member_net_revenue,"
+        " non_member_net_revenue::varchar as non_member_net_revenue)"
+        " from marts.membership_effect",
+    ).set_index(["horizon_days", "first_product_category", "first_purchase_kind"])
+
+    assert sorted(published.index) == sorted(expected.index)
+    assert expected.loc[(90, "all", "all"), "members"] > 20
+    for key, row in expected.iterrows():
+        mart = published.loc[key]
+        assert (mart["members"], mart["comparable_non_members"]) == (
+            row["members"],
+            row["comparable_non_members"],
+        ), key
+        # Means of whole purchase days: the same to the last bit but for summation order.
+        assert mart["member_purchase_days"] == pytest.approx(row["member_purchase_days"], 1e-12)
+        assert mart["non_member_purchase_days"] == pytest.approx(
+            row["non_member_purchase_days"], 1e-12
+        )
+        # Money: the exact mean, to the cent.
+        for column in ("member_net_revenue", "non_member_net_revenue"):
+            assert abs(Decimal(mart[column]) - row[column]) <= CENT / 2, (key, column)
+
+
+def test_monthly_retention_and_revenue_per_buyer_agree_with_an_independent_count(
+    published_home: DangolHome, exports: SampleExports
+):
+    days = expected_purchase_days(exports)
+    days["month"] = [d.replace(day=1) for d in days["ordered_date"]]
+    buyers = days.groupby("month")["customer"].agg(set)
+    published = query(published_home.published_db, "from marts.shop_kpis_monthly").set_index(
+        "kpi_month"
+    )
+
+    assert [m.date() for m in published.index.sort_values()] == sorted(buyers.index)
+    for month, row in published.iterrows():
+        month = month.date()
+        this_month = buyers[month]
+        last_month = buyers.get((month - dt.timedelta(days=1)).replace(day=1), set())
+        mine = days[days["month"] == month]
+        revenue = sum(mine["net_amount"], Decimal(0))
+        assert row["buyers"] == len(this_month)
+        assert row["new_customers"] == (mine["day"] == 0).sum()
+        assert row["returning_customers"] == mine[mine["day"] > 0]["customer"].nunique()
+        assert row["previous_period_buyers"] == len(last_month)
+        assert row["retained_customers"] == len(last_month & this_month)
+        if last_month:
+            assert row["retention_rate"] == len(last_month & this_month) / len(last_month)
+            assert row["churn_rate"] == pytest.approx(1 - row["retention_rate"], abs=1e-15)
+        assert Decimal(str(row["net_revenue"])) == revenue
+        assert abs(Decimal(str(row["arppu"])) - revenue / len(this_month)) <= CENT / 2
+    # Only the month holding the as-of day (the newest purchase day) can be partial.
+    as_of = days["ordered_date"].max()
+    month_end = (as_of.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(1)
+    partial = published.sort_index()["is_partial_period"].tolist()
+    assert partial == [False] * (len(partial) - 1) + [as_of < month_end]
+
+
 def test_bi_tables_hold_no_email_or_phone(published_home: DangolHome):
     with duckdb.connect(str(published_home.published_db), read_only=True) as con:
         text_columns = con.execute(
@@ -467,6 +721,9 @@ def test_a_second_run_with_no_new_files_publishes_the_same_numbers(
         "customer_loyalty",
         "flywheel_stages",
         "flywheel_kpis_monthly",
+        "repeat_purchase_rates",
+        "membership_effect",
+        "shop_kpis_monthly",
     ]
     before = {m: query(home.published_db, f"from marts.{m} order by all") for m in marts}
     files_before = query(home.state_db, "select count(*) as n from raw.ingest_files")["n"][0]

@@ -76,6 +76,15 @@ def test_the_shipped_config_is_valid():
             "loyalty.expected_purchase_cycle_days",
         ),
         (lambda d: d["loyalty"].update(lapse_multiplier=-1), "loyalty.lapse_multiplier"),
+        (
+            lambda d: d["kpis"].update(repeat_rate_windows_days=[90, 30]),
+            "kpis.repeat_rate_windows_days: Value error, list distinct day counts in ascending",
+        ),
+        (
+            lambda d: d["kpis"].update(membership_effect_horizons_days=[]),
+            "kpis.membership_effect_horizons_days",
+        ),
+        (lambda d: d["kpis"].update(adoption_window_days=0), "kpis.adoption_window_days"),
         (lambda d: d["loyalty"].update(lapse_multipler=3), "loyalty.lapse_multipler"),
         (lambda d: d["segments"].append(dict(d["segments"][0])), "repeated"),
         (lambda d: d["identity"].update(customer_key_salt="x'; drop"), "customer_key_salt"),

@@ -28,6 +28,11 @@ months as (
     select distinct order_month as kpi_month from purchases
 ),
 
+as_of as (
+    select {{ loyalty_as_of_date('ordered_date') }} as as_of_date
+    from purchases
+),
+
 leads as (
     select
         {{ dbt.date_trunc('month', 'first_seen_date') }} as kpi_month,
@@ -132,6 +137,10 @@ advocacy as (
 final as (
     select
         months.kpi_month,
+        -- The month holding the as-of day is not over yet while that day is not its last.
+        as_of.as_of_date
+        < {{ last_day_of_month('months.kpi_month') }}
+            as is_partial_period,
         cumulative.cumulative_net_revenue,
         cumulative.cumulative_customers,
         coalesce(leads.new_qualified_leads, 0) as new_qualified_leads,
@@ -147,6 +156,7 @@ final as (
         coalesce(advocacy.referrals_made, 0) as referrals_made,
         coalesce(advocacy.reviews_written, 0) as reviews_written
     from months
+    cross join as_of
     left join leads on months.kpi_month = leads.kpi_month
     left join new_customers on months.kpi_month = new_customers.kpi_month
     left join reaching_value on months.kpi_month = reaching_value.kpi_month
@@ -158,6 +168,7 @@ final as (
 
 select
     cast(kpi_month as date) as kpi_month,
+    cast(is_partial_period as boolean) as is_partial_period,
     cast(new_qualified_leads as integer) as new_qualified_leads,
     cast(activated_leads as integer) as activated_leads,
     cast({{ safe_divide('activated_leads', 'new_qualified_leads') }} as double) as activation_rate,
