@@ -42,6 +42,7 @@ class Term:
     grain: str
     column: str  # mart.column
     values: tuple[Value, ...] = ()
+    definition_ko: str = ""  # for the report's note under a chart, where it has one
 
     @property
     def mart(self) -> str:
@@ -53,6 +54,10 @@ class Term:
 
     def label(self, language: str) -> str:
         return self.label_ko if language == "ko" else self.label_en
+
+    def summary(self, language: str) -> str:
+        """The one-line definition in the report's language (English where none is given)."""
+        return self.definition_ko if language == "ko" and self.definition_ko else self.definition
 
 
 @cache
@@ -146,7 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     GLOSSARY_PAGE.parent.mkdir(exist_ok=True)
     GLOSSARY_PAGE.write_text(glossary_page(), encoding="utf-8")
     DBT_DOCS_BLOCKS.write_text(dbt_docs_blocks(), encoding="utf-8")
-    print(f"Wrote {GLOSSARY_PAGE.relative_to(REPO_ROOT)} and {DBT_DOCS_BLOCKS.relative_to(REPO_ROOT)}")
+    written = (path.relative_to(REPO_ROOT) for path in (GLOSSARY_PAGE, DBT_DOCS_BLOCKS))
+    print("Wrote " + " and ".join(map(str, written)))
 
 
 if __name__ == "__main__":

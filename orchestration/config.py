@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from activation.glossary import term as glossary_term
 from activation.segments import CHANNELS, PLAYBOOK, SegmentRule, segment_rules
 from data_quality.suites import QualityThresholds, Threshold
 from ingest.landing import IngestSettings
@@ -382,8 +383,12 @@ class DangolConfig(_Strict):
         return {
             "timezone": self.timezone,
             "default_currency": self.default_currency,
-            # Not a setting: the channel vocabulary (activation.segments), for dbt's tests.
+            # Not settings: the channel vocabulary (activation.segments), for dbt's tests, and
+            # the flywheel stages' labels from the glossary (activation/glossary.yaml).
             "channels": list(CHANNELS),
+            "flywheel_stage_labels": {
+                value.name: value.label_ko for value in glossary_term("flywheel_stage").values
+            },
             "customer_key_salt": self.identity.customer_key_salt,
             "max_contact_points_per_identifier": (self.identity.max_contact_points_per_identifier),
             **self.rfm.dbt_vars(),

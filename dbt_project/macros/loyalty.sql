@@ -13,6 +13,15 @@
     end
 {%- endmacro %}
 
+{#- A flywheel stage's Korean label: the glossary's (activation/glossary.yaml), given as a var. -#}
+{% macro flywheel_stage_label(stage) -%}
+    case {{ stage }}
+        {%- for name, label in var('flywheel_stage_labels').items() %}
+        when {{ text_literal(name) }} then {{ text_literal(label) }}
+        {%- endfor %}
+    end
+{%- endmacro %}
+
 {#- An RFM score 1..rfm_score_bins: by fixed cut points when rfm.thresholds names the
     dimension, else by quantile rank (ties share a score). A higher value scores higher,
     except for recency, where fewer days is better. -#}

@@ -105,15 +105,8 @@ select
             else 4
         end as integer
     ) as flywheel_stage_order,
-    cast(
-        case flywheel_stage
-            when 'lead' then '잠재 고객'
-            when 'activation' then '첫 구매'
-            when 'adoption' then '정착'
-            when 'retention' then '유지'
-            else '추천'
-        end as {{ dbt.type_string() }}
-    ) as flywheel_stage_ko,
+    cast({{ flywheel_stage_label('flywheel_stage') }} as {{ dbt.type_string() }})
+        as flywheel_stage_ko,
     cast(first_seen_date as date) as first_seen_date,
     cast(first_order_date as date) as activated_date,
     cast(adopted_date as date) as adopted_date,
