@@ -402,6 +402,25 @@ def test_the_vip_list_holds_no_lapsed_customer(published_home: DangolHome):
     assert "lapsed" not in set(vips["lifecycle_status"])
 
 
+def test_membership_invitations_go_to_non_members_only(published_home: DangolHome):
+    invited = query(
+        published_home.published_db,
+        "select members.segment_name, loyalty.is_member,"
+        " first.started_with_experience_product from marts.segment_members as members"
+        " inner join marts.customer_loyalty as loyalty using (customer_id)"
+        " left join marts.customer_first_purchases as first using (customer_id)"
+        " where members.segment_name like '%membership_invitation'",
+    )
+
+    assert set(invited["segment_name"]) == {
+        "loyal_membership_invitation",
+        "first_purchase_membership_invitation",
+    }
+    assert not invited["is_member"].any()
+    first = invited[invited["segment_name"] == "first_purchase_membership_invitation"]
+    assert first["started_with_experience_product"].all()
+
+
 def test_revenue_concentration_agrees_with_an_independent_count(
     published_home: DangolHome, exports: SampleExports
 ):
