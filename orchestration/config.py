@@ -37,6 +37,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _replaced(values: Any, key: str, instead: str) -> Any:
+    """A setting that was removed or changed meaning: say what replaced it, not 'extra input'."""
+    if isinstance(values, dict) and key in values:
+        raise ValueError(f"{key} {instead}")
+    return values
+
+
 class IdentityConfig(_Strict):
     customer_key_salt: str = Field(pattern=r"^[A-Za-z0-9_.-]{8,}$")
     # An email, phone or SNS handle seen with more other emails and phones than this is shared
@@ -87,12 +94,12 @@ class LoyalSignals(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _coupons_are_not_loyalty(cls, values: Any) -> Any:
-        if isinstance(values, dict) and "coupon_uses" in values:
-            raise ValueError(
-                "coupon_uses is no longer a loyalty signal: coupon use shows price sensitivity "
-                "(customer_loyalty.is_discount_driven), never loyalty; remove it"
-            )
-        return values
+        return _replaced(
+            values,
+            "coupon_uses",
+            "is no longer a loyalty signal: coupon use shows price sensitivity "
+            "(customer_loyalty.is_discount_driven), never loyalty; remove it",
+        )
 
     def thresholds(self) -> dict[str, int]:
         return {name: value for name, value in self.model_dump().items() if value is not None}
@@ -107,13 +114,12 @@ class LoyaltyTier(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _renamed_floor(cls, values: Any) -> Any:
-        if isinstance(values, dict) and "min_net_lifetime_value" in values:
-            raise ValueError(
-                "min_net_lifetime_value is now min_trailing_net_revenue: tiers rank net revenue "
-                "over the last loyalty.vip_trailing_days days, so a customer who stops buying "
-                "moves down"
-            )
-        return values
+        return _replaced(
+            values,
+            "min_net_lifetime_value",
+            "is now min_trailing_net_revenue: tiers rank net revenue over the last "
+            "loyalty.vip_trailing_days days, so a customer who stops buying moves down",
+        )
 
 
 DEFAULT_TIERS = (
@@ -152,12 +158,12 @@ class LoyaltyConfig(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _repeat_is_purchase_days(cls, values: Any) -> Any:
-        if isinstance(values, dict) and "repeat_window_days" in values:
-            raise ValueError(
-                "repeat_window_days is gone: a repeat buyer has two or more purchase days "
-                "(marts.fct_purchase_days), whatever the gap; remove it"
-            )
-        return values
+        return _replaced(
+            values,
+            "repeat_window_days",
+            "is gone: a repeat buyer has two or more purchase days (marts.fct_purchase_days), "
+            "whatever the gap; remove it",
+        )
 
     @model_validator(mode="after")
     def _at_risk_before_lapsed(self) -> LoyaltyConfig:
