@@ -29,8 +29,13 @@ def home(tmp_path_factory) -> DangolHome:
     root = tmp_path_factory.mktemp("report")
     home = DangolHome(root=root / "home", landing=root / "landing")
     shutil.copytree(FIXTURES / "landing", home.landing)
-    # Ad stats and membership events, so the funnel and membership charts have data to draw.
-    for export in ("sns/channel_daily_stats.csv", "crm/membership_events.csv"):
+    # Ad stats, membership and campaign events, so the funnel and membership charts have data
+    # to draw and a segment has someone to exclude (a bounced advocate).
+    for export in (
+        "sns/channel_daily_stats.csv",
+        "crm/membership_events.csv",
+        "crm/campaign_events.csv",
+    ):
         shutil.copyfile(FIXTURES / "exports" / export, home.landing / export)
     outcome = run_pipeline(home, DEFAULT_CONFIG)
     assert outcome.published and not outcome.problems, outcome.problems
