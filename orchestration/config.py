@@ -142,7 +142,7 @@ class LoyaltyConfig(_Strict):
     loyal_signals: LoyalSignals = LoyalSignals()
     # A loyal customer (단골 고객) is a repeat buyer, not discount-driven, with this many signals.
     min_loyal_signals: int = Field(default=1, ge=1)
-    # Discount-driven: at least this share of their purchases carried a discount ...
+    # Discount-driven: more than this share of their purchases carried a discount ...
     discount_driven_order_share: float = Field(default=0.5, gt=0, le=1)
     # ... or discounts took at least this share of their gross spend.
     discount_driven_gross_share: float = Field(default=0.2, gt=0, le=1)

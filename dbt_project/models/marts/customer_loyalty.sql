@@ -40,7 +40,7 @@ discounts as (
         customer_id,
         {{ divide('count(case when discount_amount > 0 then 1 end)', 'count(*)') }}
             as discounted_orders_share,
-        {{ divide('sum(discount_amount)', 'sum(gross_amount)') }} as discount_share_of_gross
+        {{ safe_divide('sum(discount_amount)', 'sum(gross_amount)') }} as discount_share_of_gross
     from orders
     group by customer_id
 ),
