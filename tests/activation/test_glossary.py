@@ -10,7 +10,13 @@ import yaml
 from activation import glossary
 from activation.report.page import labels as report_labels
 from activation.segments import CATALOGUE, PLAYBOOK
-from orchestration.config import DEFAULT_CONFIG, DEFAULT_TIERS, REPO_ROOT, load_config
+from orchestration.config import (
+    DEFAULT_CONFIG,
+    DEFAULT_TIERS,
+    REPO_ROOT,
+    DangolConfig,
+    load_config,
+)
 from orchestration.dbt_vars import dbt_vars
 
 MARTS = REPO_ROOT / "dbt_project" / "models" / "marts"
@@ -93,3 +99,14 @@ def test_dangol_and_chungseong_each_mean_one_thing():
         "is_loyal",
         "loyal_membership_invitation",
     ]
+
+
+def test_the_shipped_values_the_glossary_quotes_are_the_config_defaults():
+    """`loyalty.vip_trailing_days (365)`: a quoted setting shows its default, never a stale one."""
+    text = (REPO_ROOT / "activation" / "glossary.yaml").read_text(encoding="utf-8")
+    quoted = set(re.findall(r"\b(\w+)\.(\w+) \(([\d.]+)\)", text))
+    defaults = DangolConfig(identity={"customer_key_salt": "any-brand-salt"})
+
+    assert quoted
+    for section, key, value in quoted:
+        assert float(getattr(getattr(defaults, section), key)) == float(value), f"{section}.{key}"
