@@ -149,4 +149,5 @@ def test_every_panel_draws_with_its_numbers(warehouse: Path):
         "Reactivated: 1",
     ]
     assert "Where the buyer stands now against their purchase cycle" in drawn["lifecycle"]
+    assert "The all-time Pareto view, lapsed customers included; not VIP." in drawn["pareto"]
     assert "<td>all</td><td>10</td><td>4</td><td>40.0%</td><td>12.5</td>" in drawn["membership"]
