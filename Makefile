@@ -7,7 +7,7 @@ DBT_MANIFEST := dbt_project/target/manifest.json
 # dbt_project.yml holds no vars: dbt and sqlfluff get them from the config (orchestration/dbt_vars.py).
 DBT_VARS = $(BIN)/python -m orchestration.dbt_vars
 SQLFLUFF_VARS := dbt_project/target/sqlfluff/pyproject.toml
-DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 
 .PHONY: install demo serve test test-daemon test-spark lint format pytest validate bench bench-ingest clean browser
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any, Protocol
 
+from activation.glossary import segment_description, term
 from data_quality.reference import RFM_SEGMENTS
 
 CHANNELS = ("email", "sms", "kakao")
@@ -42,15 +43,23 @@ CATALOGUE: dict[str, Column] = {
     "f_score": Column("customer_rfm", "number"),
     "m_score": Column("customer_rfm", "number"),
     "orders_count": Column("customer_ltv", "number"),
+    "purchase_days": Column("customer_ltv", "number"),
     "net_lifetime_value": Column("customer_ltv", "number"),
+    "trailing_net_revenue": Column("customer_ltv", "number"),
     "average_days_between_orders": Column("customer_ltv", "number"),
     "days_since_first_order": Column("customer_ltv", "number"),
     "days_since_last_order": Column("customer_ltv", "number"),
+    "lifecycle_status": Column(
+        "customer_ltv", "text", tuple(v.name for v in term("lifecycle_status").values)
+    ),
     "is_lapsed": Column("customer_ltv", "boolean"),
     "is_top_decile": Column("revenue_concentration", "boolean"),
     "customer_rank": Column("revenue_concentration", "number"),
     "is_repeat_buyer": Column("customer_loyalty", "boolean"),
     "is_loyal": Column("customer_loyalty", "boolean"),
+    "is_discount_driven": Column("customer_loyalty", "boolean"),
+    "is_advocate": Column("customer_loyalty", "boolean"),
+    "is_vip": Column("customer_loyalty", "boolean"),
     "loyalty_tier": Column("customer_loyalty", "text"),
     "membership_status": Column(
         "customer_loyalty", "text", ("member", "former_member", "never_member")
@@ -61,6 +70,7 @@ CATALOGUE: dict[str, Column] = {
     "flywheel_stage": Column(
         "flywheel_stages", "text", ("activation", "adoption", "retention", "advocacy")
     ),
+    "started_with_experience_product": Column("customer_first_purchases", "boolean"),
 }
 # Every mart a filter may read. segment_members joins them all, used or not, so its run-time
 # dependencies are the parsed lineage Dagster orders assets by (dbt_project.yml's default
@@ -77,43 +87,28 @@ class PlaybookSegment:
 
 
 # The loyalty playbook (README, "Segment lists"): on by default; dangol.yaml switches each off.
-PLAYBOOK: tuple[PlaybookSegment, ...] = (
-    PlaybookSegment(
-        "vip_top_decile",
-        "상위 10% 고객 VIP 프로그램 — the top 10% of customers by net revenue",
-        "kakao",
-        ({"is_top_decile": True},),
-    ),
-    PlaybookSegment(
-        "high_value_win_back",
-        "고가치 이탈 위험 고객 윈백 — valuable customers drifting away",
-        "email",
-        ({"rfm_segment": ["At Risk", "Can't Lose Them"]},),
-    ),
-    PlaybookSegment(
-        "loyal_membership_invitation",
-        "충성 고객 멤버십 초대 — loyal customers who are not members",
-        "kakao",
-        ({"is_loyal": True, "is_member": False},),
-    ),
-    PlaybookSegment(
-        "first_purchase_membership_invitation",
-        "첫 구매 후 멤버십 초대 — one-time buyers 14 to 60 days after the experience purchase",
-        "sms",
-        ({"orders_count": 1, "days_since_first_order": {"between": [14, 60]}},),
-    ),
-    PlaybookSegment(
-        "advocates",
-        "추천·리뷰 고객 — customers who referred friends or wrote reviews",
-        "email",
-        ({"referrals_made": {"at_least": 1}}, {"reviews_written": {"at_least": 1}}),
-    ),
-    PlaybookSegment(
-        "lapsed_members",
-        "휴면 멤버 — members who stopped buying",
-        "kakao",
-        ({"is_member": True, "is_lapsed": True},),
-    ),
+# Descriptions are the glossary's (activation/glossary.yaml), so lists and report say the same.
+PLAYBOOK: tuple[PlaybookSegment, ...] = tuple(
+    PlaybookSegment(name, segment_description(name), channel, any_of)
+    for name, channel, any_of in (
+        ("vip_top_decile", "kakao", ({"is_vip": True},)),
+        ("high_value_win_back", "email", ({"rfm_segment": ["At Risk", "Can't Lose Them"]},)),
+        ("loyal_membership_invitation", "kakao", ({"is_loyal": True, "is_member": False},)),
+        (
+            "first_purchase_membership_invitation",
+            "sms",
+            (
+                {
+                    "purchase_days": 1,
+                    "days_since_first_order": {"between": [14, 60]},
+                    "is_member": False,
+                    "started_with_experience_product": True,
+                },
+            ),
+        ),
+        ("advocates", "email", ({"is_advocate": True},)),
+        ("lapsed_members", "kakao", ({"is_member": True, "is_lapsed": True},)),
+    )
 )
 
 

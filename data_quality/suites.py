@@ -373,14 +373,18 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
             query="""
                 select
                     not loyalty.is_loyal or loyalty.is_repeat_buyer as loyal_buys_again,
+                    not loyalty.is_vip or not coalesce(ltv.is_lapsed, true) as vip_is_not_lapsed,
                     (select count(*) from marts.dim_customers) as customers,
                     (select count(*) from marts.flywheel_stages) as staged_customers,
                     count(*) over () as loyalty_customers
                 from marts.customer_loyalty as loyalty
+                left join marts.customer_ltv as ltv on loyalty.customer_id = ltv.customer_id
             """,
             expectations=[
                 # A loyal customer is always a repeat buyer.
                 always("loyal_buys_again"),
+                # VIP ranks recent revenue among customers who still buy: never a lapsed one.
+                always("vip_is_not_lapsed"),
                 # Every customer has one loyalty row and one flywheel stage.
                 equal("customers", "loyalty_customers"),
                 equal("customers", "staged_customers"),

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from activation.glossary import term as glossary_term
 from activation.segments import CHANNELS, PLAYBOOK, SegmentRule, segment_rules
 from data_quality.suites import QualityThresholds, Threshold
 from ingest.formats import FileLimits
@@ -38,6 +39,13 @@ class ConfigError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _replaced(values: Any, key: str, instead: str) -> Any:
+    """A setting that was removed or changed meaning: say what replaced it, not 'extra input'."""
+    if isinstance(values, dict) and key in values:
+        raise ValueError(f"{key} {instead}")
+    return values
 
 
 class IdentityConfig(_Strict):
@@ -85,8 +93,17 @@ class LoyalSignals(_Strict):
     sns_interactions: int | None = Field(default=3, ge=1)
     referrals: int | None = Field(default=1, ge=1)
     reviews: int | None = Field(default=1, ge=1)
-    coupon_uses: int | None = Field(default=1, ge=1)
     campaign_clicks: int | None = Field(default=2, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coupons_are_not_loyalty(cls, values: Any) -> Any:
+        return _replaced(
+            values,
+            "coupon_uses",
+            "is no longer a loyalty signal: coupon use shows price sensitivity "
+            "(customer_loyalty.is_discount_driven), never loyalty; remove it",
+        )
 
     def thresholds(self) -> dict[str, int]:
         return {name: value for name, value in self.model_dump().items() if value is not None}
@@ -95,36 +112,79 @@ class LoyalSignals(_Strict):
 class LoyaltyTier(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
     label: str = Field(min_length=1)
-    min_net_lifetime_value: float = Field(ge=0)
+    # Net revenue over the trailing loyalty.vip_trailing_days, not all time: tiers demote.
+    min_trailing_net_revenue: float = Field(ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_floor(cls, values: Any) -> Any:
+        return _replaced(
+            values,
+            "min_net_lifetime_value",
+            "is now min_trailing_net_revenue: tiers rank net revenue over the last "
+            "loyalty.vip_trailing_days days, so a customer who stops buying moves down",
+        )
 
 
 DEFAULT_TIERS = (
-    LoyaltyTier(name="vip", label="VIP 단골", min_net_lifetime_value=500_000),
-    LoyaltyTier(name="gold", label="골드", min_net_lifetime_value=200_000),
-    LoyaltyTier(name="silver", label="실버", min_net_lifetime_value=50_000),
-    LoyaltyTier(name="basic", label="일반", min_net_lifetime_value=0),
+    LoyaltyTier(name="platinum", label="플래티넘", min_trailing_net_revenue=500_000),
+    LoyaltyTier(name="gold", label="골드", min_trailing_net_revenue=200_000),
+    LoyaltyTier(name="silver", label="실버", min_trailing_net_revenue=50_000),
+    LoyaltyTier(name="basic", label="일반", min_trailing_net_revenue=0),
 )
 
 
 class LoyaltyConfig(_Strict):
     # Days a regular customer usually takes to buy again (repurchase cycle, 재구매 주기).
     expected_purchase_cycle_days: int = Field(default=60, ge=1, le=3650)
-    # A customer is lapsed after this many expected cycles without a purchase.
+    # Lifecycle status (customer_ltv.lifecycle_status): a customer's cycle is the longer of the
+    # brand's and their own average gap between purchase days, once they have this many.
+    own_rhythm_min_purchase_days: int = Field(default=3, ge=2, le=100)
+    # At risk after this many of their cycles without a purchase, lapsed after lapse_multiplier.
+    at_risk_multiplier: float = Field(default=1, gt=0, le=100)
     lapse_multiplier: float = Field(default=2, gt=0, le=100)
-    # A repeat buyer bought again within this many days of an earlier purchase.
-    repeat_window_days: int = Field(default=90, ge=1, le=3650)
     loyal_signals: LoyalSignals = LoyalSignals()
-    # A loyal customer is a repeat buyer with at least this many signals.
+    # A loyal customer (단골 고객) is a repeat buyer, not discount-driven, with this many signals.
     min_loyal_signals: int = Field(default=1, ge=1)
+    # Discount-driven: more than this share of their purchases carried a discount ...
+    discount_driven_order_share: float = Field(default=0.5, gt=0, le=1)
+    # ... or discounts took at least this share of their gross spend.
+    discount_driven_gross_share: float = Field(default=0.2, gt=0, le=1)
+    # A review is positive (advocacy) at this rating or above, where the export has ratings.
+    positive_review_min_rating: float = Field(default=4, ge=0, le=10)
+    # VIP (is_vip) and tiers rank net revenue over this many trailing days, lapsed customers
+    # left out; the all-time Pareto (revenue_concentration.is_top_decile) stays as it is.
+    vip_trailing_days: int = Field(default=365, ge=1, le=3650)
+    # VIP: this share of the customers who are not lapsed, by that trailing revenue.
+    vip_top_share: float = Field(default=0.1, gt=0, le=1)
     tiers: list[LoyaltyTier] = Field(default=list(DEFAULT_TIERS), min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _repeat_is_purchase_days(cls, values: Any) -> Any:
+        return _replaced(
+            values,
+            "repeat_window_days",
+            "is gone: a repeat buyer has two or more purchase days (marts.fct_purchase_days), "
+            "whatever the gap; remove it",
+        )
+
+    @model_validator(mode="after")
+    def _at_risk_before_lapsed(self) -> LoyaltyConfig:
+        if self.at_risk_multiplier >= self.lapse_multiplier:
+            raise ValueError(
+                f"at_risk_multiplier ({self.at_risk_multiplier}) must be below "
+                f"lapse_multiplier ({self.lapse_multiplier}): a customer is at risk before lapsed"
+            )
+        return self
 
     @field_validator("tiers")
     @classmethod
     def _tiers_from_highest_to_zero(cls, tiers: list[LoyaltyTier]) -> list[LoyaltyTier]:
-        floors = [t.min_net_lifetime_value for t in tiers]
+        floors = [t.min_trailing_net_revenue for t in tiers]
         if floors != sorted(set(floors), reverse=True) or floors[-1] != 0:
             raise ValueError(
-                "list tiers from the highest min_net_lifetime_value down, each lower than the "
+                "list tiers from the highest min_trailing_net_revenue down, each lower than the "
                 "one before, the last at 0 so every customer has a tier"
             )
         names = [t.name for t in tiers]
@@ -146,12 +206,15 @@ class LoyaltyConfig(_Strict):
 class FlywheelConfig(_Strict):
     """When a customer moves on to the next flywheel stage (flywheel_stages)."""
 
-    # Adoption (reached value): this many purchases, or joining a membership after buying.
+    # Stages are the highest reached, counted in purchase days (several orders on one day are
+    # one); whether the customer is lapsed now is customer_ltv.lifecycle_status, not a stage.
+    # Adoption (reached value): this many purchase days, or joining a membership after buying.
     adoption_min_orders: int = Field(default=2, ge=2)
     adoption_by_membership: bool = True
-    # Retention: this many purchases and not lapsed (loyalty.lapse_multiplier x cycle).
+    # Retention: this many purchase days.
     retention_min_orders: int = Field(default=3, ge=2)
-    # Advocacy: a buyer who referred this many friends or wrote this many reviews.
+    # Advocacy: a buyer who referred this many friends or wrote this many positive reviews
+    # (loyalty.positive_review_min_rating).
     advocacy_min_referrals: int = Field(default=1, ge=1)
     advocacy_min_reviews: int = Field(default=1, ge=1)
 
@@ -429,8 +492,12 @@ class DangolConfig(_Strict):
         return {
             "timezone": self.timezone,
             "default_currency": self.default_currency,
-            # Not a setting: the channel vocabulary (activation.segments), for dbt's tests.
+            # Not settings: the channel vocabulary (activation.segments), for dbt's tests, and
+            # the flywheel stages' labels from the glossary (activation/glossary.yaml).
             "channels": list(CHANNELS),
+            "flywheel_stage_labels": {
+                value.name: value.label_ko for value in glossary_term("flywheel_stage").values
+            },
             "customer_key_salt": self.identity.customer_key_salt,
             "max_contact_points_per_identifier": (self.identity.max_contact_points_per_identifier),
             **self.rfm.dbt_vars(),
@@ -442,9 +509,15 @@ class DangolConfig(_Strict):
             "recent_buyer_exception": self.consent.recent_buyer_exception,
             "recent_buyer_exception_days": self.consent.recent_buyer_exception_days,
             "experience_categories": list(self.products.experience_categories),
-            "repeat_window_days": self.loyalty.repeat_window_days,
+            "own_rhythm_min_purchase_days": self.loyalty.own_rhythm_min_purchase_days,
+            "at_risk_multiplier": self.loyalty.at_risk_multiplier,
             "loyal_signals": self.loyalty.loyal_signals.thresholds(),
             "min_loyal_signals": self.loyalty.min_loyal_signals,
+            "discount_driven_order_share": self.loyalty.discount_driven_order_share,
+            "discount_driven_gross_share": self.loyalty.discount_driven_gross_share,
+            "positive_review_min_rating": self.loyalty.positive_review_min_rating,
+            "vip_trailing_days": self.loyalty.vip_trailing_days,
+            "vip_top_share": self.loyalty.vip_top_share,
             "loyalty_tiers": [tier.model_dump() for tier in self.loyalty.tiers],
             **{f"flywheel_{name}": value for name, value in self.flywheel.model_dump().items()},
             **self.kpis.dbt_vars(),

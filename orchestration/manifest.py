@@ -25,7 +25,7 @@ def manifest_is_stale() -> bool:
     return any(
         path.stat().st_mtime > built
         for path in DBT_PROJECT_DIR.rglob("*")
-        if path.suffix in {".sql", ".yml", ".csv"} and "target" not in path.parts
+        if path.suffix in {".sql", ".yml", ".csv", ".md"} and "target" not in path.parts
     )
 
 

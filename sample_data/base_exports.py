@@ -72,7 +72,7 @@ CRM_CONTACT_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 SNS_ENGAGEMENT_COLUMNS: tuple[str, ...] = (
-    "Platform", "Handle", "Event Type", "Post ID", "Occurred At",
+    "Platform", "Handle", "Event Type", "Post ID", "Occurred At", "Rating",
 )  # fmt: skip
 
 # Ad channels as the daily ad stats name them; tagged ads land with utm_source set to one.
@@ -1086,7 +1086,11 @@ def _sns_engagement_query() -> str:
             handle AS "Handle",
             event_type AS "Event Type",
             post_prefix || lpad(post::VARCHAR, 6, '0') AS "Post ID",
-            strftime(occurred_at, '%Y-%m-%dT%H:%M:%S') || '+09:00' AS "Occurred At"
+            strftime(occurred_at, '%Y-%m-%dT%H:%M:%S') || '+09:00' AS "Occurred At",
+            -- Reviews carry stars, mostly 4 and 5 as on real platforms; other events none.
+            CASE WHEN event_type = 'review'
+                THEN [5, 5, 4, 5, 3, 4, 5, 2, 5, 1][event_no % 10 + 1]
+            END AS "Rating"
         FROM events
         ORDER BY event_no
     """

@@ -153,8 +153,8 @@ create table marts.customer_rfm as select * from (values
     ('c1', 1, 5, 1, 3, 'New Customers')
 ) t(customer_id, frequency, r_score, f_score, m_score, rfm_segment);
 create table marts.customer_ltv as select * from (values
-    ('c1', 1, 9000.00::decimal(18,2))
-) t(customer_id, orders_count, net_lifetime_value);
+    ('c1', 1, 9000.00::decimal(18,2), false)
+) t(customer_id, orders_count, net_lifetime_value, is_lapsed);
 create table marts.revenue_concentration_summary as select * from (values
     (9000.00::decimal(18,2), 1.0::double, 1.0::double, 1.0::double)
 ) t(total_net_revenue, top_10_pct_revenue_share, top_20_pct_revenue_share,
@@ -174,8 +174,8 @@ create table intermediate.int_engagement_events as select * from (values ('e1'),
 create table marts.fct_engagement_events as select * from (values ('e1', 'c1'), ('e2', null))
     t(event_id, customer_id);
 create table marts.customer_loyalty as select * from (values
-    ('c1', false, false), ('c2', false, false)
-) t(customer_id, is_loyal, is_repeat_buyer);
+    ('c1', false, false, true), ('c2', false, false, false)
+) t(customer_id, is_loyal, is_repeat_buyer, is_vip);
 create table marts.flywheel_stages as select * from (values ('c1'), ('c2')) t(customer_id);
 """
 

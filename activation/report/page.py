@@ -15,6 +15,7 @@ import duckdb
 import jinja2
 import yaml
 
+from activation import glossary
 from activation.report import queries
 from activation.report.charts import (
     ACCENT,
@@ -26,14 +27,26 @@ from activation.report.charts import (
     line_chart,
 )
 
-FLYWHEEL_STAGES = ("lead", "activation", "adoption", "retention", "advocacy")
+FLYWHEEL_STAGES = tuple(v.name for v in glossary.term("flywheel_stage").values)
+LIFECYCLE_STATUSES = tuple(v.name for v in glossary.term("lifecycle_status").values)
 FUNNEL_STAGES = ("impressions", "clicks", "sessions", "add_to_carts", "orders")
 
 
 @cache
 def labels(language: str) -> dict[str, str]:
+    """The report's own words (labels.yaml) and the glossary's names of metrics and statuses."""
     text = resources.files("activation.report").joinpath("labels.yaml").read_text("utf-8")
-    return yaml.safe_load(text)[language]
+    words = yaml.safe_load(text)[language]
+    terms = glossary.labels(language)
+    restated = sorted(set(words) & set(terms))
+    if restated:
+        raise ValueError(f"labels.yaml restates the glossary's labels for {restated}")
+    return {**words, **terms}
+
+
+def definitions(language: str) -> dict[str, str]:
+    """The glossary's one-line definition of each term, for the note under its chart."""
+    return {t.name: t.summary(language) for t in glossary.terms()}
 
 
 def shown(value: object, spec: str) -> str:
@@ -219,10 +232,18 @@ def funnel_panel(text: dict, funnels: list[queries.ChannelFunnel]) -> FunnelPane
     return FunnelPanel(period, bar_chart(bars, width=860, label_width=200), rows)
 
 
+def bars_in_order(text: dict, order: tuple[str, ...], counts: dict[str, int]) -> BarChart | None:
+    """One bar per value in the glossary's order, an empty one included."""
+    return bar_chart([(text[v], counts.get(v, 0), f"{counts.get(v, 0):,}") for v in order])
+
+
 def flywheel_chart(text: dict, stages: list[queries.FlywheelStage]) -> BarChart | None:
-    counts = {s.flywheel_stage: s.customers for s in stages}
-    shown_counts = [(stage, counts.get(stage, 0)) for stage in FLYWHEEL_STAGES]
-    return bar_chart([(text[stage], n, f"{n:,}") for stage, n in shown_counts])
+    return bars_in_order(text, FLYWHEEL_STAGES, {s.flywheel_stage: s.customers for s in stages})
+
+
+def lifecycle_chart(text: dict, statuses: list[queries.LifecycleStatus]) -> BarChart | None:
+    counts = {s.lifecycle_status: s.customers for s in statuses}
+    return bars_in_order(text, LIFECYCLE_STATUSES, counts)
 
 
 @dataclass(frozen=True)
@@ -269,6 +290,7 @@ def render_report(
             "cohort": cohort_grid(text, queries.cohort_cells(con)),
             "funnel": funnel_panel(text, queries.channel_funnels(con)),
             "flywheel": flywheel_chart(text, queries.flywheel_stages(con)),
+            "lifecycle": lifecycle_chart(text, queries.lifecycle_statuses(con)),
             "membership": membership_panel(
                 language, queries.membership_conversions(con), queries.membership_effects(con)
             ),
@@ -279,6 +301,7 @@ def render_report(
         .render(
             language=language,
             text=text,
+            definitions=definitions(language),
             generated=f"{now:%Y-%m-%d %H:%M}",
             segments=segments_panel(text, manifest),
             exclusions=exclusions_chart(text, manifest),

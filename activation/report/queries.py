@@ -92,6 +92,12 @@ class FlywheelStage:
 
 
 @dataclass(frozen=True)
+class LifecycleStatus:
+    lifecycle_status: str
+    customers: int
+
+
+@dataclass(frozen=True)
 class MembershipConversion:
     category: str
     category_ko: str
@@ -202,6 +208,18 @@ def flywheel_stages(con: duckdb.DuckDBPyConnection) -> list[FlywheelStage]:
         group by flywheel_stage
         """,
         FlywheelStage,
+    )
+
+
+def lifecycle_statuses(con: duckdb.DuckDBPyConnection) -> list[LifecycleStatus]:
+    return _records(
+        con,
+        """
+        select lifecycle_status, count(*) as customers
+        from marts.customer_ltv
+        group by lifecycle_status
+        """,
+        LifecycleStatus,
     )
 
 

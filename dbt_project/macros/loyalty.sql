@@ -3,12 +3,21 @@
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
 
-{#- The loyalty tier a net lifetime value falls in (loyalty.tiers, highest first). -#}
-{% macro loyalty_tier(net_lifetime_value, field='name') -%}
+{#- The loyalty tier a trailing net revenue falls in (loyalty.tiers, highest first). -#}
+{% macro loyalty_tier(trailing_net_revenue, field='name') -%}
     case
         {%- for tier in var('loyalty_tiers') %}
-        when {{ net_lifetime_value }} >= {{ tier['min_net_lifetime_value'] }}
+        when {{ trailing_net_revenue }} >= {{ tier['min_trailing_net_revenue'] }}
             then {{ text_literal(tier[field]) }}
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- A flywheel stage's Korean label: the glossary's (activation/glossary.yaml), given as a var. -#}
+{% macro flywheel_stage_label(stage) -%}
+    case {{ stage }}
+        {%- for name, label in var('flywheel_stage_labels').items() %}
+        when {{ text_literal(name) }} then {{ text_literal(label) }}
         {%- endfor %}
     end
 {%- endmacro %}

@@ -33,6 +33,8 @@ create table marts.channel_funnel_daily as select * from (values
     new_customers, cost_amount, net_revenue);
 create table marts.flywheel_stages as
     select * from (values ('activation'), ('activation'), ('advocacy')) t(flywheel_stage);
+create table marts.customer_ltv as
+    select * from (values ('new'), ('lapsed'), ('lapsed'), ('reactivated')) t(lifecycle_status);
 create table marts.membership_conversion as select * from (values
     ('all', '전체', 10, 4, 0.4, 12.5, 2.5, 80000.0, 1.2, 30000.0),
     (getvariable('markup'), getvariable('markup'), 6, 3, 0.5, 10.0, 3.0, 90000.0, 1.1, 25000.0)
@@ -132,6 +134,7 @@ def test_every_panel_draws_with_its_numbers(warehouse: Path):
         "cohort",
         "funnel",
         "flywheel",
+        "lifecycle",
         "membership",
     ]
     assert all('class="mark"' in body for body in drawn.values())
@@ -143,6 +146,16 @@ def test_every_panel_draws_with_its_numbers(warehouse: Path):
     assert "<title>Orders: 7  (43.8%)</title>" in drawn["funnel"]
     assert "<title>Activation: 2</title>" in drawn["flywheel"]
     assert "<title>Leads: 0</title>" in drawn["flywheel"]
+    # Statuses in the glossary's order and words, with its definition under the chart.
+    assert re.findall(r"<title>([^<]+)</title>", drawn["lifecycle"]) == [
+        "New: 1",
+        "Active: 0",
+        "At risk: 0",
+        "Lapsed: 2",
+        "Reactivated: 1",
+    ]
+    assert "Where the buyer stands now against their purchase cycle" in drawn["lifecycle"]
+    assert "The all-time Pareto view, lapsed customers included; not VIP." in drawn["pareto"]
     assert "<td>all</td><td>10</td><td>4</td><td>40.0%</td><td>12.5</td>" in drawn["membership"]
     # The effect of joining, all categories: everyone first, then by the first purchase.
     effects = re.findall(r"<tr><td>90 days</td>.*?</tr>", drawn["membership"])

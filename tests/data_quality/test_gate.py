@@ -107,18 +107,25 @@ def test_loyalty_marts_that_lose_customers_or_revenue_block(build_db: Path):
     ]
 
 
-def test_lost_events_misattributed_orders_and_unstaged_customers_block(build_db: Path):
+def test_lost_events_misattributed_orders_unstaged_customers_and_lapsed_vips_block(
+    build_db: Path,
+):
     execute(build_db, "delete from marts.fct_engagement_events where event_id = 'e2'")
     execute(build_db, "update marts.fct_orders set customer_id = 'c9' where order_id = 'shopify-2'")
     execute(build_db, "update marts.customer_loyalty set is_loyal = true where customer_id = 'c1'")
     execute(build_db, "delete from marts.flywheel_stages where customer_id = 'c2'")
+    execute(build_db, "update marts.customer_ltv set is_lapsed = true where customer_id = 'c1'")
 
     _, audits = audit(build_db)
 
     events = audits["marts.fct_engagement_events.great_expectations_suite"]
     assert {f.column for f in events.blocking_failures} == {"loaded_events", "orders"}
     loyalty = audits["marts.customer_loyalty.great_expectations_suite"]
-    assert {f.column for f in loyalty.blocking_failures} == {"loyal_buys_again", "customers"}
+    assert {f.column for f in loyalty.blocking_failures} == {
+        "loyal_buys_again",
+        "customers",
+        "vip_is_not_lapsed",
+    }
 
 
 def test_a_row_missing_from_a_raw_table_blocks(build_db: Path):

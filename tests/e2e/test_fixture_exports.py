@@ -136,12 +136,18 @@ def test_business_rule_unit_tests_hold_whatever_the_brand_configures(
     }
     settings["rfm"] = {"as_of": "run_date", "score_bins": 3}
     settings["loyalty"] = {
-        "expected_purchase_cycle_days": 20, "lapse_multiplier": 4, "repeat_window_days": 30,
+        "expected_purchase_cycle_days": 20, "lapse_multiplier": 4, "at_risk_multiplier": 3,
+        "own_rhythm_min_purchase_days": 5, "discount_driven_order_share": 0.9,
+        "discount_driven_gross_share": 0.9, "positive_review_min_rating": 2,
+        "vip_trailing_days": 30, "vip_top_share": 0.3,
         "loyal_signals": {"reviews": 2, "membership": None}, "min_loyal_signals": 1,
-        "tiers": [{"name": "top", "label": "Top", "min_net_lifetime_value": 1},
-                  {"name": "rest", "label": "Rest", "min_net_lifetime_value": 0}],
+        "tiers": [{"name": "top", "label": "Top", "min_trailing_net_revenue": 1},
+                  {"name": "rest", "label": "Rest", "min_trailing_net_revenue": 0}],
     }  # fmt: skip
-    settings["flywheel"] = {"adoption_min_orders": 4, "retention_min_orders": 6}
+    settings["flywheel"] = {
+        "adoption_min_orders": 4, "retention_min_orders": 6, "advocacy_min_referrals": 3,
+        "advocacy_min_reviews": 2,
+    }  # fmt: skip
     settings["products"] = {"experience_categories": ["snack"]}
     settings["kpis"] = {
         "repeat_rate_windows_days": [7, 45], "membership_effect_horizons_days": [30],

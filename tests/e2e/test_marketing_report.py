@@ -17,7 +17,8 @@ from tests.conftest import UntrustedRelease
 pytestmark = pytest.mark.e2e
 CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
 CHARTS = {
-    "segments", "exclusions", "rfm", "pareto", "cohort", "funnel", "flywheel", "membership",
+    "segments", "exclusions", "rfm", "pareto", "cohort", "funnel", "flywheel", "lifecycle",
+    "membership",
 }  # fmt: skip
 
 

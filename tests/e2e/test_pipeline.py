@@ -13,6 +13,7 @@ import subprocess
 import sys
 import urllib.parse
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import duckdb
@@ -199,12 +200,14 @@ def expected_revenue_by_customer(exports: SampleExports) -> pd.Series:
 
 
 def expected_rfm(exports: SampleExports) -> pd.DataFrame:
-    """RFM by the documented default rules: quintiles of percent rank, ties share a score,
+    """RFM by the documented default rules: frequency in purchase days, quintiles of percent
+    rank, ties share a score,
     recency to the newest purchase, segment from the rfm_segments grid at (r, (f + m) // 2)."""
     purchases = expected_purchases(exports)
     rfm = purchases.groupby("customer").agg(
         last_order_date=("ordered_date", "max"),
-        frequency=("order_id", "count"),
+        # Frequency counts purchase days: two orders on one local day are one purchase.
+        frequency=("ordered_date", "nunique"),
         monetary=("net_amount", lambda amounts: sum(amounts, Decimal(0))),
     )
     as_of = purchases["ordered_date"].max()
@@ -504,6 +507,82 @@ def test_customer_rfm_agrees_with_an_independent_count(
     for column in ("recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_segment"):
         assert published[column].tolist() == expected[column].tolist(), column
     assert published["monetary"].map(Decimal).tolist() == expected["monetary"].tolist()
+
+
+def expected_lifecycle_status(exports: SampleExports) -> dict[str, str]:
+    """Each buyer's lifecycle status by the rules in docs/glossary.md and dangol.yaml's
+    loyalty: settings: the cycle is the longer of the brand's and the customer's own average
+    gap between purchase days (once they have enough of them); lapsed past lapse_multiplier
+    cycles, at risk past at_risk_multiplier, new with one purchase day, reactivated when the
+    gap before the last purchase day was a lapse, else active."""
+    loyalty = load_config(DEFAULT_CONFIG).loyalty
+    purchases = expected_purchases(exports)
+    as_of = purchases["ordered_date"].max()
+    statuses = {}
+    for customer, dates in purchases.groupby("customer")["ordered_date"]:
+        days = sorted(set(dates))
+        cycle = Fraction(loyalty.expected_purchase_cycle_days)
+        if len(days) >= loyalty.own_rhythm_min_purchase_days:
+            cycle = max(cycle, Fraction((days[-1] - days[0]).days, len(days) - 1))
+        since = (as_of - days[-1]).days
+        lapse = Fraction(loyalty.lapse_multiplier) * cycle
+        if since > lapse:
+            statuses[customer] = "lapsed"
+        elif since > Fraction(loyalty.at_risk_multiplier) * cycle:
+            statuses[customer] = "at_risk"
+        elif len(days) == 1:
+            statuses[customer] = "new"
+        elif (days[-1] - days[-2]).days > lapse:
+            statuses[customer] = "reactivated"
+        else:
+            statuses[customer] = "active"
+    return statuses
+
+
+def test_lifecycle_status_agrees_with_an_independent_count(
+    published_home: DangolHome, exports: SampleExports
+):
+    expected = expected_lifecycle_status(exports)
+    published = query(
+        published_home.published_db, "select customer_id, lifecycle_status from marts.customer_ltv"
+    ).set_index("customer_id")["lifecycle_status"]
+
+    assert published.to_dict() == expected
+    # The demo's customers cover every status, so each rule is exercised.
+    assert set(expected.values()) == {"new", "active", "at_risk", "lapsed", "reactivated"}
+
+
+def test_the_vip_list_holds_no_lapsed_customer(published_home: DangolHome):
+    vips = query(
+        published_home.published_db,
+        "select ltv.lifecycle_status, loyalty.is_vip from marts.segment_members as members"
+        " inner join marts.customer_ltv as ltv using (customer_id)"
+        " inner join marts.customer_loyalty as loyalty using (customer_id)"
+        " where members.segment_name = 'vip_top_decile'",
+    )
+
+    assert len(vips) > 0
+    assert vips["is_vip"].all()
+    assert "lapsed" not in set(vips["lifecycle_status"])
+
+
+def test_membership_invitations_go_to_non_members_only(published_home: DangolHome):
+    invited = query(
+        published_home.published_db,
+        "select members.segment_name, loyalty.is_member,"
+        " first.started_with_experience_product from marts.segment_members as members"
+        " inner join marts.customer_loyalty as loyalty using (customer_id)"
+        " left join marts.customer_first_purchases as first using (customer_id)"
+        " where members.segment_name like '%membership_invitation'",
+    )
+
+    assert set(invited["segment_name"]) == {
+        "loyal_membership_invitation",
+        "first_purchase_membership_invitation",
+    }
+    assert not invited["is_member"].any()
+    first = invited[invited["segment_name"] == "first_purchase_membership_invitation"]
+    assert first["started_with_experience_product"].all()
 
 
 def test_revenue_concentration_agrees_with_an_independent_count(

@@ -102,6 +102,24 @@ def test_the_shipped_config_is_valid():
         ),
         (lambda d: d["loyalty"].update(min_loyal_signals=7), "min_loyal_signals is 7"),
         (lambda d: d["loyalty"]["tiers"].reverse(), "loyalty.tiers"),
+        # Settings whose meaning changed say what replaced them.
+        (
+            lambda d: d["loyalty"]["loyal_signals"].update(coupon_uses=1),
+            "loyalty.loyal_signals: Value error, coupon_uses is no longer a loyalty signal",
+        ),
+        (
+            lambda d: d["loyalty"].update(repeat_window_days=90),
+            "repeat_window_days is gone: a repeat buyer has two or more purchase days",
+        ),
+        (
+            lambda d: d["loyalty"]["tiers"][0].update(min_net_lifetime_value=1),
+            "min_net_lifetime_value is now min_trailing_net_revenue",
+        ),
+        (
+            lambda d: d["loyalty"].update(at_risk_multiplier=2, lapse_multiplier=2),
+            "at_risk_multiplier (2.0) must be below lapse_multiplier (2.0)",
+        ),
+        (lambda d: d["loyalty"].update(vip_top_share=0), "loyalty.vip_top_share"),
         (lambda d: d["rfm"].update(score_bins=1), "rfm.score_bins"),
         (
             lambda d: d["rfm"].update(thresholds={"frequency": [3, 2, 5, 8]}),

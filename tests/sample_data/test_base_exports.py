@@ -35,7 +35,7 @@ CRM_HEADER_LINE = (
     "Contact ID,Name,Email,Phone,Email Consent,Email Consent Date,SMS Consent,SMS Consent Date,"
     "Kakao Consent,Kakao Consent Date,Night Consent,Instagram Handle,Created At,Updated At"
 )
-SNS_HEADER_LINE = "Platform,Handle,Event Type,Post ID,Occurred At"
+SNS_HEADER_LINE = "Platform,Handle,Event Type,Post ID,Occurred At,Rating"
 
 LINE_ITEM_COLUMNS = {
     "Name",
@@ -384,6 +384,11 @@ def test_engagement_mostly_comes_from_contacts(
     assert (events["Post ID"].str[:2] == prefix).all()
     assert events["Post ID"].str.fullmatch(r"(IG|YT|NB)_\d{6}").all()
     assert events["Occurred At"].is_monotonic_increasing
+    # Reviews carry a star rating, mostly positive; other events none.
+    reviews = events["Event Type"] == "review"
+    assert set(events.loc[reviews, "Rating"]) == {"1", "2", "3", "4", "5"}
+    assert (events.loc[reviews, "Rating"] >= "4").mean() > 0.6
+    assert (events.loc[~reviews, "Rating"] == "").all()
 
     handles = contacts["Instagram Handle"][contacts["Instagram Handle"] != ""]
     from_strangers = (~events["Handle"].isin(handles)).mean()

@@ -77,7 +77,8 @@ events as (
         null as crm_contact_id,
         null as customer_email,
         null as customer_phone,
-        null as member_id
+        null as member_id,
+        rating
     from sns
 
     union all
@@ -97,7 +98,8 @@ events as (
         contact_id as crm_contact_id,
         customer_email,
         customer_phone,
-        null as member_id
+        null as member_id,
+        null as rating
     from campaigns
 
     union all
@@ -116,7 +118,8 @@ events as (
         contact_id as crm_contact_id,
         customer_email,
         customer_phone,
-        member_id
+        member_id,
+        null as rating
     from memberships
 
     union all
@@ -133,7 +136,8 @@ events as (
         contact_id as crm_contact_id,
         null as customer_email,
         null as customer_phone,
-        null as member_id
+        null as member_id,
+        null as rating
     from coupon_moments
 
     union all
@@ -153,7 +157,8 @@ events as (
         null as crm_contact_id,
         null as customer_email,
         null as customer_phone,
-        null as member_id
+        null as member_id,
+        null as rating
     from referral_sides
 )
 

@@ -3,8 +3,7 @@
     'membership': 'membership_joins',
     'sns_interactions': 'sns_interactions',
     'referrals': 'referrals_made',
-    'reviews': 'reviews_written',
-    'coupon_uses': 'coupons_redeemed',
+    'reviews': 'positive_reviews',
     'campaign_clicks': 'campaign_clicks',
 } -%}
 {%- for signal in var('loyal_signals') if signal not in signal_columns %}
@@ -13,11 +12,16 @@
     ) }}
 {%- endfor -%}
 
--- Repeat buyer versus loyal customer: loyalty is buying again AND engaging.
+-- Repeat buyer versus loyal customer (단골 고객): loyalty is buying again, without needing a
+-- discount, AND engaging. VIP and tiers rank recent revenue, so they demote.
 with
 
 customers as (
     select * from {{ ref('dim_customers') }}
+),
+
+lifetime as (
+    select * from {{ ref('customer_ltv') }}
 ),
 
 orders as (
@@ -30,28 +34,14 @@ events as (
     where customer_id is not null
 ),
 
-purchase_gaps as (
+-- Coupon use and discounts are price sensitivity, measured apart from loyalty.
+discounts as (
     select
         customer_id,
-        net_amount,
-        {{ dbt.datediff(
-            'lag(ordered_date) over (partition by customer_id order by ordered_date, order_id)',
-            'ordered_date',
-            'day'
-        ) }} as days_since_previous_purchase
+        {{ divide('count(case when discount_amount > 0 then 1 end)', 'count(*)') }}
+            as discounted_orders_share,
+        {{ safe_divide('sum(discount_amount)', 'sum(gross_amount)') }} as discount_share_of_gross
     from orders
-),
-
-purchases as (
-    select
-        customer_id,
-        sum(net_amount) as net_lifetime_value,
-        count(
-            case
-                when days_since_previous_purchase <= {{ var('repeat_window_days') }} then 1
-            end
-        ) as repeat_purchases
-    from purchase_gaps
     group by customer_id
 ),
 
@@ -66,6 +56,16 @@ engagement as (
             as sns_interactions,
         count(case when event_source = 'sns' and event_type = 'review' then 1 end)
             as reviews_written,
+        -- Positive where the export rates reviews; an unrated review cannot say otherwise.
+        count(
+            case
+                when
+                    event_source = 'sns'
+                    and event_type = 'review'
+                    and coalesce(rating >= {{ var('positive_review_min_rating') }}, true)
+                    then 1
+            end
+        ) as positive_reviews,
         count(case when event_type = 'referral_made' then 1 end) as referrals_made,
         count(case when event_source = 'coupon' and event_type = 'redeemed' then 1 end)
             as coupons_redeemed,
@@ -100,18 +100,33 @@ measured as (
         customers.customer_id,
         customers.orders_count,
         engagement.joined_membership_at,
-        coalesce(purchases.net_lifetime_value, 0) as net_lifetime_value,
-        coalesce(purchases.repeat_purchases, 0) > 0 as is_repeat_buyer,
+        coalesce(lifetime.net_lifetime_value, 0) as net_lifetime_value,
+        coalesce(lifetime.purchase_days, 0) as purchase_days,
+        coalesce(lifetime.purchase_days, 0) >= 2 as is_repeat_buyer,
+        -- A lapsed customer earns no rank: their trailing revenue counts as nothing.
+        case
+            when not lifetime.is_lapsed then lifetime.trailing_net_revenue else 0
+        end as ranked_net_revenue,
+        discounts.discounted_orders_share,
+        discounts.discount_share_of_gross,
+        coalesce(
+            discounts.discounted_orders_share > {{ var('discount_driven_order_share') }}
+            or discounts.discount_share_of_gross >= {{ var('discount_driven_gross_share') }},
+            false
+        ) as is_discount_driven,
         {%- for column in signal_columns.values() | unique %}
             coalesce(engagement.{{ column }}, 0) as {{ column }},
         {%- endfor %}
+        coalesce(engagement.reviews_written, 0) as reviews_written,
+        coalesce(engagement.coupons_redeemed, 0) as coupons_redeemed,
         case
             when memberships.is_member then 'member'
             when memberships.customer_id is not null then 'former_member'
             else 'never_member'
         end as membership_status
     from customers
-    left join purchases on customers.customer_id = purchases.customer_id
+    left join lifetime on customers.customer_id = lifetime.customer_id
+    left join discounts on customers.customer_id = discounts.customer_id
     left join engagement on customers.customer_id = engagement.customer_id
     left join memberships on customers.customer_id = memberships.customer_id
 ),
@@ -123,28 +138,64 @@ signals as (
         {%- for signal, threshold in var('loyal_signals').items() %}
             + case when {{ signal_columns[signal] }} >= {{ threshold }} then 1 else 0 end
         {%- endfor %}
-            as loyal_signals_met
+            as loyal_signals_met,
+        referrals_made >= {{ var('flywheel_advocacy_min_referrals') }}
+        or positive_reviews >= {{ var('flywheel_advocacy_min_reviews') }} as is_advocate
     from measured
+),
+
+-- VIP: the top loyalty.vip_top_share of customers who are not lapsed, by trailing revenue.
+vip_ranks as (
+    select
+        customer_id,
+        row_number() over (order by ranked_net_revenue desc, customer_id asc) as vip_rank,
+        count(*) over () as ranked_customers
+    from signals
+    where ranked_net_revenue > 0
+),
+
+final as (
+    select
+        signals.*,
+        vip_ranks.vip_rank,
+        coalesce(
+            -- A decimal share times a count: exact, so 10% of 30 is 3, not 3.0000000000000004.
+            vip_ranks.vip_rank <= ceiling({{ var('vip_top_share') }} * vip_ranks.ranked_customers),
+            false
+        ) as is_vip
+    from signals
+    left join vip_ranks on signals.customer_id = vip_ranks.customer_id
 )
 
 select
     cast(customer_id as {{ dbt.type_string() }}) as customer_id,
     cast(orders_count as integer) as orders_count,
+    cast(purchase_days as integer) as purchase_days,
     cast(net_lifetime_value as decimal(18, 2)) as net_lifetime_value,
     cast(is_repeat_buyer as boolean) as is_repeat_buyer,
     cast(membership_joins as integer) as membership_joins,
     cast(sns_interactions as integer) as sns_interactions,
     cast(reviews_written as integer) as reviews_written,
+    cast(positive_reviews as integer) as positive_reviews,
     cast(referrals_made as integer) as referrals_made,
     cast(coupons_redeemed as integer) as coupons_redeemed,
     cast(campaign_clicks as integer) as campaign_clicks,
+    cast(discounted_orders_share as double) as discounted_orders_share,
+    cast(discount_share_of_gross as double) as discount_share_of_gross,
+    cast(is_discount_driven as boolean) as is_discount_driven,
     cast(loyal_signals_met as integer) as loyal_signals_met,
-    cast(is_repeat_buyer and loyal_signals_met >= {{ var('min_loyal_signals') }} as boolean)
-        as is_loyal,
-    cast({{ loyalty_tier('net_lifetime_value') }} as {{ dbt.type_string() }}) as loyalty_tier,
-    cast({{ loyalty_tier('net_lifetime_value', 'label') }} as {{ dbt.type_string() }})
+    cast(
+        is_repeat_buyer
+        and not is_discount_driven
+        and loyal_signals_met >= {{ var('min_loyal_signals') }} as boolean
+    ) as is_loyal,
+    cast(is_advocate as boolean) as is_advocate,
+    cast(vip_rank as integer) as vip_rank,
+    cast(is_vip as boolean) as is_vip,
+    cast({{ loyalty_tier('ranked_net_revenue') }} as {{ dbt.type_string() }}) as loyalty_tier,
+    cast({{ loyalty_tier('ranked_net_revenue', 'label') }} as {{ dbt.type_string() }})
         as loyalty_tier_ko,
     cast(membership_status as {{ dbt.type_string() }}) as membership_status,
     cast(membership_status = 'member' as boolean) as is_member,
     cast(joined_membership_at as {{ type_timestamp_tz() }}) as joined_membership_at
-from signals
+from final

@@ -1,8 +1,8 @@
+-- Frequency counts purchase days: two orders on one day are one purchase occasion.
 with
 
-orders as (
-    select * from {{ ref('fct_orders') }}
-    where is_purchase
+purchase_days as (
+    select * from {{ ref('fct_purchase_days') }}
 ),
 
 segment_grid as (
@@ -10,17 +10,18 @@ segment_grid as (
 ),
 
 as_of as (
-    select {{ loyalty_as_of_date('ordered_date') }} as as_of_date
-    from orders
+    -- One row: rfm.as_of run_date is current_date, which would repeat on every row.
+    select distinct {{ loyalty_as_of_date('purchase_date') }} as as_of_date
+    from purchase_days
 ),
 
 purchases as (
     select
         customer_id,
-        max(ordered_date) as last_order_date,
+        max(purchase_date) as last_order_date,
         count(*) as frequency,
         sum(net_amount) as monetary
-    from orders
+    from purchase_days
     group by customer_id
 ),
 

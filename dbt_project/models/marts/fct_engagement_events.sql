@@ -50,5 +50,6 @@ select
         end as {{ dbt.type_string() }}
     ) as handle_key,
     cast(channel as {{ dbt.type_string() }}) as channel,
-    cast(campaign_id as {{ dbt.type_string() }}) as campaign_id
+    cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+    cast(rating as decimal(4, 2)) as rating
 from resolved

@@ -1,5 +1,6 @@
 -- Where each customer stands on the flywheel: lead → activation → adoption → retention →
--- advocacy, the highest stage reached (thresholds under flywheel: in dangol.yaml).
+-- advocacy, the highest stage reached, counted in purchase days (thresholds under flywheel: in
+-- dangol.yaml). A stage once reached stays: whether they buy now is lifecycle_status.
 with
 
 loyalty as (
@@ -10,9 +11,8 @@ lifetime as (
     select * from {{ ref('customer_ltv') }}
 ),
 
-orders as (
-    select * from {{ ref('fct_orders') }}
-    where is_purchase
+purchase_days as (
+    select * from {{ ref('fct_purchase_days') }}
 ),
 
 events as (
@@ -24,22 +24,13 @@ contacts as (
     select * from {{ ref('int_contacts_deduplicated') }}
 ),
 
-numbered_purchases as (
-    select
-        customer_id,
-        ordered_date,
-        row_number() over (partition by customer_id order by ordered_date, order_id)
-            as purchase_number
-    from orders
-),
-
--- The day of the purchase that reaches adoption_min_orders.
+-- The purchase day that reaches adoption_min_orders purchase days.
 value_purchases as (
     select
         customer_id,
-        ordered_date as value_purchase_date
-    from numbered_purchases
-    where purchase_number = {{ var('flywheel_adoption_min_orders') }}
+        purchase_date as value_purchase_date
+    from purchase_days
+    where purchase_day_number = {{ var('flywheel_adoption_min_orders') }}
 ),
 
 first_touches as (
@@ -78,9 +69,10 @@ staged as (
                 null
             {% endif %}
         ) as adopted_date,
+        coalesce(loyalty.purchase_days, 0) as purchase_days,
+        lifetime.lifecycle_status,
         coalesce(lifetime.is_lapsed, true) as is_lapsed,
-        loyalty.referrals_made,
-        loyalty.reviews_written
+        loyalty.is_advocate
     from loyalty
     left join lifetime on loyalty.customer_id = lifetime.customer_id
     left join value_purchases on loyalty.customer_id = value_purchases.customer_id
@@ -92,14 +84,9 @@ final as (
     select
         *,
         case
-            when orders_count = 0 then 'lead'
-            when
-                referrals_made >= {{ var('flywheel_advocacy_min_referrals') }}
-                or reviews_written >= {{ var('flywheel_advocacy_min_reviews') }}
-                then 'advocacy'
-            when
-                orders_count >= {{ var('flywheel_retention_min_orders') }} and not is_lapsed
-                then 'retention'
+            when purchase_days = 0 then 'lead'
+            when is_advocate then 'advocacy'
+            when purchase_days >= {{ var('flywheel_retention_min_orders') }} then 'retention'
             when adopted_date is not null then 'adoption'
             else 'activation'
         end as flywheel_stage
@@ -118,18 +105,13 @@ select
             else 4
         end as integer
     ) as flywheel_stage_order,
-    cast(
-        case flywheel_stage
-            when 'lead' then '잠재 고객'
-            when 'activation' then '첫 구매'
-            when 'adoption' then '정착'
-            when 'retention' then '단골'
-            else '추천'
-        end as {{ dbt.type_string() }}
-    ) as flywheel_stage_ko,
+    cast({{ flywheel_stage_label('flywheel_stage') }} as {{ dbt.type_string() }})
+        as flywheel_stage_ko,
     cast(first_seen_date as date) as first_seen_date,
     cast(first_order_date as date) as activated_date,
     cast(adopted_date as date) as adopted_date,
     cast(orders_count as integer) as orders_count,
+    cast(purchase_days as integer) as purchase_days,
+    cast(lifecycle_status as {{ dbt.type_string() }}) as lifecycle_status,
     cast(is_lapsed as boolean) as is_lapsed
 from final

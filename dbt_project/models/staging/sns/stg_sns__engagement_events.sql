@@ -10,6 +10,7 @@ renamed as (
         {{ normalize_handle('handle') }} as handle,
         lower(trim(event_type)) as event_type,
         nullif(trim(post_id), '') as post_id,
+        {{ dbt.safe_cast("nullif(trim(rating), '')", 'decimal(4, 2)') }} as rating,
         {{ parse_timestamp('occurred_at') }} as occurred_at,
         _source_file as source_file,
         _source_record as source_record,
