@@ -58,6 +58,16 @@ CATALOGUE: dict[str, Column] = {
     "is_member": Column("customer_loyalty", "boolean"),
     "referrals_made": Column("customer_loyalty", "number"),
     "reviews_written": Column("customer_loyalty", "number"),
+    "campaigns_received": Column("customer_campaign_engagement", "number"),
+    "campaigns_clicked": Column("customer_campaign_engagement", "number"),
+    "campaigns_converted": Column("customer_campaign_engagement", "number"),
+    "days_since_last_campaign": Column("customer_campaign_engagement", "number"),
+    "last_campaign_response": Column(
+        "customer_campaign_engagement",
+        "text",
+        ("bought", "unsubscribed", "awaiting", "clicked_no_purchase", "opened_no_click",
+         "no_response"),
+    ),  # fmt: skip
     "flywheel_stage": Column(
         "flywheel_stages", "text", ("activation", "adoption", "retention", "advocacy")
     ),

@@ -257,6 +257,20 @@ class ConsentConfig(_Strict):
     suppression_list: str = "suppression.csv"
 
 
+class AttributionWindowDays(_Strict):
+    """Days after a message in which the recipient's purchase counts as its response."""
+
+    email: int = Field(default=5, ge=1, le=90)
+    sms: int = Field(default=1, ge=1, le=90)
+    kakao: int = Field(default=1, ge=1, le=90)
+
+
+class CampaignsConfig(_Strict):
+    # campaign_response: an order is the response to the last message (of any campaign) the
+    # customer was sent within its channel's window before it.
+    attribution_window_days: AttributionWindowDays = AttributionWindowDays()
+
+
 class ExportsConfig(_Strict):
     # Segment lists hold personal data: delete export runs older than this many days.
     retention_days: int = Field(default=30, ge=1, le=3650)
@@ -281,6 +295,7 @@ class DangolConfig(_Strict):
     # The loyalty playbook's built-in segments (activation/segments.py), each on by default.
     segment_playbook: dict[str, PlaybookSegmentConfig] = {}
     consent: ConsentConfig = ConsentConfig()
+    campaigns: CampaignsConfig = CampaignsConfig()
     exports: ExportsConfig = ExportsConfig()
     report: ReportConfig = ReportConfig()
 
@@ -344,6 +359,9 @@ class DangolConfig(_Strict):
             "min_loyal_signals": self.loyalty.min_loyal_signals,
             "loyalty_tiers": [tier.model_dump() for tier in self.loyalty.tiers],
             **{f"flywheel_{name}": value for name, value in self.flywheel.model_dump().items()},
+            "campaign_attribution_window_days": (
+                self.campaigns.attribution_window_days.model_dump()
+            ),
         }
 
     def ingest_settings(self) -> IngestSettings:

@@ -56,8 +56,8 @@ sightings as (
 -- A contact point shared by many people (a placeholder) is no identity, so it reaches no one.
 resolved as (
     select
-        identities.customer_id,
         sightings.*,
+        identities.customer_id,
         row_number() over (
             partition by identities.customer_id, sightings.contact_type
             order by
