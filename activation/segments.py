@@ -65,8 +65,14 @@ CATALOGUE: dict[str, Column] = {
     "last_campaign_response": Column(
         "customer_campaign_engagement",
         "text",
-        ("bought", "unsubscribed", "awaiting", "clicked_no_purchase", "opened_no_click",
-         "no_response"),
+        (
+            "bought",
+            "unsubscribed",
+            "awaiting",
+            "clicked_no_purchase",
+            "opened_no_click",
+            "no_response",
+        ),
     ),  # fmt: skip
     "flywheel_stage": Column(
         "flywheel_stages", "text", ("activation", "adoption", "retention", "advocacy")

@@ -5,6 +5,17 @@ orders as (
     where is_purchase
 ),
 
+-- Gross LTV is what the customer ordered and paid for: a fully refunded order counts
+-- there (and only there; net LTV, counts and dates keep to purchases).
+refunded as (
+    select
+        customer_id,
+        sum(gross_amount) as gross_amount
+    from {{ ref('fct_orders') }}
+    where status = 'refunded'
+    group by customer_id
+),
+
 as_of as (
     select {{ loyalty_as_of_date('ordered_date') }} as as_of_date
     from orders
@@ -16,7 +27,7 @@ purchases as (
         min(ordered_date) as first_order_date,
         max(ordered_date) as last_order_date,
         count(*) as orders_count,
-        sum(gross_amount) as gross_lifetime_value,
+        sum(gross_amount) as purchased_gross_amount,
         sum(net_amount) as net_lifetime_value
     from orders
     group by customer_id
@@ -25,6 +36,8 @@ purchases as (
 measured as (
     select
         purchases.*,
+        purchases.purchased_gross_amount + coalesce(refunded.gross_amount, 0)
+            as gross_lifetime_value,
         as_of.as_of_date,
         {{ dbt.datediff('purchases.first_order_date', 'purchases.last_order_date', 'day') }}
             as days_first_to_last_order,
@@ -34,6 +47,7 @@ measured as (
             as days_since_first_order
     from purchases
     cross join as_of
+    left join refunded on purchases.customer_id = refunded.customer_id
 ),
 
 final as (
