@@ -23,6 +23,15 @@ from typing import Any, Protocol
 from data_quality.reference import RFM_SEGMENTS
 
 CHANNELS = ("email", "sms", "kakao")
+# What a customer did with the latest campaign message (customer_campaign_engagement).
+RESPONSES = (
+    "bought",
+    "unsubscribed",
+    "awaiting",
+    "clicked_no_purchase",
+    "opened_no_click",
+    "no_response",
+)
 RANGE_OPERATORS = ("between", "at_least", "at_most")
 
 
@@ -65,15 +74,8 @@ CATALOGUE: dict[str, Column] = {
     "last_campaign_response": Column(
         "customer_campaign_engagement",
         "text",
-        (
-            "bought",
-            "unsubscribed",
-            "awaiting",
-            "clicked_no_purchase",
-            "opened_no_click",
-            "no_response",
-        ),
-    ),  # fmt: skip
+        RESPONSES,
+    ),
     "flywheel_stage": Column(
         "flywheel_stages", "text", ("activation", "adoption", "retention", "advocacy")
     ),

@@ -72,7 +72,7 @@ def test_a_cent_lost_between_an_order_and_its_lines_blocks(build_db: Path):
 def test_an_order_whose_subtotal_disagrees_with_its_lines_warns_with_an_example(
     build_db: Path,
 ):
-    # Lines 5,000 + 2 × 2,500 less 1,000 discount: 9,000; the export says 8,000.
+    # Lines 5,000 + 2 x 2,500 less 1,000 discount: 9,000; the export says 8,000.
     execute(build_db, "update staging.stg_shopify__orders set subtotal_amount = 8000.00")
 
     report, audits = audit(build_db)
