@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from activation.segments import CHANNELS, PLAYBOOK, SegmentRule, segment_rules
+from activation.segments import CHANNELS, PLAYBOOK, RESPONSES, SegmentRule, segment_rules
 from data_quality.suites import QualityThresholds, Threshold
 from ingest.landing import IngestSettings
 
@@ -341,8 +341,9 @@ class DangolConfig(_Strict):
         return {
             "timezone": self.timezone,
             "default_currency": self.default_currency,
-            # Not a setting: the channel vocabulary (activation.segments), for dbt's tests.
+            # Not settings: the channel and campaign response vocabularies (activation.segments).
             "channels": list(CHANNELS),
+            "campaign_responses": list(RESPONSES),
             "customer_key_salt": self.identity.customer_key_salt,
             "max_contact_points_per_identifier": (self.identity.max_contact_points_per_identifier),
             **self.rfm.dbt_vars(),
