@@ -9,6 +9,7 @@ referrals as (
         referred_handle,
         referral_code,
         referred_at,
+        order_name,
         reward_amount
     from {{ ref('stg_sns__referrals') }}
 ),
@@ -23,14 +24,17 @@ purchases as (
     where is_purchase
 ),
 
+-- The friend is known by their handle, or by the order the referral names.
 dated as (
     select
         referrals.*,
-        identities.customer_id as referred_customer_id,
+        coalesce(identities.customer_id, referred_orders.customer_id) as referred_customer_id,
         cast({{ dbt.date_trunc('month', local_date('referrals.referred_at')) }} as date)
             as referral_month
     from referrals
     left join identities on referrals.referred_handle = identities.identifier_value
+    left join {{ ref('fct_orders') }} as referred_orders
+        on referrals.order_name = referred_orders.order_name
 ),
 
 first_referrals as (
