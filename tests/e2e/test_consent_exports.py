@@ -98,6 +98,13 @@ SEGMENTS = {
 }
 
 
+ORDER_HEADER = [
+    "Name", "Email", "Financial Status", "Currency", "Subtotal", "Discount Amount", "Created at",
+    "Lineitem quantity", "Lineitem name", "Lineitem price", "Cancelled at", "Refunded Amount",
+    "Id", "Phone",
+]  # fmt: skip
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -121,14 +128,9 @@ def write_shop_customers(path: Path, answers: dict[str, str]) -> None:
 
 
 def write_landing(landing: Path) -> None:
-    order_header = [
-        "Name", "Email", "Financial Status", "Currency", "Subtotal", "Discount Amount",
-        "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price", "Cancelled at",
-        "Refunded Amount", "Id", "Phone",
-    ]  # fmt: skip
     write_csv(
         landing / "shop" / "orders_export_1.csv",
-        order_header,
+        ORDER_HEADER,
         [
             [f"#{1000 + i}", p.email, "paid", "KRW", "20000.00", "0.00", ago(20 + i), "1",
              "체험 세트", "20000.00", "", "0.00", str(5_000_000 + i), p.phone]
@@ -370,14 +372,9 @@ def shop_only_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("shop-only")
     home = DangolHome(root=root / "home", landing=root / "landing")
     people = [shop_person(i, key) for i, key in enumerate(SHOP_ONLY)]
-    order_header = [
-        "Name", "Email", "Financial Status", "Currency", "Subtotal", "Discount Amount",
-        "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price", "Cancelled at",
-        "Refunded Amount", "Id", "Phone",
-    ]  # fmt: skip
     write_csv(
         home.landing / "shop" / "orders_export_1.csv",
-        order_header,
+        ORDER_HEADER,
         [
             [f"#{2000 + i}", SHOP_ONLY[p.key][2] or p.email, "paid", "KRW", "20000.00", "0.00",
              ago(20 + i), "1", "체험 세트", "20000.00", "", "0.00", str(6_000_000 + i), p.phone]
