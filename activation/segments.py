@@ -24,6 +24,15 @@ from activation.glossary import segment_description, term
 from data_quality.reference import RFM_SEGMENTS
 
 CHANNELS = ("email", "sms", "kakao")
+# What a customer did with the latest campaign message (customer_campaign_engagement).
+RESPONSES = (
+    "bought",
+    "unsubscribed",
+    "awaiting",
+    "clicked_no_purchase",
+    "opened_no_click",
+    "no_response",
+)
 RANGE_OPERATORS = ("between", "at_least", "at_most")
 
 
@@ -67,6 +76,15 @@ CATALOGUE: dict[str, Column] = {
     "is_member": Column("customer_loyalty", "boolean"),
     "referrals_made": Column("customer_loyalty", "number"),
     "reviews_written": Column("customer_loyalty", "number"),
+    "campaigns_received": Column("customer_campaign_engagement", "number"),
+    "campaigns_clicked": Column("customer_campaign_engagement", "number"),
+    "campaigns_converted": Column("customer_campaign_engagement", "number"),
+    "days_since_last_campaign": Column("customer_campaign_engagement", "number"),
+    "last_campaign_response": Column(
+        "customer_campaign_engagement",
+        "text",
+        RESPONSES,
+    ),
     "flywheel_stage": Column(
         "flywheel_stages", "text", ("activation", "adoption", "retention", "advocacy")
     ),

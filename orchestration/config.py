@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from activation.glossary import term as glossary_term
-from activation.segments import CHANNELS, PLAYBOOK, SegmentRule, segment_rules
+from activation.segments import CHANNELS, PLAYBOOK, RESPONSES, SegmentRule, segment_rules
 from data_quality.suites import QualityThresholds, Threshold
 from ingest.formats import FileLimits
 from ingest.landing import IngestSettings
@@ -371,6 +371,20 @@ class ConsentConfig(_Strict):
     suppression_list: str = "suppression.csv"
 
 
+class AttributionWindowDays(_Strict):
+    """Days after a message in which the recipient's purchase counts as its response."""
+
+    email: int = Field(default=5, ge=1, le=90)
+    sms: int = Field(default=1, ge=1, le=90)
+    kakao: int = Field(default=1, ge=1, le=90)
+
+
+class CampaignsConfig(_Strict):
+    # campaign_response: an order is the response to the last message (of any campaign) the
+    # customer was sent within its channel's window before it.
+    attribution_window_days: AttributionWindowDays = AttributionWindowDays()
+
+
 class ExportsConfig(_Strict):
     # Segment lists hold personal data: delete export runs older than this many days.
     retention_days: int = Field(default=30, ge=1, le=3650)
@@ -443,6 +457,7 @@ class DangolConfig(_Strict):
     # The loyalty playbook's built-in segments (activation/segments.py), each on by default.
     segment_playbook: dict[str, PlaybookSegmentConfig] = {}
     consent: ConsentConfig = ConsentConfig()
+    campaigns: CampaignsConfig = CampaignsConfig()
     exports: ExportsConfig = ExportsConfig()
     report: ReportConfig = ReportConfig()
     alerts: AlertsConfig = AlertsConfig()
@@ -492,9 +507,11 @@ class DangolConfig(_Strict):
         return {
             "timezone": self.timezone,
             "default_currency": self.default_currency,
-            # Not settings: the channel vocabulary (activation.segments), for dbt's tests, and
+            # Not settings: the channel and campaign response vocabularies (activation.segments),
+            # for dbt's tests, and
             # the flywheel stages' labels from the glossary (activation/glossary.yaml).
             "channels": list(CHANNELS),
+            "campaign_responses": list(RESPONSES),
             "flywheel_stage_labels": {
                 value.name: value.label_ko for value in glossary_term("flywheel_stage").values
             },
@@ -521,6 +538,9 @@ class DangolConfig(_Strict):
             "loyalty_tiers": [tier.model_dump() for tier in self.loyalty.tiers],
             **{f"flywheel_{name}": value for name, value in self.flywheel.model_dump().items()},
             **self.kpis.dbt_vars(),
+            "campaign_attribution_window_days": (
+                self.campaigns.attribution_window_days.model_dump()
+            ),
         }
 
     def ingest_settings(self) -> IngestSettings:

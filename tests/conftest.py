@@ -126,12 +126,14 @@ create table raw.shopify_orders as select * from (values ('sha-1'), ('sha-1'), (
 create table raw.crm_contacts as select 'minjun.kim@example.com' as email, 'x' as _file_sha256;
 create schema staging;
 create table staging.stg_shopify__orders as select * from (values
-    ('shopify-1', timestamptz '2026-03-01 10:00:00+09', 9000.00::decimal(18,2), 0.00, 0.00),
-    ('shopify-2', timestamptz '2026-03-02 10:00:00+09', 5000.00, 0.00, 5000.00)
-) t(order_id, ordered_at, subtotal_amount, discount_amount, refund_amount);
+    ('shopify-1', '#1001', 1, timestamptz '2026-03-01 10:00:00+09', 9000.00::decimal(18,2),
+     1000.00, 0.00),
+    ('shopify-2', '#1002', 1, timestamptz '2026-03-02 10:00:00+09', 5000.00, 0.00, 5000.00)
+) t(order_id, order_name, ingest_file_seq, ordered_at, subtotal_amount, discount_amount,
+    refund_amount);
 create table staging.stg_shopify__order_lines as select * from (values
-    (1, 5000.00), (2, 2500.00)
-) t(quantity, unit_price);
+    ('shopify-1', 1, 1, 5000.00), ('shopify-1', 1, 2, 2500.00)
+) t(order_id, ingest_file_seq, quantity, unit_price);
 create schema marts;
 create table marts.fct_orders as select * from (values
     ('shopify-1', 'c1', timestamptz '2026-03-01 10:00:00+09', 'paid', 'KRW',

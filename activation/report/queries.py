@@ -168,7 +168,7 @@ def cohort_cells(con: duckdb.DuckDBPyConnection) -> list[CohortCell]:
 
 
 def channel_funnels(con: duckdb.DuckDBPyConnection) -> list[ChannelFunnel]:
-    """Each ad channel's funnel summed over the last FUNNEL_DAYS days with ad stats."""
+    """Each ad channel's funnel per currency over the last FUNNEL_DAYS days with ad stats."""
     return _records(
         con,
         f"""
@@ -178,9 +178,16 @@ def channel_funnels(con: duckdb.DuckDBPyConnection) -> list[ChannelFunnel]:
                 select max(activity_date) - interval {FUNNEL_DAYS} day
                 from marts.channel_funnel_daily where impressions is not null
             )
+        ),
+        currencies as (
+            select count(distinct currency) as currencies from recent
         )
         select
-            channel,
+            -- Money is never added across currencies: a channel paid in two is two rows.
+            case
+                when any_value(currencies.currencies) > 1 then channel || ' (' || currency || ')'
+                else channel
+            end as channel,
             min(activity_date) as first_date,
             max(activity_date) as last_date,
             sum(impressions) as impressions,
@@ -192,8 +199,9 @@ def channel_funnels(con: duckdb.DuckDBPyConnection) -> list[ChannelFunnel]:
             sum(cost_amount) as cost,
             sum(net_revenue) as revenue
         from recent
-        group by channel
-        order by sum(impressions) desc
+        cross join currencies
+        group by channel, currency
+        order by sum(impressions) desc, channel
         """,
         ChannelFunnel,
     )

@@ -10,6 +10,7 @@ import pytest
 from markupsafe import escape
 
 from activation.report import render_report
+from activation.report.queries import channel_funnels
 
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 MARKUP = '<script>alert("x")</script><b onmouseover="x">'
@@ -25,7 +26,7 @@ create table marts.revenue_concentration as select * from (values
 create table marts.cohort_retention as select * from (values
     (date '2026-01-01', 0, 4, 1.0), (date '2026-01-01', 1, 4, 0.5), (date '2026-02-01', 0, 2, 1.0)
 ) t(cohort_month, months_since_first_purchase, cohort_size, retention_rate);
-create table marts.channel_funnel_daily as select * from (values
+create table marts.channel_funnel_daily as select *, 'KRW' as currency from (values
     (getvariable('markup'), date '2026-03-01', 1000, 50, 40, 10, 5, 3, 100000.00, 250000.00),
     ('naver_search', date '2026-03-02', 2000, 40, 30, 6, 2, 1, 80000.00, 90000.00),
     ('kakao', date '2026-03-02', null, null, null, null, 1, 1, null, 20000.00)
@@ -166,3 +167,15 @@ def test_every_panel_draws_with_its_numbers(warehouse: Path):
         "<td>0.40 / 9,000</td></tr>",
     ]
     assert "Only customers observed for all N days count." in drawn["membership"]
+
+
+def test_the_funnel_never_adds_money_across_currencies(warehouse: Path):
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into marts.channel_funnel_daily values ('naver_search', date '2026-03-02',"
+            " 500, 10, 8, 2, 1, 1, 100.00, 300.00, 'USD')"
+        )
+        funnels = {f.channel: f for f in channel_funnels(con)}
+
+    usd, krw = funnels["naver_search (USD)"], funnels["naver_search (KRW)"]
+    assert (usd.cost, usd.revenue) == (100, 300) and (krw.cost, krw.revenue) == (80000, 90000)

@@ -69,6 +69,21 @@ def test_a_cent_lost_between_an_order_and_its_lines_blocks(build_db: Path):
     }
 
 
+def test_an_order_whose_subtotal_disagrees_with_its_lines_warns_with_an_example(
+    build_db: Path,
+):
+    # Lines 5,000 + 2 x 2,500 less 1,000 discount: 9,000; the export says 8,000.
+    execute(build_db, "update staging.stg_shopify__orders set subtotal_amount = 8000.00")
+
+    report, audits = audit(build_db)
+
+    subtotal = audits["staging.stg_shopify__orders.subtotal_matches_lines"]
+    assert report.passed and subtotal.verdict == Verdict.WARNED
+    [failure] = subtotal.failures
+    assert failure.unexpected_count == 1 and failure.sample == ["shopify-1 (#1001)"]
+    assert "1 rows, e.g. ['shopify-1 (#1001)']" in report.summary()
+
+
 def test_a_purchase_missing_from_the_channels_blocks(build_db: Path):
     execute(build_db, "update marts.fct_channel_daily set orders_count = 0")
 
@@ -137,11 +152,13 @@ def test_a_row_missing_from_a_raw_table_blocks(build_db: Path):
 
 
 def test_negative_quantities_implausible_amounts_and_future_dates_block(build_db: Path):
-    execute(build_db, "insert into staging.stg_shopify__order_lines values (-1, 100)")
+    execute(
+        build_db, "insert into staging.stg_shopify__order_lines values ('shopify-3', 1, -1, 100)"
+    )
     execute(
         build_db,
         "insert into staging.stg_shopify__orders values"
-        " ('shopify-3', now() + interval 30 day, 900000000, 0, 0)",
+        " ('shopify-3', '#1003', 1, now() + interval 30 day, 900000000, 0, 0)",
     )
 
     _, audits = audit(build_db)

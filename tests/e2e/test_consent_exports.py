@@ -98,6 +98,13 @@ SEGMENTS = {
 }
 
 
+ORDER_HEADER = [
+    "Name", "Email", "Financial Status", "Currency", "Subtotal", "Discount Amount", "Created at",
+    "Lineitem quantity", "Lineitem name", "Lineitem price", "Cancelled at", "Refunded Amount",
+    "Id", "Phone",
+]  # fmt: skip
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -121,14 +128,9 @@ def write_shop_customers(path: Path, answers: dict[str, str]) -> None:
 
 
 def write_landing(landing: Path) -> None:
-    order_header = [
-        "Name", "Email", "Financial Status", "Currency", "Subtotal", "Discount Amount",
-        "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price", "Cancelled at",
-        "Refunded Amount", "Id", "Phone",
-    ]  # fmt: skip
     write_csv(
         landing / "shop" / "orders_export_1.csv",
-        order_header,
+        ORDER_HEADER,
         [
             [f"#{1000 + i}", p.email, "paid", "KRW", "20000.00", "0.00", ago(20 + i), "1",
              "체험 세트", "20000.00", "", "0.00", str(5_000_000 + i), p.phone]
@@ -334,3 +336,95 @@ def test_the_report_is_written_and_says_nothing_personal(runs):
     assert "all_buyers_email" in report
     for person in PEOPLE:
         assert person.email not in report and person.name not in report
+
+
+# A brand with only its shop's two exports (orders, customers) and no CRM file: the lists
+# still hold exactly the customers who opted in, found through the shop's own records.
+SHOP_ONLY = {
+    # key: (customer row in the old layout or None, newer layout row or None, order email)
+    "both": (("yes", "yes"), None, None),
+    "emailonly": (("yes", "no"), None, None),
+    "smsonly": (("no", "yes"), None, None),
+    "refused": (("no", "no"), None, None),
+    "guest": (None, None, None),  # bought as a guest: a contact point, never consent
+    # Ordered with another email; the same phone makes them one customer.
+    "otheremail": (("yes", "no"), None, "otheremail.orders@example.com"),
+    # The newer layout's dated state: unsubscribed after the old export said yes.
+    "unsubscribed": (("yes", ""), ("unsubscribed", ago(5), "", ""), None),
+    # Subscribed three years ago, never since: consent older than two years.
+    "stale": (None, ("subscribed", ago(1100), "", ""), None),
+    # Double opt-in not confirmed: no consent.
+    "pending": (None, ("pending", ago(3), "", ""), None),
+    "datedyes": (None, ("subscribed", ago(40), "subscribed", ago(40)), None),
+}
+SHOP_ONLY_EXPECTED = {
+    "email": {"both", "emailonly", "otheremail", "datedyes"},
+    "sms": {"both", "smsonly", "datedyes"},
+}
+
+
+def shop_person(index: int, key: str) -> Person:
+    return Person(key, "고객" + key, f"010-2000-{index:04d}")
+
+
+@pytest.fixture(scope="module")
+def shop_only_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shop-only")
+    home = DangolHome(root=root / "home", landing=root / "landing")
+    people = [shop_person(i, key) for i, key in enumerate(SHOP_ONLY)]
+    write_csv(
+        home.landing / "shop" / "orders_export_1.csv",
+        ORDER_HEADER,
+        [
+            [f"#{2000 + i}", SHOP_ONLY[p.key][2] or p.email, "paid", "KRW", "20000.00", "0.00",
+             ago(20 + i), "1", "체험 세트", "20000.00", "", "0.00", str(6_000_000 + i), p.phone]
+            for i, p in enumerate(people)
+        ],
+    )  # fmt: skip
+    write_csv(
+        home.landing / "shop" / "customers_export_1.csv",
+        ["Customer ID", "First Name", "Last Name", "Email", "Accepts Email Marketing", "Phone",
+         "Accepts SMS Marketing", "Total Spent", "Total Orders"],
+        [
+            [str(8_000 + i), p.name[1:], p.name[0], p.email, old[0], p.phone, old[1], "20000",
+             "1"]
+            for i, p in enumerate(people)
+            if (old := SHOP_ONLY[p.key][0])
+        ],
+    )  # fmt: skip
+    write_csv(
+        home.landing / "shop" / "customers_export_2.csv",
+        ["Customer ID", "First Name", "Last Name", "Email", "Accepts Email Marketing",
+         "Email Marketing Status", "Email Marketing Updated At", "Phone",
+         "Accepts SMS Marketing", "SMS Marketing Status", "SMS Marketing Updated At",
+         "Total Spent", "Total Orders"],
+        [
+            [str(8_000 + i), p.name[1:], p.name[0], p.email,
+             "yes" if new[0] == "subscribed" else "no", new[0], new[1], p.phone,
+             "yes" if new[2] == "subscribed" else "no", new[2], new[3], "20000", "1"]
+            for i, p in enumerate(people)
+            if (new := SHOP_ONLY[p.key][1])
+        ],
+    )  # fmt: skip
+    outcome = run_pipeline(home, write_config(root / "dangol.yaml"))
+    assert outcome.published and not outcome.problems, outcome.problems
+    return latest_export(home), people
+
+
+def test_a_shop_only_brand_lists_exactly_the_customers_who_opted_in(shop_only_run):
+    folder, people = shop_only_run
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for channel, expected in SHOP_ONLY_EXPECTED.items():
+        with (folder / f"{SEGMENTS[channel]}.csv").open(encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+        found = {p.key for p in people for row in rows if p.email == row.get("email")}
+        found |= {p.key for p in people for row in rows if p.e164 == row.get("phone_e164")}
+        assert found == expected and len(rows) == len(expected), (channel, rows)
+        # Everyone bought, and the shop's records give everyone a contact point.
+        excluded = manifest["segments"][SEGMENTS[channel]]["excluded"]
+        assert excluded.get("no_contact", 0) == 0, excluded
+    email_rows = (folder / f"{SEGMENTS['email']}.csv").read_text(encoding="utf-8-sig")
+    # The customer's own email, not the one an order happened to carry.
+    assert "otheremail.orders@example.com" not in email_rows
+    excluded = manifest["segments"][SEGMENTS["email"]]["excluded"]
+    assert excluded["unsubscribed"] == 1 and excluded["consent_expired"] == 1, excluded

@@ -154,6 +154,7 @@ def test_business_rule_unit_tests_hold_whatever_the_brand_configures(
         "lead_activation_window_days": 3, "adoption_window_days": 5,
     }  # fmt: skip
     settings["consent"] |= {"max_consent_age_days": 30, "recent_buyer_exception": True}
+    settings["campaigns"] = {"attribution_window_days": {"email": 2, "sms": 3, "kakao": 7}}
     config = tmp_path / "dangol.yaml"
     config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     brand_config = DEFAULT_CONFIG if brand == "shipped" else config

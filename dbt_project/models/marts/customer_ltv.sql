@@ -14,6 +14,17 @@ purchase_days as (
     from {{ ref('fct_purchase_days') }}
 ),
 
+-- Gross LTV is what the customer ordered and paid for: a fully refunded order counts
+-- there (and only there; net LTV, counts and dates keep to purchases).
+refunded as (
+    select
+        customer_id,
+        sum(gross_amount) as gross_amount
+    from {{ ref('fct_orders') }}
+    where status = 'refunded'
+    group by customer_id
+),
+
 as_of as (
     -- One row: rfm.as_of run_date is current_date, which would repeat on every row.
     select distinct {{ loyalty_as_of_date('purchase_date') }} as as_of_date
@@ -26,7 +37,7 @@ purchases as (
         min(ordered_date) as first_order_date,
         max(ordered_date) as last_order_date,
         count(*) as orders_count,
-        sum(gross_amount) as gross_lifetime_value,
+        sum(gross_amount) as purchased_gross_amount,
         sum(net_amount) as net_lifetime_value
     from orders
     group by customer_id
@@ -65,6 +76,8 @@ measured as (
         latest_purchase_days.purchase_days,
         latest_purchase_days.days_before_last_purchase,
         trailing_revenue.trailing_net_revenue,
+        purchases.purchased_gross_amount + coalesce(refunded.gross_amount, 0)
+            as gross_lifetime_value,
         as_of.as_of_date,
         {{ dbt.datediff('purchases.first_order_date', 'purchases.last_order_date', 'day') }}
             as days_first_to_last_order,
@@ -77,6 +90,7 @@ measured as (
         on purchases.customer_id = latest_purchase_days.customer_id
     inner join trailing_revenue on purchases.customer_id = trailing_revenue.customer_id
     cross join as_of
+    left join refunded on purchases.customer_id = refunded.customer_id
 ),
 
 rhythm as (

@@ -66,27 +66,37 @@ shop_answers as (
             case when customer_email is not null then 'email' else 'phone' end as identifier_type,
             coalesce(customer_email, customer_phone) as identifier_value,
             '{{ channel }}' as channel,
-            accepts_{{ channel }}_marketing as is_opted_in,
+            coalesce(
+                {{ channel }}_marketing_state,
+                case
+                    when accepts_{{ channel }}_marketing then 'opted_in'
+                    when not accepts_{{ channel }}_marketing then 'opted_out'
+                end
+            ) as status,
+            {{ channel }}_marketing_updated_at as updated_at,
             ingest_file_seq,
             loaded_at
         from shop_customers
-        where accepts_{{ channel }}_marketing is not null
+        where
+            {{ channel }}_marketing_state is not null
+            or accepts_{{ channel }}_marketing is not null
     {%- endfor %}
 ),
 
 shop_changes as (
     select
         *,
-        lag(is_opted_in) over (
+        lag(status) over (
             partition by person, channel order by ingest_file_seq
-        ) as previous_answer
+        ) as previous_status
     from shop_answers
     where identifier_value is not null
 ),
 
 shop_facts as (
-    -- A shop export is an undated snapshot. A refusal dates from the export that showed it;
-    -- an opt-in only from an export that showed it change (no, then yes). An opt-in seen from
+    -- A state with its date (newer exports) is a dated fact like a CRM answer. Without one,
+    -- the export is an undated snapshot: a refusal dates from the export that showed it; an
+    -- opt-in only from an export that showed it change (no, then yes). An opt-in seen from
     -- the start has no date, so every dated fact outranks it: a stale "yes" never beats an
     -- unsubscribe. Consent is still confirmed as of the export that showed it.
     select
@@ -94,13 +104,14 @@ shop_facts as (
         identifier_type,
         identifier_value,
         channel,
-        case when is_opted_in then 'opted_in' else 'opted_out' end as status,
+        status,
         case
-            when not is_opted_in or previous_answer is not null then loaded_at
+            when updated_at is not null then updated_at
+            when status != 'opted_in' or previous_status is not null then loaded_at
         end as recorded_at,
-        case when is_opted_in then loaded_at end as confirmed_at
+        case when status = 'opted_in' then coalesce(updated_at, loaded_at) end as confirmed_at
     from shop_changes
-    where previous_answer is null or is_opted_in != previous_answer
+    where updated_at is not null or previous_status is null or status != previous_status
 ),
 
 campaign_identifiers as (

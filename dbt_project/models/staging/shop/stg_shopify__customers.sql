@@ -15,6 +15,19 @@ renamed as (
         -- Blank (an older layout without the column) is no answer, not a refusal.
         {{ consent_answer('accepts_email_marketing') }} as accepts_email_marketing,
         {{ consent_answer('accepts_sms_marketing') }} as accepts_sms_marketing,
+        {%- for channel in ['email', 'sms'] %}
+            -- A state, where the export gives one, says more than the yes/no flag: only
+            -- "subscribed" is consent; pending, not subscribed, invalid... are not.
+            case
+                when nullif(trim({{ channel }}_marketing_status), '') is null then null
+                when lower(trim({{ channel }}_marketing_status)) = 'subscribed' then 'opted_in'
+                when lower(trim({{ channel }}_marketing_status)) = 'unsubscribed'
+                    then 'unsubscribed'
+                else 'opted_out'
+            end as {{ channel }}_marketing_state,
+            {{ parse_timestamp(channel ~ '_marketing_updated_at') }}
+                as {{ channel }}_marketing_updated_at,
+        {%- endfor %}
         upper(trim(default_address_country_code)) as country_code,
         trim(default_address_province_code) as province_code,
         coalesce({{ to_money('total_spent') }}, 0) as total_spent,
