@@ -138,7 +138,7 @@ def _result_format(target: AuditTarget, frame: pd.DataFrame) -> dict:
     } - {None}
     text = [
         column
-        for column in checked
+        for column in checked - target.identifier_columns
         if column in frame
         and not (
             pd.api.types.is_numeric_dtype(frame[column])
@@ -149,29 +149,32 @@ def _result_format(target: AuditTarget, frame: pd.DataFrame) -> dict:
     return {"result_format": "SUMMARY", "partial_unexpected_count": 0 if text else SAMPLE_VALUES}
 
 
-def _shown(value):
-    """A failing value as the run reports it; text is masked should any reach here."""
-    return masked(value) if isinstance(value, str) else value
-
-
-def _failures(result) -> list[FailedExpectation]:
-    return [
-        FailedExpectation(
-            expectation=r.expectation_config.type,
-            column=r.expectation_config.kwargs.get("column")
-            or r.expectation_config.kwargs.get("column_A"),
-            severity=(r.expectation_config.meta or {}).get("severity", ERROR),
-            unexpected_count=r.result.get("unexpected_count"),
-            sample=[
-                _shown(value)
-                for value in r.result.get("partial_unexpected_list")
-                or [r.result.get("observed_value")]
-                if value is not None
-            ],
+def _failures(result, identifier_columns: frozenset[str]) -> list[FailedExpectation]:
+    failures = []
+    for r in result.results:
+        if r.success:
+            continue
+        column = r.expectation_config.kwargs.get("column") or r.expectation_config.kwargs.get(
+            "column_A"
         )
-        for r in result.results
-        if not r.success
-    ]
+        values = r.result.get("partial_unexpected_list") or [r.result.get("observed_value")]
+        failures.append(
+            FailedExpectation(
+                expectation=r.expectation_config.type,
+                column=column,
+                severity=(r.expectation_config.meta or {}).get("severity", ERROR),
+                unexpected_count=r.result.get("unexpected_count"),
+                # Text is masked should any reach here, unless it is the shop's own identifier.
+                sample=[
+                    masked(value)
+                    if isinstance(value, str) and column not in identifier_columns
+                    else value
+                    for value in values
+                    if value is not None
+                ],
+            )
+        )
+    return failures
 
 
 def run_audit(
@@ -233,7 +236,7 @@ def run_audit(
                 target=target,
                 rows=len(frame),
                 evaluated=len(result.results),
-                failures=_failures(result),
+                failures=_failures(result, target.identifier_columns),
             )
         )
     if report_dir:
