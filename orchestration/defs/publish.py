@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.defs.customer_value import CLV_MARTS
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.defs.transform import dangol_dbt_models
 from orchestration.failpoints import failpoint
@@ -12,7 +13,7 @@ from publish.releases import publish_contacts, publish_release
 @dg.asset(
     key=["warehouse", "published"],
     # Everything in schema marts, which is what a release holds; their checks gate it.
-    deps=sorted(key for key in dangol_dbt_models.keys if key.path[0] == "marts"),
+    deps=sorted([key for key in dangol_dbt_models.keys if key.path[0] == "marts"] + CLV_MARTS),
     group_name="publish",
     kinds={"duckdb", "parquet"},
     description="The BI warehouse (schema marts), replaced in one rename once the audit passed.",
