@@ -141,12 +141,20 @@ def fit_gamma_gamma(x, mean_spend) -> GammaGamma:
     """Fit on repeat buyers (x > 0) with positive spend: the model's support."""
     x, mean_spend = np.asarray(x, dtype=float), np.asarray(mean_spend, dtype=float)
     keep = (x > 0) & (mean_spend > 0)
-    start = np.log([1.0, 2.0, max(float(np.mean(mean_spend[keep])), 1.0)]) if keep.any() else None
-    if start is None:
+    if not keep.any():
         raise FitFailed("no repeat buyer with a positive spend to fit spend per purchase on")
+    # Fitted in units of the mean spend, so the sane range means the same in dollars and won;
+    # gamma is a scale of money and scales back, p and q are shapes and do not change.
+    unit = float(np.mean(mean_spend[keep]))
     values, log_likelihood = _maximise(
-        gamma_gamma_log_likelihood, start, (x[keep], mean_spend[keep]), ("p", "q", "gamma")
+        gamma_gamma_log_likelihood,
+        np.log([1.0, 2.0, 1.0]),
+        (x[keep], mean_spend[keep] / unit),
+        ("p", "q", "gamma"),
     )
-    if values[1] <= 1:
-        raise FitFailed(f"spend per purchase has no finite mean (q={values[1]:.3g} <= 1)")
-    return GammaGamma(*values, log_likelihood=log_likelihood)
+    p, q, gamma = values
+    if q <= 1:
+        raise FitFailed(f"spend per purchase has no finite mean (q={q:.3g} <= 1)")
+    # A spend's density in money is its density in units of the mean divided by the unit.
+    in_money = log_likelihood - keep.sum() * np.log(unit)
+    return GammaGamma(p, q, gamma * unit, log_likelihood=in_money)
