@@ -64,6 +64,9 @@ class Summary:
             average_repeat_order_value=column("average_repeat_order_value"),
         )
 
+    def take(self, rows: np.ndarray) -> Summary:
+        return Summary(**{name: values[rows] for name, values in vars(self).items()})
+
     @property
     def weeks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x, t_x, T) in weeks: t_x runs from the first to the last purchase day."""
@@ -146,7 +149,7 @@ def score(models: FittedModels, summary: Summary, settings: ClvSettings, as_of_d
     discount = (1 + settings.annual_discount_rate) ** -(month_ends / 365.0)
     clv = spend * (per_month @ discount)
 
-    next_order_days = _days_until_one_expected_purchase(models, summary)
+    next_order_days = _days_until_one_expected_purchase(models, summary, cumulative[:, -1])
     as_of = pd.Timestamp(as_of_date)
     next_order_date = pd.Series(
         pd.to_datetime(as_of + pd.to_timedelta(next_order_days, unit="D")).date
@@ -179,20 +182,28 @@ def score(models: FittedModels, summary: Summary, settings: ClvSettings, as_of_d
     )
 
 
-def _days_until_one_expected_purchase(models: FittedModels, summary: Summary) -> np.ndarray:
+def _days_until_one_expected_purchase(
+    models: FittedModels, summary: Summary, within_horizon: np.ndarray
+) -> np.ndarray:
     """Days from the as-of day until one more purchase day is expected (E[purchases] reaches
-    1), interpolated on a weekly grid; NaN when that is beyond the horizon."""
+    1), interpolated on a weekly grid; NaN when that is beyond the horizon. Only customers
+    expected to buy at least once within it (`within_horizon` >= 1) are searched."""
+    days = np.full(len(within_horizon), np.nan)
+    searched = within_horizon >= 1.0
+    if not searched.any():
+        return days
     weeks = np.arange(NEXT_ORDER_GRID_DAYS, CLV_HORIZON_DAYS, NEXT_ORDER_GRID_DAYS, dtype=float)
     grid = np.append(weeks, CLV_HORIZON_DAYS)
-    expected = expected_purchases_by_day(models, summary, grid)
-    reached = expected >= 1.0
-    first = np.argmax(reached, axis=1)
+    expected = expected_purchases_by_day(models, summary.take(searched), grid)
+    first = np.argmax(expected >= 1.0, axis=1)
     rows = np.arange(len(first))
     before_days = np.where(first > 0, grid[np.maximum(first - 1, 0)], 0.0)
     before = np.where(first > 0, expected[rows, np.maximum(first - 1, 0)], 0.0)
     after = expected[rows, first]
-    days = before_days + (1.0 - before) / (after - before) * (grid[first] - before_days)
-    return np.where(reached.any(axis=1), np.ceil(days), np.nan)
+    days[searched] = np.ceil(
+        before_days + (1.0 - before) / (after - before) * (grid[first] - before_days)
+    )
+    return days
 
 
 def deciles(values: np.ndarray) -> np.ndarray:

@@ -106,13 +106,24 @@ def gamma_gamma_log_likelihood(log_params: np.ndarray, x, mean_spend) -> float:
 def _maximise(log_likelihood, start: np.ndarray, args: tuple, names: tuple[str, ...]):
     """L-BFGS-B on log-parameters (positivity for free), within the sane range."""
     bounds = [tuple(np.log(SANE_PARAMETER_RANGE))] * len(start)
+    negative = lambda p: -log_likelihood(p, *args)  # noqa: E731
     result = minimize(
-        lambda p: -log_likelihood(p, *args),
+        negative,
         start,
         method="L-BFGS-B",
         bounds=bounds,
         options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
     )
+    if not result.success:
+        # L-BFGS-B's line search can stall on numeric gradients near a flat optimum; the
+        # simplex needs no gradient and starts where it stopped.
+        result = minimize(
+            negative,
+            result.x,
+            method="Nelder-Mead",
+            bounds=bounds,
+            options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-10},
+        )
     values = np.exp(result.x)
     if not result.success or not np.isfinite(result.fun):
         raise FitFailed(f"the fit did not converge ({result.message})")
