@@ -6,14 +6,16 @@ A segment's `where:` is a small filter language over customer mart columns, neve
             days_since_first_order: {between: [14, 60]}}
 
 A value is an equality (`true`, `42`, `Champions`), a list (any of these values), or a range
-(`{between: [lo, hi]}`, `{at_least: n}`, `{at_most: n}`). All conditions must hold; `any_of:`
-takes a list of such blocks of which one must hold. Filters are checked here against the
-catalogue and handed to dbt as vars, where `segment_members` renders them with quoted literals
-and `segment_audience` applies each segment's consent rules (night_sending).
+(`{between: [lo, hi]}`, `{at_least: n}`, `{at_most: n}`, on numbers or, as YYYY-MM-DD, days).
+All conditions must hold; `any_of:` takes a list of such blocks of which one must hold.
+Filters are checked here against the catalogue and handed to dbt as vars, where
+`segment_members` renders them with quoted literals and `segment_audience` applies each
+segment's consent rules (night_sending).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ RANGE_OPERATORS = ("between", "at_least", "at_most")
 @dataclass(frozen=True)
 class Column:
     mart: str
-    kind: str  # "text", "number" or "boolean"
+    kind: str  # "text", "number", "boolean" or "date" (an ISO day, YYYY-MM-DD)
     values: tuple[str, ...] | None = None  # the only values a categorical text column takes
 
 
@@ -61,7 +63,16 @@ CATALOGUE: dict[str, Column] = {
     "flywheel_stage": Column(
         "flywheel_stages", "text", ("activation", "adoption", "retention", "advocacy")
     ),
+    # Predicted by customer_value/ (empty in a release without a prediction: nobody matches).
+    "p_alive": Column("customer_clv", "number"),
+    "churn_risk": Column("customer_clv", "text", ("low", "medium", "high")),
+    "predicted_clv_365d": Column("customer_clv", "number"),
+    "predicted_clv_decile": Column("customer_clv", "number"),
+    "expected_next_order_date": Column("customer_clv", "date"),
 }
+# Marts written by Python after the first dbt step, not dbt models: segment_members reads them
+# as dbt sources (dbt_project/models/marts/_customer_value__sources.yml).
+PYTHON_MARTS = ("customer_clv",)
 # Every mart a filter may read. segment_members joins them all, used or not, so its run-time
 # dependencies are the parsed lineage Dagster orders assets by (dbt_project.yml's default
 # `segment_marts` names the same marts; tests/activation/test_segments.py holds them equal).
@@ -76,13 +87,19 @@ class PlaybookSegment:
     any_of: tuple[dict, ...]
 
 
+# VIP by the predicted next-year value (clv.vip_basis: predicted_clv) or by net revenue so far.
+VIP_FILTERS: dict[str, tuple[dict, ...]] = {
+    "predicted_clv": ({"predicted_clv_decile": 10},),
+    "trailing_revenue": ({"is_top_decile": True},),
+}
+
 # The loyalty playbook (README, "Segment lists"): on by default; dangol.yaml switches each off.
 PLAYBOOK: tuple[PlaybookSegment, ...] = (
     PlaybookSegment(
         "vip_top_decile",
-        "상위 10% 고객 VIP 프로그램 — the top 10% of customers by net revenue",
+        "상위 10% 고객 VIP 프로그램 — the top 10% of customers by value (clv.vip_basis)",
         "kakao",
-        ({"is_top_decile": True},),
+        VIP_FILTERS["trailing_revenue"],  # or VIP_FILTERS[clv.vip_basis], see segment_rules
     ),
     PlaybookSegment(
         "high_value_win_back",
@@ -114,6 +131,12 @@ PLAYBOOK: tuple[PlaybookSegment, ...] = (
         "kakao",
         ({"is_member": True, "is_lapsed": True},),
     ),
+    PlaybookSegment(
+        "high_value_churn_risk",
+        "예측 고가치 이탈 위험 고객 — the top 30% by predicted value, now likely to churn",
+        "kakao",
+        ({"predicted_clv_decile": {"at_least": 8}, "churn_risk": ["medium", "high"]},),
+    ),
 )
 
 
@@ -124,6 +147,12 @@ def _value_problem(column: str, spec: Column, value: object) -> str | None:
     if spec.kind == "number":
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
         return None if numeric else f"expects a number, got {value!r}"
+    if spec.kind == "date":
+        try:
+            dt.date.fromisoformat(value if isinstance(value, str) else "")
+        except ValueError:
+            return f"expects a day as YYYY-MM-DD, got {value!r}"
+        return None
     if not isinstance(value, str):
         return f"expects text, got {value!r}"
     if spec.values is not None and value not in spec.values:
@@ -138,8 +167,8 @@ def _condition(column: str, value: object) -> tuple[dict, list[str]]:
         if len(value) != 1 or next(iter(value)) not in RANGE_OPERATORS:
             return {}, [f"a range is one of {{{', '.join(RANGE_OPERATORS)}: ...}}, got {value}"]
         ((operator, bound),) = value.items()
-        if spec.kind != "number":
-            return {}, [f"{operator} needs a number column; {column} is {spec.kind}"]
+        if spec.kind not in ("number", "date"):
+            return {}, [f"{operator} needs a number or date column; {column} is {spec.kind}"]
         bounds = bound if operator == "between" else [bound]
         if operator == "between" and (not isinstance(bound, list) or len(bound) != 2):
             return {}, [f"between takes [low, high], got {bound!r}"]
@@ -225,13 +254,16 @@ class PlaybookToggle(Protocol):
 
 
 def segment_rules(
-    playbook_toggles: Mapping[str, PlaybookToggle], segments: Sequence[SegmentSpec]
+    playbook_toggles: Mapping[str, PlaybookToggle],
+    segments: Sequence[SegmentSpec],
+    vip_basis: str,
 ) -> tuple[list[SegmentRule], list[str]]:
     """Every enabled segment, playbook first, with the key path of each filter problem."""
     rules, problems = [], []
     for playbook in PLAYBOOK:
         toggle = playbook_toggles.get(playbook.name)
-        blocks, found = compile_filter(list(playbook.any_of), f"segment_playbook.{playbook.name}")
+        any_of = VIP_FILTERS[vip_basis] if playbook.name == "vip_top_decile" else playbook.any_of
+        blocks, found = compile_filter(list(any_of), f"segment_playbook.{playbook.name}")
         problems += found
         if toggle is None or toggle.enabled:
             rules.append(
@@ -260,5 +292,9 @@ def segment_rules(
 
 
 def segment_dbt_vars(rules: list[SegmentRule]) -> dict:
-    """The `segments` and `segment_marts` vars for dbt."""
-    return {"segments": [rule.dbt_var() for rule in rules], "segment_marts": list(SEGMENT_MARTS)}
+    """The `segments`, `segment_marts` and `segment_source_marts` vars for dbt."""
+    return {
+        "segments": [rule.dbt_var() for rule in rules],
+        "segment_marts": list(SEGMENT_MARTS),
+        "segment_source_marts": list(PYTHON_MARTS),
+    }

@@ -9,6 +9,7 @@ Not a test: run `make bench-clv` and read the numbers. The target: fit + score w
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 import tracemalloc
@@ -92,12 +93,13 @@ def main() -> None:
 
     settings = ClvConfig().settings()
     tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     summary = Summary.from_frame(summary_frame)
     models = fit(summary, settings)
     fitted = time.perf_counter()
     scored = score(models, summary, settings, AS_OF.date())
     model_seconds = time.perf_counter() - started
+    model_cpu_seconds = time.process_time() - cpu_started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
@@ -110,7 +112,8 @@ def main() -> None:
           f"{scored['predicted_clv_365d'].mean():,.0f}")  # fmt: skip
     print(f"DuckDB summary query (x, t_x, T, spend):  {query_seconds:6.2f} s")
     print(f"fit ({fitted - started:.1f} s) + score (CLV, next order date): {model_seconds:6.2f} s"
-          f"  = {model_seconds / query_seconds:.0f}x the query")  # fmt: skip
+          f"  = {model_seconds / query_seconds:.0f}x the query "
+          f"(CPU time {model_cpu_seconds:.1f} s, on a machine at load {os.getloadavg()[0]:.1f})")  # fmt: skip
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     print(f"peak memory of fit + score (tracemalloc): {peak / 2**20:,.0f} MiB; "
           f"process peak RSS (data generation included): {rss:,.0f} MiB")  # fmt: skip

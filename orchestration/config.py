@@ -364,7 +364,7 @@ class DangolConfig(_Strict):
 
     def segment_rules(self) -> tuple[list[SegmentRule], list[str]]:
         """Every enabled segment, playbook first, with the key path of each filter problem."""
-        return segment_rules(self.segment_playbook, self.segments)
+        return segment_rules(self.segment_playbook, self.segments, self.clv.vip_basis)
 
     def suppression_list_path(self, home: Path) -> Path:
         return home / self.consent.suppression_list

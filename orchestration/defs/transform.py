@@ -47,10 +47,16 @@ class DangolDbtTranslator(DagsterDbtTranslator):
         )
 
 
+# segment_members filters on the marts customer_value/ writes after this build, so it and what
+# reads it (segment_audience) are a second dbt step, after the CLV asset (defs/customer_value.py).
+SEGMENT_MODELS = "segment_members+"
+
+
 @dbt_assets(
     manifest=dangol_dbt_project.manifest_path,
     project=dangol_dbt_project,
     dagster_dbt_translator=DangolDbtTranslator(),
+    exclude=SEGMENT_MODELS,
 )
 def dangol_dbt_models(
     context: dg.AssetExecutionContext,
@@ -58,25 +64,50 @@ def dangol_dbt_models(
     dangol: DangolResource,
     run_lock: RunLockResource,
 ):
+    build_db = _build_db(context, dangol)
+    history = history_fingerprint(dangol.config.dbt_vars(), DBT_PROJECT_DIR)
+    refresh = needs_full_refresh(build_db, history)
+    if refresh:
+        context.log.info("Rebuilding incremental models in full: new code or dangol.yaml")
+    yield from _dbt_build(context, dbt, dangol, build_db, ["--full-refresh"] if refresh else [])
+    record_history_fingerprint(build_db, history)
+
+
+@dbt_assets(
+    manifest=dangol_dbt_project.manifest_path,
+    project=dangol_dbt_project,
+    dagster_dbt_translator=DangolDbtTranslator(),
+    select=SEGMENT_MODELS,
+    name="dangol_dbt_segments",
+)
+def dangol_dbt_segments(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    dangol: DangolResource,
+    run_lock: RunLockResource,
+):
+    yield from _dbt_build(context, dbt, dangol, _build_db(context, dangol), [])
+
+
+def _build_db(context: dg.AssetExecutionContext, dangol: DangolResource):
     build_db = dangol.paths.build_db(context.run.run_id)
     if not build_db.exists():
         raise dg.Failure(
             f"No build for run {context.run.run_id}: materialize the dangol_pipeline job, "
             "whose first step (raw) starts the build."
         )
-    history = history_fingerprint(dangol.config.dbt_vars(), DBT_PROJECT_DIR)
-    refresh = needs_full_refresh(build_db, history)
-    if refresh:
-        context.log.info("Rebuilding incremental models in full: new code or dangol.yaml")
+    return build_db
+
+
+def _dbt_build(context, dbt: DbtCliResource, dangol: DangolResource, build_db, extra: list[str]):
+    """`dbt build` of this step's models (dagster-dbt adds the selection) on the build."""
     run_vars = {**dbt_vars(dangol.config), "dangol_build_db": str(build_db)}
     # Unit tests prove the SQL, not the data: dbt's guidance is to run them in development and
     # CI (`make test` does), not in every production build.
-    args = ["build", "--exclude", "test_type:unit", "--vars", json.dumps(run_vars)]
-    args += ["--full-refresh"] if refresh else []
+    args = ["build", "--exclude", "test_type:unit", "--vars", json.dumps(run_vars), *extra]
     for event in dbt.cli(args, context=context).stream():
         yield event
         failpoint("transform.running")
-    record_history_fingerprint(build_db, history)
 
 
 class DangolDbtCliResource(DbtCliResource):
@@ -95,4 +126,4 @@ def dbt_resource() -> DbtCliResource:
 
 
 def definitions() -> dg.Definitions:
-    return dg.Definitions(assets=[dangol_dbt_models])
+    return dg.Definitions(assets=[dangol_dbt_models, dangol_dbt_segments])

@@ -7,7 +7,12 @@ customers as (
 ),
 {% for mart in var('segment_marts') %}
     {{ mart }} as (
+        {#- Marts customer_value/ writes after the first dbt step are sources here. #}
+        {%- if mart in var('segment_source_marts') %}
+        select * from {{ source('customer_value', mart) }}
+        {%- else %}
         select * from {{ ref(mart) }}
+        {%- endif %}
     ),
 {% endfor %}
 members as (
