@@ -113,7 +113,7 @@ def main() -> None:
     print(f"DuckDB summary query (x, t_x, T, spend):  {query_seconds:6.2f} s")
     print(f"fit ({fitted - started:.1f} s) + score (CLV, next order date): {model_seconds:6.2f} s"
           f"  = {model_seconds / query_seconds:.0f}x the query "
-          f"(CPU time {model_cpu_seconds:.1f} s, on a machine at load {os.getloadavg()[0]:.1f})")  # fmt: skip
+          f"(CPU {model_cpu_seconds:.1f} s; load average {os.getloadavg()[0]:.1f})")  # fmt: skip
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     print(f"peak memory of fit + score (tracemalloc): {peak / 2**20:,.0f} MiB; "
           f"process peak RSS (data generation included): {rss:,.0f} MiB")  # fmt: skip
