@@ -81,18 +81,20 @@ class FittedModels:
     customers: int
 
     def fit_rows(self, as_of_date) -> pd.DataFrame:
+        """marts.clv_model_fit: one row per parameter; Gamma-Gamma's are money, not time."""
+        purchases, spend = self.purchases, self.spend
         rows = [
-            ("bg_nbd", name, getattr(self.purchases, name), self.purchases.log_likelihood)
+            ("bg_nbd", name, getattr(purchases, name), TIME_UNIT, self.customers,
+             purchases.log_likelihood)
             for name in ("r", "alpha", "a", "b")
         ] + [
-            ("gamma_gamma", name, getattr(self.spend, name), self.spend.log_likelihood)
+            ("gamma_gamma", name, getattr(spend, name), None, spend.customers,
+             spend.log_likelihood)
             for name in ("p", "q", "gamma")
-        ]
-        frame = pd.DataFrame(rows, columns=["model", "parameter", "value", "log_likelihood"])
-        frame.insert(3, "time_unit", TIME_UNIT)
-        frame.insert(4, "customers", self.customers)
+        ]  # fmt: skip
+        frame = pd.DataFrame(rows, columns=FIT_COLUMNS[:-1])
         frame["as_of_date"] = as_of_date
-        return frame[FIT_COLUMNS]
+        return frame
 
 
 FIT_COLUMNS = ["model", "parameter", "value", "time_unit", "customers", "log_likelihood",

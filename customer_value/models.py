@@ -78,6 +78,7 @@ class GammaGamma:
     q: float
     gamma: float
     log_likelihood: float
+    customers: int  # repeat buyers with a positive spend: the customers it was fitted on
 
     def expected_spend(self, x, mean_spend) -> np.ndarray:
         """E[spend per purchase occasion | x, mean spend]; the population mean when x = 0."""
@@ -168,4 +169,4 @@ def fit_gamma_gamma(x, mean_spend) -> GammaGamma:
         raise FitFailed(f"spend per purchase has no finite mean (q={q:.3g} <= 1)")
     # A spend's density in money is its density in units of the mean divided by the unit.
     in_money = log_likelihood - keep.sum() * np.log(unit)
-    return GammaGamma(p, q, gamma * unit, log_likelihood=in_money)
+    return GammaGamma(p, q, gamma * unit, log_likelihood=in_money, customers=int(keep.sum()))

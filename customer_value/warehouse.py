@@ -36,7 +36,7 @@ TABLES: dict[str, str] = {
         model varchar not null,
         parameter varchar not null,
         value double not null,
-        time_unit varchar not null,
+        time_unit varchar,
         customers integer not null,
         log_likelihood double not null,
         as_of_date date not null

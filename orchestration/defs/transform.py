@@ -19,7 +19,12 @@ from packaging.version import Version
 from orchestration.dbt_vars import dbt_vars
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
-from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable, ensure_dbt_manifest
+from orchestration.manifest import (
+    DBT_PROJECT_DIR,
+    SEGMENT_MODELS,
+    dbt_executable,
+    ensure_dbt_manifest,
+)
 from publish.builds import (
     history_fingerprint,
     needs_full_refresh,
@@ -45,11 +50,6 @@ class DangolDbtTranslator(DagsterDbtTranslator):
             key=dg.AssetKey([schema, props["name"]]),
             group_name=spec.group_name if props["resource_type"] == "source" else schema,
         )
-
-
-# segment_members filters on the marts customer_value/ writes after this build, so it and what
-# reads it (segment_audience) are a second dbt step, after the CLV asset (defs/customer_value.py).
-SEGMENT_MODELS = "segment_members+"
 
 
 @dbt_assets(
