@@ -39,6 +39,14 @@ create table marts.membership_conversion as select * from (values
 ) t(first_product_category, first_product_category_ko, first_time_buyers,
     joined_after_first_purchase, join_rate, median_days_to_join, member_purchases_after_joining,
     member_net_revenue_after_joining, non_member_repeat_purchases, non_member_repeat_net_revenue);
+create table marts.clv_model_status as select true as predicted, null::varchar as reason,
+    true as backtested, null::varchar as backtest_reason;
+create table marts.clv_backtest as select * from (values
+    (null, 20, 30.0, 25.0, 3000.00, 2500.00, 20.0), (1, 10, 5.0, 7.0, 500.00, 700.00, -28.6),
+    (2, 10, 25.0, 18.0, 2500.00, 1800.00, 38.9)
+) t(predicted_decile, customers, predicted_purchase_days, actual_purchase_days,
+    predicted_revenue, actual_revenue, revenue_error_pct), (select date '2025-09-11' as cutoff_date,
+    180 as holdout_days);
 """
 MANIFEST = {
     "segments": {
@@ -127,6 +135,7 @@ def test_every_panel_draws_with_its_numbers(warehouse: Path):
         "funnel",
         "flywheel",
         "membership",
+        "backtest",
     ]
     assert all('class="mark"' in body for body in drawn.values())
     assert "<title>No consent: 2</title>" in drawn["exclusions"]
@@ -138,3 +147,22 @@ def test_every_panel_draws_with_its_numbers(warehouse: Path):
     assert "<title>Activation: 2</title>" in drawn["flywheel"]
     assert "<title>Leads: 0</title>" in drawn["flywheel"]
     assert "<td>all</td><td>10</td><td>4</td><td>40.0%</td><td>12.5</td>" in drawn["membership"]
+    # Predicted against actual net revenue per decile of predicted value, overall first.
+    assert "<title>2 Predicted: 2,500</title>" in drawn["backtest"]
+    assert "<title>2 Actual: 1,800</title>" in drawn["backtest"]
+    assert (
+        "<td>All</td><td>20</td><td>30</td><td>25</td><td>3,000</td><td>2,500</td>"
+        in (drawn["backtest"])
+    )
+
+
+def test_a_release_without_a_prediction_says_why(warehouse: Path):
+    reason = "too few buyers: 12 (clv.min_buyers: 500)"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update marts.clv_model_status set predicted = false, reason = ?", [reason])
+        con.execute("delete from marts.clv_backtest")
+
+    backtest = panels(render_report(warehouse, [MANIFEST], "en", NOW))["backtest"]
+
+    assert f"No predicted customer value in this release: {reason}" in backtest
+    assert 'class="mark"' not in backtest
