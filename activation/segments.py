@@ -168,7 +168,7 @@ def _condition(column: str, value: object) -> tuple[dict, list[str]]:
             return {}, [f"a range is one of {{{', '.join(RANGE_OPERATORS)}: ...}}, got {value}"]
         ((operator, bound),) = value.items()
         if spec.kind not in ("number", "date"):
-            return {}, [f"{operator} needs a number or date column; {column} is {spec.kind}"]
+            return {}, [f"{operator} needs a number column (or a date); {column} is {spec.kind}"]
         bounds = bound if operator == "between" else [bound]
         if operator == "between" and (not isinstance(bound, list) or len(bound) != 2):
             return {}, [f"between takes [low, high], got {bound!r}"]
