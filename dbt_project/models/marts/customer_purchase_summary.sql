@@ -60,18 +60,20 @@ final as (
         as_of_date,
         purchase_days,
         purchase_days - 1 as repeat_purchase_days,
-        {{ dbt.datediff('last_purchase_date', 'as_of_date', 'day') }} as recency_days,
-        {{ dbt.datediff('first_purchase_date', 'as_of_date', 'day') }} as tenure_days,
+        {{ dbt.datediff('last_purchase_date', 'as_of_date', 'day') }} as recency_days,  -- noqa: LT05
+        {{ dbt.datediff('first_purchase_date', 'as_of_date', 'day') }} as tenure_days,  -- noqa: LT05
         average_repeat_order_value,
         cutoff_date,
         -- Backtest columns: only for customers who had bought by the cut-off.
         case when cutoff_purchase_days > 0 then cutoff_purchase_days - 1 end
             as cutoff_repeat_purchase_days,
-        case when cutoff_purchase_days > 0 then
-                {{ dbt.datediff('cutoff_last_purchase_date', 'cutoff_date', 'day') }}
+        case
+            when cutoff_purchase_days > 0
+                then {{ dbt.datediff('cutoff_last_purchase_date', 'cutoff_date', 'day') }}
         end as cutoff_recency_days,
-        case when cutoff_purchase_days > 0 then
-                {{ dbt.datediff('first_purchase_date', 'cutoff_date', 'day') }}
+        case
+            when cutoff_purchase_days > 0
+                then {{ dbt.datediff('first_purchase_date', 'cutoff_date', 'day') }}
         end as cutoff_tenure_days,
         cutoff_average_repeat_order_value,
         case when cutoff_purchase_days > 0 then holdout_purchase_days end
