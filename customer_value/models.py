@@ -56,18 +56,23 @@ def _dropout_odds(model: BetaGeo, x, t_x, T) -> np.ndarray:
     return np.where(x > 0, odds, 0.0)
 
 
-def bg_nbd_log_likelihood(log_params: np.ndarray, x, t_x, T, weights=1.0) -> float:
-    """FHL 2005 equation 6, summed over customers (each customer's weight: how many share it)."""
-    r, alpha, a, b = np.exp(log_params)
-    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
-    still_alive = -(r + x) * np.log(alpha + T)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dropped = np.where(
-            x > 0,
-            np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
-            -np.inf,
-        )
-    return float(np.sum(weights * (common + np.logaddexp(still_alive, dropped))))
+def bg_nbd_log_likelihood(x, t_x, T, weights):
+    """FHL 2005 equation 6 summed over customers (weights: how many customers share a row), as
+    a function of the log-parameters. Terms of x alone are computed once per distinct x."""
+    distinct, by_x = np.unique(x, return_inverse=True)
+    repeat = x > 0
+
+    def log_likelihood(log_params: np.ndarray) -> float:
+        r, alpha, a, b = np.exp(log_params)
+        of_x = gammaln(r + distinct) - gammaln(r) + betaln(a, b + distinct) - betaln(a, b)
+        common = of_x[by_x] + r * np.log(alpha)
+        still_alive = -(r + x) * np.log(alpha + T)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            odds_of_x = np.log(a) - np.log(np.maximum(b + distinct - 1, 1e-300))
+            dropped = np.where(repeat, odds_of_x[by_x] - (r + x) * np.log(alpha + t_x), -np.inf)
+        return float(np.sum(weights * (common + np.logaddexp(still_alive, dropped))))
+
+    return log_likelihood
 
 
 @dataclass(frozen=True)
@@ -88,26 +93,34 @@ class GammaGamma:
         return np.where(x > 0, conditional, gamma * p / (q - 1))
 
 
-def gamma_gamma_log_likelihood(log_params: np.ndarray, x, mean_spend) -> float:
-    p, q, gamma = np.exp(log_params)
-    px = p * x
-    return float(
-        np.sum(
-            gammaln(px + q)
-            - gammaln(px)
-            - gammaln(q)
-            + q * np.log(gamma)
-            + (px - 1) * np.log(mean_spend)
-            + px * np.log(x)
-            - (px + q) * np.log(gamma + mean_spend * x)
+def gamma_gamma_log_likelihood(x, mean_spend):
+    """The Gamma-Gamma likelihood of repeat buyers' mean spend (Fader, Hardie and Lee 2005b,
+    equation 3) as a function of the log-parameters; sums that do not depend on them are
+    taken once, terms of x alone once per distinct x."""
+    distinct, by_x = np.unique(x, return_inverse=True)
+    log_spend = np.log(mean_spend)
+    x_log_spend, sum_log_spend = float(np.sum(x * log_spend)), float(np.sum(log_spend))
+    x_log_x, customers = float(np.sum(x * np.log(x))), len(x)
+
+    def log_likelihood(log_params: np.ndarray) -> float:
+        p, q, gamma = np.exp(log_params)
+        of_x = gammaln(p * distinct + q) - gammaln(p * distinct)
+        return float(
+            np.sum(of_x[by_x])
+            + customers * (q * np.log(gamma) - gammaln(q))
+            + p * x_log_spend
+            - sum_log_spend
+            + p * x_log_x
+            - np.sum((p * x + q) * np.log(gamma + mean_spend * x))
         )
-    )
+
+    return log_likelihood
 
 
-def _maximise(log_likelihood, start: np.ndarray, args: tuple, names: tuple[str, ...]):
+def _maximise(log_likelihood, start: np.ndarray, names: tuple[str, ...]):
     """L-BFGS-B on log-parameters (positivity for free), within the sane range."""
     bounds = [tuple(np.log(SANE_PARAMETER_RANGE))] * len(start)
-    negative = lambda p: -log_likelihood(p, *args)  # noqa: E731
+    negative = lambda p: -log_likelihood(p)  # noqa: E731
     result = minimize(
         negative,
         start,
@@ -144,7 +157,7 @@ def fit_bg_nbd(x, t_x, T) -> BetaGeo:
     triples, counts = np.unique(np.column_stack([x, t_x, T]), axis=0, return_counts=True)
     start = np.log([1.0, max(float(np.mean(T)), 1.0), 1.0, 1.0])
     values, log_likelihood = _maximise(
-        bg_nbd_log_likelihood, start, (*triples.T, counts), ("r", "alpha", "a", "b")
+        bg_nbd_log_likelihood(*triples.T, counts), start, ("r", "alpha", "a", "b")
     )
     return BetaGeo(*values, log_likelihood=log_likelihood)
 
@@ -159,9 +172,8 @@ def fit_gamma_gamma(x, mean_spend) -> GammaGamma:
     # gamma is a scale of money and scales back, p and q are shapes and do not change.
     unit = float(np.mean(mean_spend[keep]))
     values, log_likelihood = _maximise(
-        gamma_gamma_log_likelihood,
+        gamma_gamma_log_likelihood(x[keep], mean_spend[keep] / unit),
         np.log([1.0, 2.0, 1.0]),
-        (x[keep], mean_spend[keep] / unit),
         ("p", "q", "gamma"),
     )
     p, q, gamma = values
