@@ -5,6 +5,13 @@ A customer is (x, t_x, T): x repeat purchase occasions (purchase days), t_x the 
 first to the last purchase day, T the time from the first purchase day to the as-of day, all in
 one time unit (weeks here, as the published CDNOW results). Spend is the mean net revenue of
 the x repeat purchase days.
+
+Not pymc-marketing 0.19.2 (BetaGeoModel, GammaGammaModel, method="map" with flat priors), which
+also reaches the published CDNOW values: it adds ~500 MB of dependencies (pymc, pytensor,
+arviz, xarray, numba, llvmlite), wants a C compiler at run time and compiles its graphs in a
+fresh process: 30 s to fit CDNOW (0.7 s here), 35 s for 1M customers with one horizon scored.
+Both models are closed-form: this file is their likelihoods and expectations, tested against
+the paper.
 """
 
 from __future__ import annotations
