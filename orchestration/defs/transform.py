@@ -105,7 +105,10 @@ def _dbt_build(context, dbt: DbtCliResource, dangol: DangolResource, build_db, e
     # Unit tests prove the SQL, not the data: dbt's guidance is to run them in development and
     # CI (`make test` does), not in every production build.
     args = ["build", "--exclude", "test_type:unit", "--vars", json.dumps(run_vars), *extra]
-    for event in dbt.cli(args, context=context).stream():
+    # Both steps of a run share one target folder: the second reuses the first's parse (same
+    # vars), which saves it a full parse of the project.
+    target = DBT_PROJECT_DIR / "target" / f"run-{context.run.run_id}"
+    for event in dbt.cli(args, context=context, target_path=target).stream():
         yield event
         failpoint("transform.running")
 
