@@ -9,7 +9,7 @@ DBT_VARS = $(BIN)/python -m orchestration.dbt_vars
 SQLFLUFF_VARS := dbt_project/target/sqlfluff/pyproject.toml
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 
-.PHONY: install demo serve test test-daemon test-spark lint format pytest validate bench bench-ingest clean browser
+.PHONY: install demo serve test test-daemon test-spark lint format pytest validate bench bench-ingest bench-clv clean browser
 
 install: $(INSTALLED)
 
@@ -80,6 +80,11 @@ bench: $(INSTALLED) $(DBT_MANIFEST)
 
 bench-ingest: $(INSTALLED)
 	$(BIN)/python benchmarks/ingest_throughput.py --size-mb $(or $(BENCH_MB),1024)
+
+# Not part of `make test`: fit + score of the CLV models on 1,000,000 synthetic customers beside
+# the DuckDB query that builds their summary (time, CPU, peak memory).
+bench-clv: $(INSTALLED)
+	$(BIN)/python benchmarks/clv_fit.py --customers $(or $(BENCH_CUSTOMERS),1000000)
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs .dangol

@@ -6,14 +6,16 @@ A segment's `where:` is a small filter language over customer mart columns, neve
             days_since_first_order: {between: [14, 60]}}
 
 A value is an equality (`true`, `42`, `Champions`), a list (any of these values), or a range
-(`{between: [lo, hi]}`, `{at_least: n}`, `{at_most: n}`). All conditions must hold; `any_of:`
-takes a list of such blocks of which one must hold. Filters are checked here against the
-catalogue and handed to dbt as vars, where `segment_members` renders them with quoted literals
-and `segment_audience` applies each segment's consent rules (night_sending).
+(`{between: [lo, hi]}`, `{at_least: n}`, `{at_most: n}`, on numbers or, as YYYY-MM-DD, days).
+All conditions must hold; `any_of:` takes a list of such blocks of which one must hold.
+Filters are checked here against the catalogue and handed to dbt as vars, where
+`segment_members` renders them with quoted literals and `segment_audience` applies each
+segment's consent rules (night_sending).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,7 +41,7 @@ RANGE_OPERATORS = ("between", "at_least", "at_most")
 @dataclass(frozen=True)
 class Column:
     mart: str
-    kind: str  # "text", "number" or "boolean"
+    kind: str  # "text", "number", "boolean" or "date" (an ISO day, YYYY-MM-DD)
     values: tuple[str, ...] | None = None  # the only values a categorical text column takes
 
 
@@ -89,7 +91,16 @@ CATALOGUE: dict[str, Column] = {
         "flywheel_stages", "text", ("activation", "adoption", "retention", "advocacy")
     ),
     "started_with_experience_product": Column("customer_first_purchases", "boolean"),
+    # Predicted by customer_value/ (empty in a release without a prediction: nobody matches).
+    "p_alive": Column("customer_clv", "number"),
+    "churn_risk": Column("customer_clv", "text", ("low", "medium", "high")),
+    "predicted_clv_365d": Column("customer_clv", "number"),
+    "predicted_clv_decile": Column("customer_clv", "number"),
+    "expected_next_order_date": Column("customer_clv", "date"),
 }
+# Marts written by Python after the first dbt step, not dbt models: segment_members reads them
+# as dbt sources (dbt_project/models/marts/_customer_value__sources.yml).
+PYTHON_MARTS = ("customer_clv",)
 # Every mart a filter may read. segment_members joins them all, used or not, so its run-time
 # dependencies are the parsed lineage Dagster orders assets by (dbt_project.yml's default
 # `segment_marts` names the same marts; tests/activation/test_segments.py holds them equal).
@@ -104,12 +115,21 @@ class PlaybookSegment:
     any_of: tuple[dict, ...]
 
 
+# VIP (clv.vip_basis): customer_loyalty.is_vip, the top share by trailing net revenue among
+# customers who are not lapsed, or the top decile of predicted next-year value; either way
+# never a lapsed customer.
+VIP_FILTERS: dict[str, tuple[dict, ...]] = {
+    "trailing_revenue": ({"is_vip": True},),
+    "predicted_clv": ({"predicted_clv_decile": 10, "is_lapsed": False},),
+}
+
 # The loyalty playbook (README, "Segment lists"): on by default; dangol.yaml switches each off.
 # Descriptions are the glossary's (activation/glossary.yaml), so lists and report say the same.
 PLAYBOOK: tuple[PlaybookSegment, ...] = tuple(
     PlaybookSegment(name, segment_description(name), channel, any_of)
     for name, channel, any_of in (
-        ("vip_top_decile", "kakao", ({"is_vip": True},)),
+        # clv.vip_basis picks the filter (VIP_FILTERS), see segment_rules.
+        ("vip_top_decile", "kakao", VIP_FILTERS["trailing_revenue"]),
         ("high_value_win_back", "email", ({"rfm_segment": ["At Risk", "Can't Lose Them"]},)),
         ("loyal_membership_invitation", "kakao", ({"is_loyal": True, "is_member": False},)),
         (
@@ -126,6 +146,11 @@ PLAYBOOK: tuple[PlaybookSegment, ...] = tuple(
         ),
         ("advocates", "email", ({"is_advocate": True},)),
         ("lapsed_members", "kakao", ({"is_member": True, "is_lapsed": True},)),
+        (
+            "high_value_churn_risk",
+            "kakao",
+            ({"predicted_clv_decile": {"at_least": 8}, "churn_risk": ["medium", "high"]},),
+        ),
     )
 )
 
@@ -137,6 +162,12 @@ def _value_problem(column: str, spec: Column, value: object) -> str | None:
     if spec.kind == "number":
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
         return None if numeric else f"expects a number, got {value!r}"
+    if spec.kind == "date":
+        try:
+            dt.date.fromisoformat(value if isinstance(value, str) else "")
+        except ValueError:
+            return f"expects a day as YYYY-MM-DD, got {value!r}"
+        return None
     if not isinstance(value, str):
         return f"expects text, got {value!r}"
     if spec.values is not None and value not in spec.values:
@@ -151,8 +182,8 @@ def _condition(column: str, value: object) -> tuple[dict, list[str]]:
         if len(value) != 1 or next(iter(value)) not in RANGE_OPERATORS:
             return {}, [f"a range is one of {{{', '.join(RANGE_OPERATORS)}: ...}}, got {value}"]
         ((operator, bound),) = value.items()
-        if spec.kind != "number":
-            return {}, [f"{operator} needs a number column; {column} is {spec.kind}"]
+        if spec.kind not in ("number", "date"):
+            return {}, [f"{operator} needs a number column (or a date); {column} is {spec.kind}"]
         bounds = bound if operator == "between" else [bound]
         if operator == "between" and (not isinstance(bound, list) or len(bound) != 2):
             return {}, [f"between takes [low, high], got {bound!r}"]
@@ -238,13 +269,16 @@ class PlaybookToggle(Protocol):
 
 
 def segment_rules(
-    playbook_toggles: Mapping[str, PlaybookToggle], segments: Sequence[SegmentSpec]
+    playbook_toggles: Mapping[str, PlaybookToggle],
+    segments: Sequence[SegmentSpec],
+    vip_basis: str,
 ) -> tuple[list[SegmentRule], list[str]]:
     """Every enabled segment, playbook first, with the key path of each filter problem."""
     rules, problems = [], []
     for playbook in PLAYBOOK:
         toggle = playbook_toggles.get(playbook.name)
-        blocks, found = compile_filter(list(playbook.any_of), f"segment_playbook.{playbook.name}")
+        any_of = VIP_FILTERS[vip_basis] if playbook.name == "vip_top_decile" else playbook.any_of
+        blocks, found = compile_filter(list(any_of), f"segment_playbook.{playbook.name}")
         problems += found
         if toggle is None or toggle.enabled:
             rules.append(
@@ -273,5 +307,9 @@ def segment_rules(
 
 
 def segment_dbt_vars(rules: list[SegmentRule]) -> dict:
-    """The `segments` and `segment_marts` vars for dbt."""
-    return {"segments": [rule.dbt_var() for rule in rules], "segment_marts": list(SEGMENT_MARTS)}
+    """The `segments`, `segment_marts` and `segment_source_marts` vars for dbt."""
+    return {
+        "segments": [rule.dbt_var() for rule in rules],
+        "segment_marts": list(SEGMENT_MARTS),
+        "segment_source_marts": list(PYTHON_MARTS),
+    }

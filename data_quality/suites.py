@@ -425,4 +425,65 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
                 equal("customers", "staged_customers"),
             ],
         ),
+        *_clv_targets(),
+    ]
+
+
+def _clv_targets() -> list[AuditTarget]:
+    """The predicted-value marts (customer_value/): a prediction is a probability, a count and
+    money that make sense, for every buyer once; no prediction is a warning naming why."""
+    suite = "great_expectations_suite"
+    return [
+        AuditTarget(
+            asset=("marts", "customer_clv"),
+            check_name=suite,
+            query="""
+                -- The left join keeps a row when the mart is empty, so a lost prediction fails.
+                select clv.p_alive, clv.expected_purchases_90d, clv.expected_purchases_365d,
+                    clv.expected_average_order_value, clv.predicted_clv_365d,
+                    clv.predicted_clv_decile,
+                    clv.expected_purchases_365d >= clv.expected_purchases_90d as grows_with_time,
+                    not status.predicted or (
+                        (select count(*) from marts.customer_clv)
+                        = (select count(distinct customer_id) from marts.customer_clv)
+                        and (select count(*) from marts.customer_clv)
+                        = (select count(*) from marts.customer_purchase_summary)
+                    ) as every_buyer_scored_once
+                from marts.clv_model_status as status
+                left join marts.customer_clv as clv on true
+            """,
+            expectations=[
+                between("p_alive", 0, 1),
+                *(
+                    between(column, lo=0)
+                    for column in (
+                        "expected_purchases_90d",
+                        "expected_purchases_365d",
+                        "expected_average_order_value",
+                        "predicted_clv_365d",
+                    )
+                ),
+                between("predicted_clv_decile", 1, 10),
+                always("grows_with_time"),
+                # One row per buyer, none invented, whenever there is a prediction.
+                always("every_buyer_scored_once"),
+            ],
+        ),
+        AuditTarget(
+            asset=("marts", "clv_model_fit"),
+            check_name="model_fitted",
+            query="""
+                select coalesce(reason, 'fitted') as clv_prediction,
+                    coalesce(backtest_reason, 'backtested') as clv_backtest
+                from marts.clv_model_status
+            """,
+            expectations=[
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="clv_prediction", value_set=["fitted"], meta=_meta(WARN)
+                ),
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="clv_backtest", value_set=["backtested"], meta=_meta(WARN)
+                ),
+            ],
+        ),
     ]

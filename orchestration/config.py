@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +23,7 @@ from pydantic import (
 
 from activation.glossary import term as glossary_term
 from activation.segments import CHANNELS, PLAYBOOK, RESPONSES, SegmentRule, segment_rules
+from customer_value.clv import ClvSettings
 from data_quality.suites import QualityThresholds, Threshold
 from ingest.formats import FileLimits
 from ingest.landing import IngestSettings
@@ -64,7 +66,9 @@ class RfmThresholds(_Strict):
 
 
 class RfmConfig(_Strict):
-    as_of: Literal["latest_order", "run_date"] = "latest_order"
+    # The day recency (and the predicted-value model) is measured from: the newest order, the
+    # run's day, or a fixed day, which reproduces a past state exactly.
+    as_of: Literal["latest_order", "run_date"] | date = "latest_order"
     # Scores run 1..score_bins (5: quintiles); segment names read them rescaled to 1..5.
     score_bins: int = Field(default=5, ge=2, le=10)
     thresholds: RfmThresholds = RfmThresholds()
@@ -83,7 +87,8 @@ class RfmConfig(_Strict):
 
     def dbt_vars(self) -> dict[str, object]:
         cuts = {name: c for name, c in self.thresholds.model_dump().items() if c is not None}
-        return {"rfm_as_of": self.as_of, "rfm_score_bins": self.score_bins, "rfm_thresholds": cuts}
+        as_of = self.as_of.isoformat() if isinstance(self.as_of, date) else self.as_of
+        return {"rfm_as_of": as_of, "rfm_score_bins": self.score_bins, "rfm_thresholds": cuts}
 
 
 class LoyalSignals(_Strict):
@@ -390,6 +395,50 @@ class ExportsConfig(_Strict):
     retention_days: int = Field(default=30, ge=1, le=3650)
 
 
+class ChurnRiskConfig(_Strict):
+    """customer_clv.churn_risk from p_alive: high below the first cut point, medium below the
+    second, low from there on."""
+
+    high_below_p_alive: float = Field(default=0.3, gt=0, lt=1)
+    medium_below_p_alive: float = Field(default=0.7, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _ascending(self) -> ChurnRiskConfig:
+        if self.high_below_p_alive >= self.medium_below_p_alive:
+            raise ValueError("high_below_p_alive must be below medium_below_p_alive")
+        return self
+
+
+class ClvConfig(_Strict):
+    """The predicted-value model (customer_value/): BG/NBD and Gamma-Gamma on purchase days."""
+
+    # Future net revenue is discounted at this annual rate in predicted_clv_365d.
+    annual_discount_rate: float = Field(default=0.10, ge=0, le=1)
+    churn_risk: ChurnRiskConfig = ChurnRiskConfig()
+    # Below these the data cannot carry a model: no prediction, and the gate says why.
+    # Klaviyo's published floor: 500 buyers, 180 days of orders.
+    min_buyers: int = Field(default=500, ge=10)
+    min_repeat_buyers: int = Field(default=50, ge=10)
+    min_history_days: int = Field(default=180, ge=30)
+    # The backtest refits on the history up to as-of minus this many days and predicts them.
+    backtest_holdout_days: int = Field(default=180, ge=7, le=3650)
+    # VIP (the vip_top_decile segment) by trailing revenue (customer_loyalty.is_vip) or by the
+    # predicted next-year value. Trailing by default: it needs no model, so every brand gets a
+    # VIP list from its first run; a model needs clv.min_buyers and min_history_days.
+    vip_basis: Literal["predicted_clv", "trailing_revenue"] = "trailing_revenue"
+
+    def settings(self) -> ClvSettings:
+        return ClvSettings(
+            annual_discount_rate=self.annual_discount_rate,
+            high_churn_risk_below_p_alive=self.churn_risk.high_below_p_alive,
+            medium_churn_risk_below_p_alive=self.churn_risk.medium_below_p_alive,
+            min_buyers=self.min_buyers,
+            min_repeat_buyers=self.min_repeat_buyers,
+            min_history_days=self.min_history_days,
+            backtest_holdout_days=self.backtest_holdout_days,
+        )
+
+
 class ReportConfig(_Strict):
     language: Literal["ko", "en"] = "ko"
 
@@ -464,6 +513,7 @@ class DangolConfig(_Strict):
     freshness: FreshnessConfig = FreshnessConfig()
     housekeeping: HousekeepingConfig = HousekeepingConfig()
     automation: AutomationConfig = AutomationConfig()
+    clv: ClvConfig = ClvConfig()
 
     @field_validator("timezone")
     @classmethod
@@ -497,7 +547,7 @@ class DangolConfig(_Strict):
 
     def segment_rules(self) -> tuple[list[SegmentRule], list[str]]:
         """Every enabled segment, playbook first, with the key path of each filter problem."""
-        return segment_rules(self.segment_playbook, self.segments)
+        return segment_rules(self.segment_playbook, self.segments, self.clv.vip_basis)
 
     def suppression_list_path(self, home: Path) -> Path:
         return home / self.consent.suppression_list
@@ -541,6 +591,7 @@ class DangolConfig(_Strict):
             "campaign_attribution_window_days": (
                 self.campaigns.attribution_window_days.model_dump()
             ),
+            "clv_backtest_holdout_days": self.clv.backtest_holdout_days,
         }
 
     def ingest_settings(self) -> IngestSettings:

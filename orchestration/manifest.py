@@ -11,6 +11,9 @@ from orchestration.dbt_vars import dbt_vars
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+# segment_members filters on marts customer_value/ writes after the first `dbt build`, so it
+# and what reads it (segment_audience) are built in a second step, after the CLV asset.
+SEGMENT_MODELS = "segment_members+"
 
 
 def dbt_executable() -> Path:

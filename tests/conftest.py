@@ -179,6 +179,15 @@ create table marts.customer_loyalty as select * from (values
     ('c1', false, false, true), ('c2', false, false, false)
 ) t(customer_id, is_loyal, is_repeat_buyer, is_vip);
 create table marts.flywheel_stages as select * from (values ('c1'), ('c2')) t(customer_id);
+create table marts.customer_purchase_summary as select 'c1' as customer_id;
+create table marts.customer_clv as select * from (values
+    ('c1', 0.8::double, 0.3::double, 1.2::double, 9000.00::decimal(18,2),
+     10000.00::decimal(18,2), 10)
+) t(customer_id, p_alive, expected_purchases_90d, expected_purchases_365d,
+    expected_average_order_value, predicted_clv_365d, predicted_clv_decile);
+create table marts.clv_model_status as select * from (values
+    (true, null::varchar, true, null::varchar)
+) t(predicted, reason, backtested, backtest_reason);
 """
 
 

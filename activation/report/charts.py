@@ -172,3 +172,70 @@ def line_chart(
         x_label=x_label,
         y_label=y_label,
     )
+
+
+@dataclass(frozen=True)
+class Column:
+    x: float
+    y: float
+    height: float
+    fill: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ColumnChart:
+    width: int
+    height: int
+    baseline: float
+    column_width: float
+    columns: list[Column]
+    group_labels: list[AxisLabel]
+    legend: list[tuple[str, str]]  # (colour, label)
+    axis_label: str
+
+
+PAIR_COLOURS = (ACCENT, "#e3a33b")
+
+
+def paired_columns(
+    groups: list[tuple[str, float, float]],
+    series: tuple[str, str],
+    axis_label: str,
+    shown: str = ",.0f",
+    width: int = 860,
+) -> ColumnChart | None:
+    """Two columns side by side per group (e.g. predicted beside actual); None without groups."""
+    if not groups:
+        return None
+    top, plot, left = 30, 220, 20
+    slot = (width - left * 2) / len(groups)
+    column_width = slot * 0.36
+    most = max(max(a, b) for _, a, b in groups) or 1
+    columns = []
+    for index, (label, *values) in enumerate(groups):
+        for side, (value, name, colour) in enumerate(
+            zip(values, series, PAIR_COLOURS, strict=True)
+        ):
+            height = max(1.0, plot * value / most)
+            columns.append(
+                Column(
+                    x=left + index * slot + slot * 0.12 + side * column_width,
+                    y=top + plot - height,
+                    height=height,
+                    fill=colour,
+                    title=f"{label} {name}: {format(value, shown)}",
+                )
+            )
+    return ColumnChart(
+        width=width,
+        height=top + plot + 40,
+        baseline=top + plot,
+        column_width=column_width,
+        columns=columns,
+        group_labels=[
+            AxisLabel(left + (i + 0.5) * slot, label) for i, (label, _, _) in enumerate(groups)
+        ],
+        legend=list(zip(PAIR_COLOURS, series, strict=True)),
+        axis_label=axis_label,
+    )

@@ -20,11 +20,13 @@ from activation.report import queries
 from activation.report.charts import (
     ACCENT,
     BarChart,
+    ColumnChart,
     Heatmap,
     LineChart,
     bar_chart,
     heatmap,
     line_chart,
+    paired_columns,
 )
 
 FLYWHEEL_STAGES = tuple(v.name for v in glossary.term("flywheel_stage").values)
@@ -273,6 +275,39 @@ def membership_panel(
     return MembershipPanel(bar_chart(bars, width=860, label_width=200), rows, effects)
 
 
+@dataclass(frozen=True)
+class BacktestPanel:
+    """How well the predicted value predicts: the model refitted up to a cut-off, its
+    predictions for the days after against what customers did; or why there is none."""
+
+    note: str
+    chart: ColumnChart | None
+    overall: queries.BacktestRow | None
+    deciles: list[queries.BacktestRow] = field(default_factory=list)
+
+
+def backtest_panel(
+    text: dict, status: queries.ClvStatus | None, rows: list[queries.BacktestRow]
+) -> BacktestPanel:
+    if status is None or not status.predicted:
+        reason = status.reason if status else text["no_data"]
+        return BacktestPanel(text["clv_not_predicted"].format(reason=reason), None, None)
+    if not rows:
+        return BacktestPanel(text["clv_not_backtested"].format(reason=status.backtest_reason),
+                             None, None)  # fmt: skip
+    overall, deciles = rows[0], rows[1:]
+    note = text["backtest_period"].format(cutoff=overall.cutoff_date, days=overall.holdout_days)
+    chart = paired_columns(
+        [
+            (str(row.predicted_decile), float(row.predicted_revenue), float(row.actual_revenue))
+            for row in deciles
+        ],
+        (text["predicted"], text["actual"]),
+        text["backtest_axis"],
+    )
+    return BacktestPanel(note, chart, overall, deciles)
+
+
 def render_report(
     published_db: Path,
     manifests: list[dict],
@@ -294,6 +329,7 @@ def render_report(
             "membership": membership_panel(
                 language, queries.membership_conversions(con), queries.membership_effects(con)
             ),
+            "backtest": backtest_panel(text, queries.clv_status(con), queries.clv_backtest(con)),
         }
     return (
         _environment()

@@ -270,3 +270,47 @@ def membership_effects(con: duckdb.DuckDBPyConnection) -> list[MembershipEffect]
         """,
         MembershipEffect,
     )
+
+
+@dataclass(frozen=True)
+class ClvStatus:
+    predicted: bool
+    reason: str | None
+    backtested: bool
+    backtest_reason: str | None
+
+
+@dataclass(frozen=True)
+class BacktestRow:
+    predicted_decile: int | None  # None: all customers
+    customers: int
+    predicted_purchase_days: float
+    actual_purchase_days: float
+    predicted_revenue: Decimal
+    actual_revenue: Decimal
+    revenue_error_pct: float | None
+    cutoff_date: dt.date
+    holdout_days: int
+
+
+def clv_status(con: duckdb.DuckDBPyConnection) -> ClvStatus | None:
+    rows = _records(
+        con,
+        "select predicted, reason, backtested, backtest_reason from marts.clv_model_status",
+        ClvStatus,
+    )
+    return rows[0] if rows else None
+
+
+def clv_backtest(con: duckdb.DuckDBPyConnection) -> list[BacktestRow]:
+    """The overall row first, then the deciles of predicted value from lowest to highest."""
+    return _records(
+        con,
+        """
+        select predicted_decile, customers, predicted_purchase_days, actual_purchase_days,
+            predicted_revenue, actual_revenue, revenue_error_pct, cutoff_date, holdout_days
+        from marts.clv_backtest
+        order by predicted_decile nulls first
+        """,
+        BacktestRow,
+    )

@@ -8,17 +8,27 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- A day on a date column (checked as YYYY-MM-DD in activation/segments.py). -#}
+{% macro segment_value(condition, value) -%}
+    {%- if condition.kind == 'date' -%} cast({{ segment_literal(value) }} as date)
+    {%- else -%} {{ segment_literal(value) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro segment_condition(condition) -%}
     {%- set column = condition.mart ~ '.' ~ adapter.quote(condition.column) -%}
-    {%- set values = condition['values'] -%}
+    {%- set values = [] -%}
+    {%- for value in condition['values'] -%}
+        {%- do values.append(segment_value(condition, value)) -%}
+    {%- endfor -%}
     {%- if condition.operator == 'between' -%}
-        {{ column }} between {{ segment_literal(values[0]) }} and {{ segment_literal(values[1]) }}
+        {{ column }} between {{ values[0] }} and {{ values[1] }}
     {%- elif condition.operator == 'at_least' -%}
-        {{ column }} >= {{ segment_literal(values[0]) }}
+        {{ column }} >= {{ values[0] }}
     {%- elif condition.operator == 'at_most' -%}
-        {{ column }} <= {{ segment_literal(values[0]) }}
+        {{ column }} <= {{ values[0] }}
     {%- elif condition.operator == 'in' -%}
-        {{ column }} in ({% for value in values %}{{ segment_literal(value) }}{{ ', ' if not loop.last }}{% endfor %})
+        {{ column }} in ({{ values | join(', ') }})
     {%- else -%}
         {{ exceptions.raise_compiler_error('unknown segment operator ' ~ condition.operator) }}
     {%- endif -%}

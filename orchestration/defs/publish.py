@@ -3,8 +3,9 @@
 import dagster as dg
 
 from operations import progress
+from orchestration.defs.customer_value import CLV_MARTS
 from orchestration.defs.resources import DangolResource, RunLockResource
-from orchestration.defs.transform import dangol_dbt_models
+from orchestration.defs.transform import dangol_dbt_models, dangol_dbt_segments
 from orchestration.failpoints import failpoint
 from publish.builds import commit_build
 from publish.releases import publish_contacts, publish_release
@@ -13,7 +14,10 @@ from publish.releases import publish_contacts, publish_release
 @dg.asset(
     key=["warehouse", "published"],
     # Everything in schema marts, which is what a release holds; their checks gate it.
-    deps=sorted(key for key in dangol_dbt_models.keys if key.path[0] == "marts"),
+    deps=sorted(
+        [key for key in dangol_dbt_models.keys | dangol_dbt_segments.keys if key.path[0] == "marts"]
+        + CLV_MARTS
+    ),
     group_name="publish",
     kinds={"duckdb", "parquet"},
     description="The BI warehouse (schema marts), replaced in one rename once the audit passed.",

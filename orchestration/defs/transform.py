@@ -22,7 +22,12 @@ from operations.outcomes import disk_full_problem
 from orchestration.dbt_vars import dbt_vars
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
-from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable, ensure_dbt_manifest
+from orchestration.manifest import (
+    DBT_PROJECT_DIR,
+    SEGMENT_MODELS,
+    dbt_executable,
+    ensure_dbt_manifest,
+)
 from publish.builds import (
     history_fingerprint,
     needs_full_refresh,
@@ -54,6 +59,7 @@ class DangolDbtTranslator(DagsterDbtTranslator):
     manifest=dangol_dbt_project.manifest_path,
     project=dangol_dbt_project,
     dagster_dbt_translator=DangolDbtTranslator(),
+    exclude=SEGMENT_MODELS,
 )
 def dangol_dbt_models(
     context: dg.AssetExecutionContext,
@@ -61,25 +67,58 @@ def dangol_dbt_models(
     dangol: DangolResource,
     run_lock: RunLockResource,
 ):
+    build_db = _build_db(context, dangol)
+    history = history_fingerprint(dangol.config.dbt_vars(), DBT_PROJECT_DIR)
+    refresh = needs_full_refresh(build_db, history)
+    if refresh:
+        context.log.info("Rebuilding incremental models in full: new code or dangol.yaml")
+    refresh_args = ["--full-refresh"] if refresh else []
+    yield from _dbt_build(
+        context, dbt, dangol, build_db, refresh_args, "dbt build: models and tests"
+    )
+    record_history_fingerprint(build_db, history)
+
+
+@dbt_assets(
+    manifest=dangol_dbt_project.manifest_path,
+    project=dangol_dbt_project,
+    dagster_dbt_translator=DangolDbtTranslator(),
+    select=SEGMENT_MODELS,
+    name="dangol_dbt_segments",
+)
+def dangol_dbt_segments(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    dangol: DangolResource,
+    run_lock: RunLockResource,
+):
+    build_db = _build_db(context, dangol)
+    yield from _dbt_build(context, dbt, dangol, build_db, [], "dbt build: segment lists")
+
+
+def _build_db(context: dg.AssetExecutionContext, dangol: DangolResource):
     build_db = dangol.paths.build_db(context.run.run_id)
     if not build_db.exists():
         raise dg.Failure(
             f"No build for run {context.run.run_id}: materialize the dangol_pipeline job, "
             "whose first step (raw) starts the build."
         )
-    history = history_fingerprint(dangol.config.dbt_vars(), DBT_PROJECT_DIR)
-    refresh = needs_full_refresh(build_db, history)
-    if refresh:
-        context.log.info("Rebuilding incremental models in full: new code or dangol.yaml")
+    return build_db
+
+
+def _dbt_build(
+    context, dbt: DbtCliResource, dangol: DangolResource, build_db, extra: list[str], stage: str
+):
+    """`dbt build` of this step's models (dagster-dbt adds the selection) on the build."""
     run_vars = {**dbt_vars(dangol.config), "dangol_build_db": str(build_db)}
     # Unit tests prove the SQL, not the data: dbt's guidance is to run them in development and
     # CI (`make test` does), not in every production build.
-    args = ["build", "--exclude", "test_type:unit", "--vars", json.dumps(run_vars)]
-    args += ["--full-refresh"] if refresh else []
+    args = ["build", "--exclude", "test_type:unit", "--vars", json.dumps(run_vars), *extra]
     # Artifacts and dbt's log go to the home: a read-only install runs, the checkout stays clean.
+    # Both steps of a run share the run's target folder, so the second reuses the first's parse.
     target = dangol.paths.dbt_target(context.run.run_id)
     nodes = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
-    progress.stage("dbt build: models and tests")
+    progress.stage(stage)
     invocation = dbt.cli(args, context=context, target_path=target)
     try:
         for done, event in enumerate(invocation.stream(), start=1):
@@ -93,7 +132,6 @@ def dangol_dbt_models(
         if full:
             raise dg.Failure(description=full) from None
         raise
-    record_history_fingerprint(build_db, history)
 
 
 class DangolDbtCliResource(DbtCliResource):
@@ -112,4 +150,4 @@ def dbt_resource() -> DbtCliResource:
 
 
 def definitions() -> dg.Definitions:
-    return dg.Definitions(assets=[dangol_dbt_models])
+    return dg.Definitions(assets=[dangol_dbt_models, dangol_dbt_segments])

@@ -48,6 +48,14 @@ create table marts.membership_effect as select * from (values
     (90, 'trial', 'experience', 5, 20, 1.4, 0.4, 35000.00, 9000.00)
 ) t(horizon_days, first_product_category, first_purchase_kind, members, comparable_non_members,
     member_purchase_days, non_member_purchase_days, member_net_revenue, non_member_net_revenue);
+create table marts.clv_model_status as select true as predicted, null::varchar as reason,
+    true as backtested, null::varchar as backtest_reason;
+create table marts.clv_backtest as select * from (values
+    (null, 20, 30.0, 25.0, 3000.00, 2500.00, 20.0), (1, 10, 5.0, 7.0, 500.00, 700.00, -28.6),
+    (2, 10, 25.0, 18.0, 2500.00, 1800.00, 38.9)
+) t(predicted_decile, customers, predicted_purchase_days, actual_purchase_days,
+    predicted_revenue, actual_revenue, revenue_error_pct), (select date '2025-09-11' as cutoff_date,
+    180 as holdout_days);
 """
 MANIFEST = {
     "segments": {
@@ -137,6 +145,7 @@ def test_every_panel_draws_with_its_numbers(warehouse: Path):
         "flywheel",
         "lifecycle",
         "membership",
+        "backtest",
     ]
     assert all('class="mark"' in body for body in drawn.values())
     assert "<title>No consent: 2</title>" in drawn["exclusions"]
@@ -179,3 +188,23 @@ def test_the_funnel_never_adds_money_across_currencies(warehouse: Path):
 
     usd, krw = funnels["naver_search (USD)"], funnels["naver_search (KRW)"]
     assert (usd.cost, usd.revenue) == (100, 300) and (krw.cost, krw.revenue) == (80000, 90000)
+
+    # Predicted against actual net revenue per decile of predicted value, overall first.
+    assert "<title>2 Predicted: 2,500</title>" in drawn["backtest"]
+    assert "<title>2 Actual: 1,800</title>" in drawn["backtest"]
+    assert (
+        "<td>All</td><td>20</td><td>30</td><td>25</td><td>3,000</td><td>2,500</td>"
+        in (drawn["backtest"])
+    )
+
+
+def test_a_release_without_a_prediction_says_why(warehouse: Path):
+    reason = "too few buyers: 12 (clv.min_buyers: 500)"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update marts.clv_model_status set predicted = false, reason = ?", [reason])
+        con.execute("delete from marts.clv_backtest")
+
+    backtest = panels(render_report(warehouse, [MANIFEST], "en", NOW))["backtest"]
+
+    assert f"No predicted customer value in this release: {reason}" in backtest
+    assert 'class="mark"' not in backtest

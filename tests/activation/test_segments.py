@@ -84,7 +84,7 @@ def test_the_playbook_comes_first_and_each_can_be_switched_off_or_moved():
     }
     own = Segment("night_owls", "kakao", any_of=[{"is_lapsed": True}], night_sending=True)
 
-    rules, problems = segment_rules(toggles, [own])
+    rules, problems = segment_rules(toggles, [own], "predicted_clv")
 
     assert problems == []
     assert [r.name for r in rules] == [p.name for p in PLAYBOOK[1:]] + ["night_owls"]
@@ -96,7 +96,9 @@ def test_the_playbook_comes_first_and_each_can_be_switched_off_or_moved():
 
 
 def test_a_filter_problem_names_its_key_path():
-    _, problems = segment_rules({}, [Segment("s", "email", where={"shoe_size": 42})])
+    _, problems = segment_rules(
+        {}, [Segment("s", "email", where={"shoe_size": 42})], "predicted_clv"
+    )
 
     assert problems[0].startswith("segments[0].where.shoe_size: unknown column")
 
@@ -107,3 +109,39 @@ def test_the_definition_hash_changes_with_the_audience_not_the_wording():
 
     assert [r.definition_hash for r in rules] == [r.definition_hash for r in again]
     assert len({r.definition_hash for r in rules}) == len(rules) - 1  # two share one filter
+
+
+def test_vip_is_the_top_predicted_value_decile_or_the_top_tenth_by_revenue_so_far():
+    by_basis = {
+        basis: next(r for r in segment_rules({}, [], basis)[0] if r.name == "vip_top_decile")
+        for basis in ("predicted_clv", "trailing_revenue")
+    }
+
+    assert by_basis["predicted_clv"].blocks[0][0]["column"] == "predicted_clv_decile"
+    assert by_basis["predicted_clv"].blocks[0][0]["values"] == [10]
+    assert by_basis["trailing_revenue"].blocks[0][0]["column"] == "is_top_decile"
+    assert by_basis["predicted_clv"].definition_hash != by_basis["trailing_revenue"].definition_hash
+
+
+def test_predicted_columns_filter_by_value_risk_and_expected_day():
+    blocks, problems = compile_filter(
+        [
+            {
+                "churn_risk": ["high"],
+                "p_alive": {"at_most": 0.4},
+                "expected_next_order_date": {"between": ["2026-12-01", "2026-12-31"]},
+            }
+        ],
+        "p",
+    )
+    _, wrong = compile_filter(
+        [{"churn_risk": "very high", "expected_next_order_date": {"at_least": "next week"}}], "p"
+    )
+
+    assert problems == []
+    assert {c["mart"] for c in blocks[0]} == {"customer_clv"}
+    assert blocks[0][2]["kind"] == "date"
+    assert wrong == [
+        "p.churn_risk: unknown value 'very high'; known: low, medium, high",
+        "p.expected_next_order_date: expects a day as YYYY-MM-DD, got 'next week'",
+    ]

@@ -223,3 +223,36 @@ def test_a_failing_text_value_is_never_shown_in_messages_or_data_docs(
     pages = [p.read_text("utf-8") for p in (tmp_path / "quality").rglob("*.html")]
     assert any("currency" in p and "Unsuccessful Expectations" in p for p in pages)
     assert not [p for p in pages if "minjun" in p or "example.com" in p]
+
+
+def test_predicted_values_out_of_range_or_doubled_block(build_db: Path):
+    execute(build_db, "insert into marts.customer_clv values ('c1', 1.2, 0.5, 0.4, -1, 0, 11)")
+
+    report, audits = audit(build_db)
+
+    clv = audits["marts.customer_clv.great_expectations_suite"]
+    assert not report.passed and clv.verdict == Verdict.BLOCKED
+    assert {f.column for f in clv.blocking_failures} == {
+        "p_alive",
+        "expected_average_order_value",
+        "predicted_clv_decile",
+        "grows_with_time",
+        "every_buyer_scored_once",
+    }
+
+
+def test_no_prediction_publishes_with_a_warning_naming_the_reason(build_db: Path):
+    execute(build_db, "delete from marts.customer_clv")
+    reason = "too few buyers: 12 (clv.min_buyers: 500)"
+    execute(
+        build_db,
+        f"update marts.clv_model_status set predicted = false, reason = '{reason}',"
+        " backtested = false, backtest_reason = 'no prediction to backtest'",
+    )
+
+    report, audits = audit(build_db)
+
+    fitted = audits["marts.clv_model_fit.model_fitted"]
+    assert report.passed and fitted.verdict == Verdict.WARNED
+    assert audits["marts.customer_clv.great_expectations_suite"].passed
+    assert reason in report.summary()

@@ -174,6 +174,7 @@ def write_config(path: Path, **consent) -> Path:
     config["segment_playbook"] = {name: {"enabled": False} for name in (
         "vip_top_decile", "high_value_win_back", "loyal_membership_invitation",
         "first_purchase_membership_invitation", "advocates", "lapsed_members",
+        "high_value_churn_risk",
     )}  # fmt: skip
     config["segments"] = [
         {"name": SEGMENTS[c], "description": "모든 구매 고객", "channel": c, "where": everyone}

@@ -180,3 +180,27 @@ def test_a_reject_rate_above_one_is_refused_naming_the_key(tmp_path: Path):
 
     with pytest.raises(ConfigError, match=r"ingest\.max_reject_rate"):
         load_config(path)
+
+
+def test_a_fixed_as_of_day_reaches_dbt_as_an_iso_day(tmp_path: Path):
+    config = load_config(write_config(tmp_path, lambda d: d["rfm"].update(as_of="2026-03-31")))
+
+    assert config.dbt_vars()["rfm_as_of"] == "2026-03-31"
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (
+            lambda d: d.setdefault("clv", {}).update(
+                churn_risk={"high_below_p_alive": 0.8, "medium_below_p_alive": 0.5}
+            ),
+            "clv.churn_risk: Value error, high_below_p_alive must be below medium_below_p_alive",
+        ),
+        (lambda d: d.setdefault("clv", {}).update(vip_basis="lifetime"), "clv.vip_basis"),
+        (lambda d: d.setdefault("clv", {}).update(min_buyers=3), "clv.min_buyers"),
+    ],
+)
+def test_a_bad_clv_setting_is_refused_naming_the_key(tmp_path: Path, change, named: str):
+    with pytest.raises(ConfigError, match=named):
+        load_config(write_config(tmp_path, change))

@@ -59,6 +59,9 @@ def test_only_the_marts_reach_the_published_warehouse(build_db: Path, tmp_path: 
         "marts.fct_engagement_events",
         "marts.customer_loyalty",
         "marts.flywheel_stages",
+        "marts.customer_purchase_summary",
+        "marts.customer_clv",
+        "marts.clv_model_status",
         "meta.release",
     }
     assert release.table_rows["marts.fct_orders"] == 2
@@ -72,9 +75,12 @@ def test_a_parquet_snapshot_of_the_marts_sits_beside_each_release(build_db: Path
     current = warehouse / "parquet"
     assert current.resolve() == (release.folder / "parquet").resolve()
     assert sorted(p.name for p in current.iterdir()) == [
+        "marts.clv_model_status.parquet",
         "marts.cohort_retention.parquet",
+        "marts.customer_clv.parquet",
         "marts.customer_loyalty.parquet",
         "marts.customer_ltv.parquet",
+        "marts.customer_purchase_summary.parquet",
         "marts.customer_rfm.parquet",
         "marts.dim_customers.parquet",
         "marts.fct_channel_daily.parquet",

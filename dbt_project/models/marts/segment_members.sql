@@ -5,9 +5,15 @@ with
 customers as (
     select customer_id from {{ ref('dim_customers') }}
 ),
+{#- Marts customer_value/ writes after the first dbt step are sources here. #}
 {% for mart in var('segment_marts') %}
+    {%- if mart in var('segment_source_marts') %}
+        {%- set relation = source('customer_value', mart) %}
+    {%- else %}
+        {%- set relation = ref(mart) %}
+    {%- endif %}
     {{ mart }} as (
-        select * from {{ ref(mart) }}
+        select * from {{ relation }}
     ),
 {% endfor %}
 members as (

@@ -1,0 +1,1 @@
+"""Predicted customer value: BG/NBD and Gamma-Gamma models and the CLV tables. No Dagster."""

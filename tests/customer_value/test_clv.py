@@ -1,0 +1,82 @@
+"""No prediction from data that cannot carry the model, and the reason in a marketer's words."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from customer_value.clv import predict
+from orchestration.config import ClvConfig
+
+SETTINGS = ClvConfig().settings()
+
+
+def summary(customers: int, seed: int = 3, same_spend: bool = False) -> pd.DataFrame:
+    """A purchase-day summary drawn from the BG/NBD story (rate ~ Gamma, dropout ~ Beta)."""
+    rng = np.random.default_rng(seed)
+    tenure = rng.integers(1, 730, customers)
+    rate, dropout = rng.gamma(0.6, 1 / 80, customers), rng.beta(0.8, 2.4, customers)
+    now, last = np.zeros(customers), np.zeros(customers)
+    repeat, alive = np.zeros(customers, dtype=int), np.ones(customers, dtype=bool)
+    while alive.any():
+        now[alive] += rng.exponential(1 / rate[alive])
+        alive &= now < tenure
+        repeat[alive] += 1
+        last[alive] = now[alive]
+        alive[alive] = rng.random(alive.sum()) >= dropout[alive]
+    spend = np.full(customers, 30_000.0) if same_spend else rng.gamma(4.0, 8_000.0, customers)
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(customers)],
+            "as_of_date": dt.date(2026, 6, 30),
+            "repeat_purchase_days": repeat,
+            "recency_days": (tenure - np.floor(last)).astype(int),
+            "tenure_days": tenure,
+            "average_repeat_order_value": np.where(repeat > 0, spend, np.nan),
+            # No history before a backtest cut-off.
+            **dict.fromkeys(
+                [
+                    "cutoff_date",
+                    "cutoff_repeat_purchase_days",
+                    "cutoff_recency_days",
+                    "cutoff_tenure_days",
+                    "cutoff_average_repeat_order_value",
+                    "holdout_purchase_days",
+                    "holdout_net_revenue",
+                ],
+                np.nan,
+            ),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        (summary(120), "too few buyers: 120 (clv.min_buyers: 500)"),
+        (summary(800).assign(tenure_days=lambda f: f["tenure_days"] % 90),
+         "too little history: 89 days"),
+        # Everyone spends the same: no spread across customers for Gamma-Gamma to fit.
+        (summary(800, same_spend=True), "parameters outside sane bounds"),
+    ],
+)  # fmt: skip
+def test_data_that_cannot_carry_the_model_gets_no_prediction_and_a_reason(frame, reason):
+    frame = frame.assign(recency_days=np.minimum(frame["recency_days"], frame["tenure_days"]))
+
+    result = predict(frame, SETTINGS)
+
+    assert not result.predicted
+    assert reason in result.reason
+    assert result.customer_clv.empty and result.model_fit.empty and result.backtest.empty
+    status = result.status().iloc[0]
+    assert (status["predicted"], status["reason"]) == (False, result.reason)
+
+
+def test_enough_buyers_get_a_prediction_each():
+    result = predict(summary(800), SETTINGS)
+
+    assert result.predicted, result.reason
+    assert len(result.customer_clv) == 800
+    assert result.customer_clv["p_alive"].between(0, 1).all()
+    assert result.backtest_reason == "backtest: too few buyers: 0 (clv.min_buyers: 500)"
