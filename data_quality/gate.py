@@ -138,7 +138,7 @@ def _result_format(target: AuditTarget, frame: pd.DataFrame) -> dict:
     } - {None}
     text = [
         column
-        for column in checked - target.identifier_columns
+        for column in checked - target.non_personal_columns
         if column in frame
         and not (
             pd.api.types.is_numeric_dtype(frame[column])
@@ -149,7 +149,7 @@ def _result_format(target: AuditTarget, frame: pd.DataFrame) -> dict:
     return {"result_format": "SUMMARY", "partial_unexpected_count": 0 if text else SAMPLE_VALUES}
 
 
-def _failures(result, identifier_columns: frozenset[str]) -> list[FailedExpectation]:
+def _failures(result, non_personal_columns: frozenset[str]) -> list[FailedExpectation]:
     failures = []
     for r in result.results:
         if r.success:
@@ -164,10 +164,10 @@ def _failures(result, identifier_columns: frozenset[str]) -> list[FailedExpectat
                 column=column,
                 severity=(r.expectation_config.meta or {}).get("severity", ERROR),
                 unexpected_count=r.result.get("unexpected_count"),
-                # Text is masked should any reach here, unless it is the shop's own identifier.
+                # Text is masked should any reach here, unless its column holds no person's data.
                 sample=[
                     masked(value)
-                    if isinstance(value, str) and column not in identifier_columns
+                    if isinstance(value, str) and column not in non_personal_columns
                     else value
                     for value in values
                     if value is not None
@@ -236,7 +236,7 @@ def run_audit(
                 target=target,
                 rows=len(frame),
                 evaluated=len(result.results),
-                failures=_failures(result, target.identifier_columns),
+                failures=_failures(result, target.non_personal_columns),
             )
         )
     if report_dir:

@@ -63,9 +63,9 @@ class AuditTarget:
     query: str
     expectations: list[gxe.Expectation] = field(default_factory=list)
     needs_previous_release: bool = False
-    # Text columns that hold the shop's own identifiers (order ids), never a person's data,
-    # so their failing values may be shown as examples.
-    identifier_columns: frozenset[str] = frozenset()
+    # Text columns that never hold a person's data (the shop's order ids, the model's own
+    # reasons), so their failing values may be shown as examples.
+    non_personal_columns: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -176,7 +176,7 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
             # in the total); our revenue comes from the lines and discounts either way, and
             # blocking would hold back every list for something only the shop can explain.
             expectations=[never("order_whose_subtotal_disagrees", WARN)],
-            identifier_columns=frozenset({"order_whose_subtotal_disagrees"}),
+            non_personal_columns=frozenset({"order_whose_subtotal_disagrees"}),
         ),
         AuditTarget(
             asset=("staging", "stg_shopify__order_lines"),
@@ -485,5 +485,6 @@ def _clv_targets() -> list[AuditTarget]:
                     column="clv_backtest", value_set=["backtested"], meta=_meta(WARN)
                 ),
             ],
+            non_personal_columns=frozenset({"clv_prediction", "clv_backtest"}),
         ),
     ]

@@ -176,6 +176,13 @@ def test_every_panel_draws_with_its_numbers(warehouse: Path):
         "<td>0.40 / 9,000</td></tr>",
     ]
     assert "Only customers observed for all N days count." in drawn["membership"]
+    # Predicted against actual net revenue per decile of predicted value, overall first.
+    assert "<title>2 Predicted: 2,500</title>" in drawn["backtest"]
+    assert "<title>2 Actual: 1,800</title>" in drawn["backtest"]
+    assert (
+        "<td>All</td><td>20</td><td>30</td><td>25</td><td>3,000</td><td>2,500</td>"
+        in (drawn["backtest"])
+    )
 
 
 def test_the_funnel_never_adds_money_across_currencies(warehouse: Path):
@@ -188,14 +195,6 @@ def test_the_funnel_never_adds_money_across_currencies(warehouse: Path):
 
     usd, krw = funnels["naver_search (USD)"], funnels["naver_search (KRW)"]
     assert (usd.cost, usd.revenue) == (100, 300) and (krw.cost, krw.revenue) == (80000, 90000)
-
-    # Predicted against actual net revenue per decile of predicted value, overall first.
-    assert "<title>2 Predicted: 2,500</title>" in drawn["backtest"]
-    assert "<title>2 Actual: 1,800</title>" in drawn["backtest"]
-    assert (
-        "<td>All</td><td>20</td><td>30</td><td>25</td><td>3,000</td><td>2,500</td>"
-        in (drawn["backtest"])
-    )
 
 
 def test_a_release_without_a_prediction_says_why(warehouse: Path):

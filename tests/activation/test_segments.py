@@ -111,15 +111,15 @@ def test_the_definition_hash_changes_with_the_audience_not_the_wording():
     assert len({r.definition_hash for r in rules}) == len(rules) - 1  # two share one filter
 
 
-def test_vip_is_the_top_predicted_value_decile_or_the_top_tenth_by_revenue_so_far():
+def test_vip_is_the_trailing_revenue_vip_or_the_top_predicted_value_decile_never_lapsed():
     by_basis = {
         basis: next(r for r in segment_rules({}, [], basis)[0] if r.name == "vip_top_decile")
         for basis in ("predicted_clv", "trailing_revenue")
     }
 
-    assert by_basis["predicted_clv"].blocks[0][0]["column"] == "predicted_clv_decile"
-    assert by_basis["predicted_clv"].blocks[0][0]["values"] == [10]
-    assert by_basis["trailing_revenue"].blocks[0][0]["column"] == "is_top_decile"
+    predicted = {f["column"]: f["values"] for f in by_basis["predicted_clv"].blocks[0]}
+    assert predicted == {"predicted_clv_decile": [10], "is_lapsed": [False]}
+    assert [f["column"] for f in by_basis["trailing_revenue"].blocks[0]] == ["is_vip"]
     assert by_basis["predicted_clv"].definition_hash != by_basis["trailing_revenue"].definition_hash
 
 
