@@ -42,6 +42,8 @@ class Term:
     grain: str
     column: str  # mart.column
     values: tuple[Value, ...] = ()
+    # Other mart.columns holding the same value (a copy), described by the same docs block.
+    also_columns: tuple[str, ...] = ()
     definition_ko: str = ""  # for the report's note under a chart, where it has one
 
     @property
@@ -51,6 +53,10 @@ class Term:
     @property
     def column_name(self) -> str:
         return self.column.split(".")[1]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column, *self.also_columns)
 
     def label(self, language: str) -> str:
         return self.label_ko if language == "ko" else self.label_en
@@ -64,7 +70,13 @@ class Term:
 def terms() -> tuple[Term, ...]:
     text = resources.files("activation").joinpath("glossary.yaml").read_text("utf-8")
     return tuple(
-        Term(**{**entry, "values": tuple(Value(**v) for v in entry.get("values", ()))})
+        Term(
+            **{
+                **entry,
+                "values": tuple(Value(**v) for v in entry.get("values", ())),
+                "also_columns": tuple(entry.get("also_columns", ())),
+            }
+        )
         for entry in yaml.safe_load(text)["terms"]
     )
 
@@ -118,7 +130,7 @@ def glossary_page() -> str:
             t.formula,
             t.window,
             t.grain,
-            f"`{t.column}`",
+            ", ".join(f"`{column}`" for column in t.columns),
         ]
         lines.append("| " + " | ".join(_escape(c) for c in cells) + " |")
     for t in (t for t in terms() if t.values):

@@ -27,14 +27,7 @@ from data_quality.reference import RFM_SEGMENTS
 
 CHANNELS = ("email", "sms", "kakao")
 # What a customer did with the latest campaign message (customer_campaign_engagement).
-RESPONSES = (
-    "bought",
-    "unsubscribed",
-    "awaiting",
-    "clicked_no_purchase",
-    "opened_no_click",
-    "no_response",
-)
+RESPONSES = tuple(v.name for v in term("last_campaign_response").values)
 RANGE_OPERATORS = ("between", "at_least", "at_most")
 
 
@@ -93,7 +86,7 @@ CATALOGUE: dict[str, Column] = {
     "started_with_experience_product": Column("customer_first_purchases", "boolean"),
     # Predicted by customer_value/ (empty in a release without a prediction: nobody matches).
     "p_alive": Column("customer_clv", "number"),
-    "churn_risk": Column("customer_clv", "text", ("low", "medium", "high")),
+    "churn_risk": Column("customer_clv", "text", tuple(v.name for v in term("churn_risk").values)),
     "predicted_clv_365d": Column("customer_clv", "number"),
     "predicted_clv_decile": Column("customer_clv", "number"),
     "expected_next_order_date": Column("customer_clv", "date"),
