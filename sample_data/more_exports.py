@@ -1,12 +1,12 @@
 """Sample exports for every other format Dangol reads, beside the base Shopify/CRM/SNS ones.
 
-The people are the base CRM contacts (crm/contacts.csv, written first by
-`write_sample_exports`), so the same customers show up across shops and channels the way they
-do for a real brand. Each file is written the way its tool writes it: Cafe24 as CP949 CSV
+The people are the base CRM contacts (crm/contacts.csv, written first by `write_sample_exports`
+with shop/orders_export_1.csv), so the same customers show up across shops and channels the way
+they do for a real brand. Each file is written the way its tool writes it: Cafe24 as CP949 CSV
 (Korean Excel) and as XLSX, SmartStore as XLSX, the rest as UTF-8 CSV. A `dirt_rate` share of
-rows carries the usual mess (other date and money spellings, phones without dashes or with
-+82, stray spaces and capitals in emails) and a tenth of that share is a broken line, which
-ingestion rejects row by row without losing the file.
+rows carries the usual mess (other date and money spellings, phones without dashes or with +82,
+stray spaces and capitals in emails) and a tenth of that share is a broken line, which ingestion
+rejects row by row without losing the file.
 
 Membership has a deliberate effect here (MEMBER_PURCHASE_MULTIPLE), so the demo's
 membership_effect mart has a known answer: members' extra Shopify orders after joining are a
