@@ -1,12 +1,16 @@
 """Sample exports for every other format Dangol reads, beside the base Shopify/CRM/SNS ones.
 
-The people are the base CRM contacts (crm/contacts.csv, written first by
-`write_sample_exports`), so the same customers show up across shops and channels the way they
-do for a real brand. Each file is written the way its tool writes it: Cafe24 as CP949 CSV
+The people are the base CRM contacts (crm/contacts.csv, written first by `write_sample_exports`
+with shop/orders_export_1.csv), so the same customers show up across shops and channels the way
+they do for a real brand. Each file is written the way its tool writes it: Cafe24 as CP949 CSV
 (Korean Excel) and as XLSX, SmartStore as XLSX, the rest as UTF-8 CSV. A `dirt_rate` share of
-rows carries the usual mess (other date and money spellings, phones without dashes or with
-+82, stray spaces and capitals in emails) and a tenth of that share is a broken line, which
-ingestion rejects row by row without losing the file.
+rows carries the usual mess (other date and money spellings, phones without dashes or with +82,
+stray spaces and capitals in emails) and a tenth of that share is a broken line, which ingestion
+rejects row by row without losing the file.
+
+Membership has a deliberate effect here (MEMBER_PURCHASE_MULTIPLE), so the demo's
+membership_effect mart has a known answer: members' extra Shopify orders after joining are a
+second orders export, each copying the buyer columns of one of the member's own orders.
 """
 
 from __future__ import annotations
@@ -20,13 +24,32 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 
-from sample_data.base_exports import _CATALOGUE, AD_CAMPAIGN, AD_CHANNELS, SEOUL
+from sample_data.base_exports import (
+    _CATALOGUE,
+    AD_CAMPAIGN,
+    AD_CHANNELS,
+    FREE_SHIPPING_FROM,
+    SEOUL,
+    SHIPPING_FEE,
+    SHOPIFY_ORDER_COLUMNS,
+)
 
 CAFE24_STATUSES = ("배송완료", "배송중", "입금전", "취소", "반품완료")
 CAFE24_STATUS_SHARE = (0.82, 0.08, 0.03, 0.04, 0.03)
 SMARTSTORE_STATUSES = ("구매확정", "배송완료", "결제대기", "취소", "반품")
 MEMBERSHIPS = ("site", "naver_band", "kakao_channel", "community")
 CAMPAIGN_FUNNEL = ("sent", "delivered", "opened", "clicked")
+# The demo's membership effect: from the day they join, members place this many times as many
+# Shopify orders as they would have (the extra ones are shop/orders_export_2.csv).
+MEMBER_PURCHASE_MULTIPLE = 1.5
+# The Shopify columns that say who bought and where it went: an extra order copies them from the
+# member's own order, so it resolves to the same customer.
+_SHOPIFY_BUYER_COLUMNS = (
+    "Email",
+    "Accepts Marketing",
+    "Phone",
+    *(c for c in SHOPIFY_ORDER_COLUMNS if c.startswith(("Billing ", "Shipping "))),
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +78,9 @@ def write_channel_exports(
     writer.cafe24(contacts)
     writer.smartstore(contacts)
     writer.shopify_customers(contacts)
-    writer.membership_events(contacts)
+    joins = writer.membership_events(contacts)
+    # A stream of its own, so adding the effect left every other file as it was.
+    _Writer(out_dir, np.random.default_rng([seed, 4]), 0, as_of).member_orders(joins, writer)
     writer.campaign_events(contacts)
     writer.coupons(contacts)
     writer.referrals(contacts)
@@ -151,13 +176,13 @@ class _Writer:
         return [contacts[i] for i in self.rng.choice(len(contacts), n)]
 
     def basket(self) -> list[tuple[str, int, int]]:
+        return [(_CATALOGUE[p].name, q, _CATALOGUE[p].price) for p, q in self.basket_lines()]
+
+    def basket_lines(self) -> list[tuple[int, int]]:
+        """(catalogue index, quantity) per line of one order of the usual size."""
         lines = int(self.rng.choice([1, 2, 3], p=[0.6, 0.3, 0.1]))
         products = self.rng.choice(len(_CATALOGUE), lines, replace=False)
-        return [
-            (_CATALOGUE[p].name, int(self.rng.choice([1, 2, 3], p=[0.8, 0.15, 0.05])),
-             _CATALOGUE[p].price)
-            for p in products
-        ]  # fmt: skip
+        return [(int(p), int(self.rng.choice([1, 2, 3], p=[0.8, 0.15, 0.05]))) for p in products]
 
     # --- the files --------------------------------------------------------------------------
 
@@ -216,15 +241,19 @@ class _Writer:
         ]  # fmt: skip
         self.write_csv("shopify_customers", "shop/customers_export.csv", header, rows)
 
-    def membership_events(self, contacts) -> None:
+    def membership_events(self, contacts) -> dict[str, dt.datetime]:
+        """Write the events and say when each member (by Contact ID) first joined."""
         header = ["Member ID", "Membership", "Event Type", "Occurred At", "Contact ID", "Phone",
                   "Tier", "Previous Tier"]  # fmt: skip
         members = self.pick_contacts(contacts, 0.2)
         dirty = self.dirty(len(members))
         rows = []
+        joins: dict[str, dt.datetime] = {}
         for member, moment, is_dirty in zip(
             members, self.joins_after_signup(members), dirty, strict=True
         ):
+            contact_id = member["Contact ID"]
+            joins[contact_id] = min(moment, joins.get(contact_id, moment))
             membership = MEMBERSHIPS[int(self.rng.choice(4, p=[0.4, 0.25, 0.3, 0.05]))]
             member_id = f"{membership[:2].upper()}-{member['Contact ID']}"
             common = [member_id, membership]
@@ -239,6 +268,106 @@ class _Writer:
                 rows.append([*common, "leave", self.when(later, False), member["Contact ID"],
                              member["Phone"], "", ""])  # fmt: skip
         self.write_csv("membership_events", "crm/membership_events.csv", header, rows)
+        return joins
+
+    def member_orders(self, joins: dict[str, dt.datetime], report: _Writer) -> None:
+        """For each Shopify order a member placed after first joining, MEMBER_PURCHASE_MULTIPLE
+        - 1 extra orders on average, each at a moment between the member's previous order (or
+        the join) and that one: the deliberate membership effect the demo's marts should find."""
+        contacts_path = self.out_dir / "crm" / "contacts.csv"
+        with contacts_path.open(encoding="utf-8", newline="") as handle:
+            member_of_phone = {
+                _digits(c["Phone"]): c["Contact ID"]
+                for c in csv.DictReader(handle)
+                if c["Contact ID"] in joins
+            }
+        shop_orders = self.out_dir / "shop" / "orders_export_1.csv"
+        with shop_orders.open(encoding="utf-8", newline="") as handle:
+            # An order's first row carries its Id, its buyer and their billing phone.
+            orders = [row for row in csv.DictReader(handle) if row["Id"]]
+        last_id = max(int(order["Id"]) for order in orders)
+        # Nothing before the export's first order: a join may predate the history it shows.
+        previous = dict.fromkeys(joins, _created(orders[0]))
+        extras: list[tuple[dt.datetime, dict]] = []
+        for order in orders:  # oldest first, as the export lists them
+            member = member_of_phone.get(_digits(order["Billing Phone"]))
+            if member is None:
+                continue
+            created, since = _created(order), max(joins[member], previous[member])
+            previous[member] = created
+            if created < joins[member]:
+                continue
+            for _ in range(self.rng.poisson(MEMBER_PURCHASE_MULTIPLE - 1)):
+                moment = since + (created - since) * float(self.rng.random())
+                extras.append((moment.replace(microsecond=0), order))
+        extras.sort(key=lambda extra: extra[0])
+        ids = last_id + np.cumsum(self.rng.integers(1, 2_000, len(extras)))
+        rows = []
+        for n, ((moment, order), order_id) in enumerate(zip(extras, ids, strict=True)):
+            rows += self.shopify_order(f"#{1001 + len(orders) + n}", int(order_id), moment, order)
+        text = io.StringIO()
+        out = csv.writer(text, lineterminator="\n")
+        out.writerow(SHOPIFY_ORDER_COLUMNS)
+        out.writerows(rows)
+        report._write(
+            "member_orders", "shop/orders_export_2.csv", text.getvalue().encode(), len(rows)
+        )
+
+    def shopify_order(self, name: str, order_id: int, moment: dt.datetime, like: dict) -> list:
+        """One paid order's rows in the Shopify export layout, bought by `like`'s buyer."""
+        lines = self.basket_lines()
+        merchandise = sum(_CATALOGUE[p].price * q for p, q in lines)
+        shipping = 0 if merchandise >= FREE_SHIPPING_FROM else SHIPPING_FEE
+        fulfilled_at = moment + dt.timedelta(hours=int(self.rng.integers(18, 48)))
+        fulfilled = fulfilled_at <= self.end
+        reference = f"c{order_id}.1"
+        order = {
+            **{column: like[column] for column in _SHOPIFY_BUYER_COLUMNS},
+            "Financial Status": "paid",
+            "Paid at": _shopify_time(moment + dt.timedelta(minutes=2)),
+            "Fulfillment Status": "fulfilled" if fulfilled else "unfulfilled",
+            "Fulfilled at": _shopify_time(fulfilled_at) if fulfilled else "",
+            "Currency": "KRW",
+            "Subtotal": f"{merchandise}.00",
+            "Shipping": f"{shipping}.00",
+            "Taxes": "0.00",
+            "Total": f"{merchandise + shipping}.00",
+            "Discount Amount": "0.00",
+            "Shipping Method": "무료배송 (CJ대한통운)"
+            if shipping == 0
+            else "기본배송 (CJ대한통운)",
+            "Created at": _shopify_time(moment),
+            "Payment Method": "Kakao Pay",
+            "Payment Reference": reference,
+            "Refunded Amount": "0.00",
+            "Outstanding Balance": "0.00",
+            "Id": str(order_id),
+            "Risk Level": "Low",
+            "Source": "web",
+            "Payment ID": reference,
+            "Payment References": reference,
+        }
+        rows = []
+        for line_no, (product, quantity) in enumerate(lines):
+            item = _CATALOGUE[product]
+            line = {
+                "Name": name,
+                "Email": like["Email"],
+                "Lineitem quantity": str(quantity),
+                "Lineitem name": item.name,
+                "Lineitem price": f"{item.price}.00",
+                "Lineitem compare at price": f"{item.compare_at}.00" if item.compare_at else "",
+                "Lineitem sku": f"DG-{product + 1:04d}",
+                "Lineitem requires shipping": "true",
+                "Lineitem taxable": "true" if item.taxable else "false",
+                "Lineitem fulfillment status": "fulfilled" if fulfilled else "pending",
+                "Vendor": "Dangol Foods",
+                "Lineitem discount": "0.00",
+            }
+            if line_no == 0:
+                line = {**order, **line}
+            rows.append([line.get(column, "") for column in SHOPIFY_ORDER_COLUMNS])
+        return rows
 
     def campaign_events(self, contacts) -> None:
         header = ["Campaign ID", "Campaign Name", "Channel", "Message ID", "Contact ID", "Email",
@@ -311,3 +440,16 @@ class _Writer:
                              str(carts), str(purchases), self.won(purchases * 21_000, dirty),
                              "KRW"])  # fmt: skip
         self.write_csv("channel_daily_stats", "sns/channel_daily_stats.csv", header, rows)
+
+
+def _digits(phone: str) -> str:
+    return "".join(c for c in phone if c.isdigit())[-10:]
+
+
+def _created(order: dict) -> dt.datetime:
+    created = dt.datetime.strptime(order["Created at"], "%Y-%m-%d %H:%M:%S %z")
+    return created.replace(tzinfo=None)
+
+
+def _shopify_time(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S +0900")

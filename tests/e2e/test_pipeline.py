@@ -43,6 +43,7 @@ def exports(tmp_path_factory) -> SampleExports:
     # Membership joins of the base contacts, without dirt: the membership effect's input.
     others = tmp_path_factory.mktemp("other-exports")
     shutil.copytree(landing / "crm", others / "crm")
+    shutil.copytree(landing / "shop", others / "shop")  # members' orders build on the base ones
     membership = write_channel_exports(others, seed=11, as_of=AS_OF, dirt_rate=0)
     shutil.copy(membership.files["membership_events"], landing / "crm")
     return written
