@@ -7,7 +7,8 @@ responses as (
 ),
 
 as_of as (
-    {{ as_of_row(ref('fct_orders')) }}
+    select {{ loyalty_as_of_date('ordered_date') }} as as_of_date
+    from {{ ref('fct_orders') }}
 ),
 
 ranked as (

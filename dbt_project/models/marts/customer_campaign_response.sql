@@ -87,7 +87,8 @@ attributed as (
 
 -- The day customer_ltv measures recency from (rfm.as_of).
 as_of as (
-    {{ as_of_row(ref('fct_orders')) }}
+    select {{ loyalty_as_of_date('ordered_date') }} as as_of_date
+    from {{ ref('fct_orders') }}
 ),
 
 final as (

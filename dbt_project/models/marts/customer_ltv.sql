@@ -26,8 +26,7 @@ refunded as (
 ),
 
 as_of as (
-    -- One row: rfm.as_of run_date is current_date, which would repeat on every row.
-    select distinct {{ loyalty_as_of_date('purchase_date') }} as as_of_date
+    select {{ loyalty_as_of_date('purchase_date') }} as as_of_date
     from purchase_days
 ),
 

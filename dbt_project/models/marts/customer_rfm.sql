@@ -10,8 +10,7 @@ segment_grid as (
 ),
 
 as_of as (
-    -- One row: rfm.as_of run_date is current_date, which would repeat on every row.
-    select distinct {{ loyalty_as_of_date('purchase_date') }} as as_of_date
+    select {{ loyalty_as_of_date('purchase_date') }} as as_of_date
     from purchase_days
 ),
 
