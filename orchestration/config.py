@@ -646,13 +646,14 @@ class DangolHome:
     def build_dir(self) -> Path:
         return self.root / "build"
 
-    def build_db(self, run_id: str) -> Path:
-        """A run's own copy of the state plus its new files; discarded if the run fails.
+    @property
+    def build_db(self) -> Path:
+        """The running run's copy of the state plus its new files; discarded if the run fails.
 
-        One file per run, so a process left behind by a killed run (dbt) cannot write into
-        the next run's build.
+        The same path for every run: dbt parses the project again whenever its profile (this
+        path) changes. publish/builds.py says which run owns it and stops a dbt left behind.
         """
-        return self.build_dir / f"{run_id}.duckdb"
+        return self.build_dir / "pipeline.duckdb"
 
     @property
     def restricted_db(self) -> Path:
@@ -695,3 +696,8 @@ class DangolHome:
     def dbt_target(self, run_id: str) -> Path:
         """dbt's artifacts and log of one run: in the home, never in the code checkout."""
         return self.dbt_artifacts_dir / run_id
+
+    @property
+    def dbt_parse_cache(self) -> Path:
+        """dbt's parse of the project, kept from run to run (orchestration/defs/transform.py)."""
+        return self.dbt_artifacts_dir / "partial_parse.msgpack"

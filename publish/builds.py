@@ -10,6 +10,8 @@ import fcntl
 import hashlib
 import json
 import os
+import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,14 +33,58 @@ def replace_owner_only(source: Path, target: Path) -> None:
     os.replace(source, target)
 
 
-def start_build(state_db: Path, build_db: Path) -> None:
+# Beside the build: the run that owns it, and the dbt process that works on it.
+BUILD_OWNER = "run_id"
+BUILD_DBT_PID = "dbt.pid"
+
+
+def start_build(state_db: Path, build_db: Path, run_id: str) -> None:
     """A fresh build from the last published state; what earlier runs left behind goes."""
     build_db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stop_left_behind_dbt(build_db.parent)
     for leftover in build_db.parent.iterdir():
         leftover.unlink()
     if state_db.exists():
         # The state and build hold contact points: owner-only, like the exports.
         replace_by_copy(state_db, build_db, mode=0o600)
+    (build_db.parent / BUILD_OWNER).write_text(run_id, encoding="utf-8")
+
+
+def build_owned_by(build_db: Path, run_id: str) -> bool:
+    """True when this run started the build (a step run alone finds none, or another's)."""
+    owner = build_db.parent / BUILD_OWNER
+    return build_db.exists() and owner.exists() and owner.read_text(encoding="utf-8") == run_id
+
+
+def record_dbt_process(build_db: Path, pid: int) -> None:
+    (build_db.parent / BUILD_DBT_PID).write_text(str(pid), encoding="utf-8")
+
+
+def stop_left_behind_dbt(build_dir: Path, wait_seconds: float = 10.0) -> None:
+    """A run killed by SIGKILL leaves its dbt subprocess running on the build path; it must not
+    write a write-ahead log beside the next run's build, so it goes before that build starts."""
+    try:
+        pid = int((build_dir / BUILD_DBT_PID).read_text(encoding="utf-8"))
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return
+    if b"dbt" not in command:
+        return  # the pid now belongs to another program
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + wait_seconds
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"  # a zombie holds no files any more
 
 
 def commit_build(build_db: Path, state_db: Path) -> None:

@@ -44,7 +44,7 @@ def _quality_gate(name: str, layers: tuple[str, ...], description: str):
         if dangol.accept_anomalies:
             thresholds = thresholds.accepting_anomalies()
         report = run_audit(
-            paths.build_db(context.run.run_id),
+            dangol.run_build(context.run.run_id),
             thresholds,
             LOADED_RAW_TABLES,
             published_db=paths.published_db,

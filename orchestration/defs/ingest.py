@@ -38,8 +38,8 @@ def landing_exports(
         check_first_run_has_exports(paths.landing, paths.state_db)
     except OperatorError as error:
         raise dg.Failure(description=str(error)) from None
-    build_db = paths.build_db(context.run.run_id)
-    start_build(paths.state_db, build_db)
+    build_db = paths.build_db
+    start_build(paths.state_db, build_db, context.run.run_id)
     with duckdb.connect(str(build_db)) as con:
         try:
             report = ingest_landing(
@@ -88,9 +88,7 @@ def suppression_list(
 ) -> dg.MaterializeResult:
     paths, config = dangol.paths, dangol.config
     path = config.suppression_list_path(paths.root)
-    build_db = paths.build_db(context.run.run_id)
-    if not build_db.exists():
-        raise dg.Failure(f"No build for run {context.run.run_id}: the landing exports start it.")
+    build_db = dangol.run_build(context.run.run_id)
     with duckdb.connect(str(build_db)) as build:
         try:
             entries = load_suppression_list(build, path, config.ingest_settings())

@@ -27,7 +27,7 @@ def published_warehouse(
 ):
     paths = dangol.paths
     progress.stage("Publish: the release BI tools read")
-    build_db = paths.build_db(context.run.run_id)
+    build_db = dangol.run_build(context.run.run_id)
     release = publish_release(
         build_db,
         paths.warehouse_dir,

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.config import DangolConfig, DangolHome, load_config
-from publish.builds import run_lock
+from publish.builds import build_owned_by, run_lock
 
 
 class DangolResource(dg.ConfigurableResource):
@@ -24,6 +24,16 @@ class DangolResource(dg.ConfigurableResource):
     @property
     def config(self) -> DangolConfig:
         return load_config(self.config_path)
+
+    def run_build(self, run_id: str) -> Path:
+        """The build this run started; a step materialized alone finds none (or another's)."""
+        build_db = self.paths.build_db
+        if not build_owned_by(build_db, run_id):
+            raise dg.Failure(
+                f"No build for run {run_id}: materialize the dangol_pipeline job, "
+                "whose first step (the landing exports) starts the build."
+            )
+        return build_db
 
 
 class RunLockResource(dg.ConfigurableResource):

@@ -2,9 +2,11 @@
 
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from functools import cached_property
 from importlib.metadata import version as installed_version
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -31,8 +33,11 @@ from orchestration.manifest import (
 from publish.builds import (
     history_fingerprint,
     needs_full_refresh,
+    record_dbt_process,
     record_history_fingerprint,
 )
+
+PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's file name
 
 dangol_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # What DbtProject.prepare_if_dev does, but with the project's own dbt, not the one on PATH.
@@ -97,13 +102,7 @@ def dangol_dbt_segments(
 
 
 def _build_db(context: dg.AssetExecutionContext, dangol: DangolResource):
-    build_db = dangol.paths.build_db(context.run.run_id)
-    if not build_db.exists():
-        raise dg.Failure(
-            f"No build for run {context.run.run_id}: materialize the dangol_pipeline job, "
-            "whose first step (raw) starts the build."
-        )
-    return build_db
+    return dangol.run_build(context.run.run_id)
 
 
 def _dbt_build(
@@ -117,14 +116,17 @@ def _dbt_build(
     # Artifacts and dbt's log go to the home: a read-only install runs, the checkout stays clean.
     # Both steps of a run share the run's target folder, so the second reuses the first's parse.
     target = dangol.paths.dbt_target(context.run.run_id)
+    reuse_parse(dangol.paths.dbt_parse_cache, target)
     nodes = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
     progress.stage(stage)
     invocation = dbt.cli(args, context=context, target_path=target)
+    record_dbt_process(build_db, invocation.process.pid)
     try:
         for done, event in enumerate(invocation.stream(), start=1):
             yield event
             progress.advance(done, nodes)
             failpoint("transform.running")
+        keep_parse(target, dangol.paths.dbt_parse_cache)
     except DagsterDbtCliRuntimeError as error:
         log = target / "dbt.log"
         text = str(error) + (log.read_text("utf-8", errors="replace") if log.exists() else "")
@@ -132,6 +134,22 @@ def _dbt_build(
         if full:
             raise dg.Failure(description=full) from None
         raise
+
+
+def reuse_parse(cache: Path, target: Path) -> None:
+    """dbt parses the whole project (seconds) unless its last parse is in the target folder
+    and the project, vars and profile are unchanged; the build path is the same every run."""
+    if cache.exists() and not (target / PARTIAL_PARSE).exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cache, target / PARTIAL_PARSE)
+
+
+def keep_parse(target: Path, cache: Path) -> None:
+    """After a dbt build that worked: its parse is what the next run starts from."""
+    if (target / PARTIAL_PARSE).exists():
+        partial = cache.with_suffix(".partial")
+        shutil.copyfile(target / PARTIAL_PARSE, partial)
+        os.replace(partial, cache)
 
 
 class DangolDbtCliResource(DbtCliResource):

@@ -12,6 +12,7 @@ from scipy.special import hyp2f1
 from orchestration.config import DEFAULT_CONFIG, DangolHome
 from orchestration.defs.customer_value import customer_value_model
 from orchestration.defs.resources import DangolResource, RunLockResource
+from publish.builds import start_build
 
 CDNOW = Path(__file__).parents[1] / "fixtures" / "cdnow" / "calibration_purchase_days.csv"
 PUBLISHED = {
@@ -52,8 +53,8 @@ def cdnow_build(tmp_path_factory) -> tuple[DangolHome, str]:
     root = tmp_path_factory.mktemp("cdnow")
     home = DangolHome(root=root / "home", landing=root / "landing")
     run_id = str(uuid.uuid4())
-    home.build_db(run_id).parent.mkdir(parents=True)
-    with duckdb.connect(str(home.build_db(run_id))) as con:
+    start_build(home.state_db, home.build_db, run_id)
+    with duckdb.connect(str(home.build_db)) as con:
         con.execute(SUMMARY)
     defs = dg.Definitions(
         assets=[customer_value_model, dg.AssetSpec(["marts", "customer_purchase_summary"])],
@@ -71,8 +72,8 @@ def cdnow_build(tmp_path_factory) -> tuple[DangolHome, str]:
 
 
 def query(build: tuple[DangolHome, str], sql: str):
-    home, run_id = build
-    with duckdb.connect(str(home.build_db(run_id)), read_only=True) as con:
+    home, _ = build
+    with duckdb.connect(str(home.build_db), read_only=True) as con:
         return con.execute(sql).df()
 
 

@@ -26,13 +26,13 @@ def test_files_older_than_keep_days_are_removed_but_never_releases_or_the_curren
 ):
     home = DangolHome(root=tmp_path, landing=tmp_path / "landing")
     old = [
-        aged(home.build_db("old-run"), 20),
+        aged(home.build_dir / "old-run.duckdb", 20),
         aged(home.dbt_target("old-run"), 20, folder=True),
         aged(home.reports_dir / "quality" / "old-run", 20, folder=True),
         aged(home.logs_dir / "last_run.log", 20),
     ]
     kept = [
-        aged(home.build_db("recent-run"), 2),
+        aged(home.build_dir / "recent-run.duckdb", 2),
         aged(home.dbt_target("current-run"), 20, folder=True),
         aged(home.reports_dir / "quality" / "recent-run", 2, folder=True),
         aged(home.warehouse_dir / "releases" / "20250101T000000Z-old" / "dangol.duckdb", 400),

@@ -13,6 +13,7 @@ from orchestration.defs import build_definitions
 from orchestration.defs.activation import marketing_report, segment_lists
 from orchestration.defs.ingest import suppression_list
 from orchestration.defs.resources import DangolResource, RunLockResource
+from publish.builds import start_build
 from tests.activation.test_exports import AUDIENCE
 from tests.activation.test_report import WAREHOUSE
 
@@ -46,7 +47,8 @@ def test_an_unreadable_entry_fails_the_step_naming_file_line_and_column(tmp_path
         resources={"dangol": dangol, "run_lock": RunLockResource(lock_file=str(home.lock_file))},
     ).resolve_job_def("load")
     run_id = str(uuid.uuid4())
-    duckdb.connect(str(home.build_db(run_id))).close()
+    start_build(home.state_db, home.build_db, run_id)
+    duckdb.connect(str(home.build_db)).close()
 
     result = job.execute_in_process(run_id=run_id, raise_on_error=False)
 

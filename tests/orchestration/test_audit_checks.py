@@ -10,13 +10,14 @@ from ingest.landing import ensure_raw_schema
 from orchestration.config import DEFAULT_CONFIG, DangolHome
 from orchestration.defs.audit import LOADED_RAW_TABLES, raw_quality_gate
 from orchestration.defs.resources import DangolResource, RunLockResource
+from publish.builds import start_build
 
 
 def run_raw_gate(tmp_path: Path, ledger_rows: int) -> dict[str, dict]:
     home = DangolHome(root=tmp_path / "home", landing=tmp_path / "landing")
     run_id = str(uuid.uuid4())
-    home.build_db(run_id).parent.mkdir(parents=True)
-    with duckdb.connect(str(home.build_db(run_id))) as con:
+    start_build(home.state_db, home.build_db, run_id)
+    with duckdb.connect(str(home.build_db)) as con:
         ensure_raw_schema(con)
         con.execute(
             "insert into raw.ingest_files values (1, 'sha-1', 'shop', 'shopify_orders',"
