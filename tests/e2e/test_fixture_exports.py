@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from operations.outcomes import RunOutcome
 from orchestration.config import DEFAULT_CONFIG, DangolHome, load_config
 from orchestration.dbt_vars import dbt_vars as all_dbt_vars
 from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
@@ -50,6 +51,17 @@ def runs(tmp_path_factory, fixture_release: DangolHome) -> tuple[DangolHome, dic
         assert second.published, second.problems
         assert any("anomalies_vs_last_release" in w for w in second.warnings)
     return home, before, orders(home)
+
+
+def test_a_later_run_on_the_same_home_reuses_dbts_parse(runs):
+    """dbt parses the whole project in seconds unless its profile and vars are the ones it
+    parsed with: the build path is the same run after run, so run 2 parses nothing again."""
+    home, _, _ = runs
+    last = RunOutcome.load(home.last_run_file)
+    log = (home.dbt_target(last.run_id) / "dbt.log").read_text(encoding="utf-8")
+
+    assert "Unable to do partial parsing" not in log
+    assert "Nothing changed, skipping partial parsing" in log
 
 
 def test_a_refund_in_a_later_export_changes_net_revenue(runs):
