@@ -652,6 +652,11 @@ class DangolHome:
         return self.root / "state" / "pipeline.duckdb"
 
     @property
+    def good_run_file(self) -> Path:
+        """The last run that succeeded and its inputs: a run with the same inputs is skipped."""
+        return self.root / "state" / "last_good_run.json"
+
+    @property
     def build_dir(self) -> Path:
         return self.root / "build"
 
