@@ -57,7 +57,7 @@ def _file_identity(path: Path) -> str:
     nor inode, so a copy of a home (mtimes kept) is the same home."""
     try:
         stat = path.stat()
-    except FileNotFoundError:
+    except OSError:  # absent, or under a path that is no folder
         return "absent"
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
@@ -146,7 +146,7 @@ class GoodRun:
             return cls(
                 **{f.name: record[f.name] for f in dataclasses.fields(cls) if f.name in record}
             )
-        except (FileNotFoundError, json.JSONDecodeError, TypeError):
+        except (OSError, ValueError, TypeError):
             return None  # no record (or a damaged one): the next run simply runs
 
 
