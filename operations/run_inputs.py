@@ -2,11 +2,11 @@
 same release and write the same segment lists, so it says so and stops in a second.
 
 A run's inputs are everything its result depends on, each as a fingerprint: the landing
-folder's export files, the suppression list, the config file, the dbt project and its vars,
-our own code and the installed libraries, and the day. The warehouse part (the state, the
+folder's export files, the suppression list, the settings, the dbt project and its vars, our
+own code and the installed libraries, and the day. The warehouse part (the state, the
 published and the restricted files) tells whether anything else changed the home since (a
-rollback, a failed run that published, a hand-made copy). Cheap by design: file names, sizes
-and times, no file read whole but the config; no Dagster, dbt or great-expectations imports.
+rollback, a run that published but did not succeed). Cheap by design: exports and databases
+by name, size and time, never read; no Dagster, dbt or great-expectations imports.
 """
 
 from __future__ import annotations
@@ -166,25 +166,27 @@ def forget_good_run(home: DangolHome) -> None:
 
 @dataclass(frozen=True)
 class NothingNew:
-    """The check a run makes before it starts: `since` is set when nothing is new."""
+    """The check a run makes before it starts, against the last run that succeeded."""
 
-    since: GoodRun | None
-    # What differs from the last good run's inputs, in words ("landing files", "config").
+    last_good_run: GoodRun | None
+    # The inputs that differ from that run's, in words ("landing files", "config").
     changed: tuple[str, ...] = ()
 
     @property
     def nothing_new(self) -> bool:
-        return self.since is not None
+        return self.last_good_run is not None and not self.changed
 
     def describe(self) -> str:
-        if self.since:
-            run = self.since
-            return (
-                f"Nothing new since run {run.run_id} (release {run.release_id},"
-                f" {run.finished_at}): no new or changed files, code or config. The published"
-                " warehouse and the segment lists are unchanged."
-            )
-        return f"New since the last run that succeeded: {', '.join(self.changed)}"
+        run = self.last_good_run
+        if run is None:
+            return "No run has succeeded yet"
+        if self.changed:
+            return f"New or changed since run {run.run_id}: {', '.join(self.changed)}"
+        return (
+            f"Nothing new since run {run.run_id} (release {run.release_id}, {run.finished_at}):"
+            " no new or changed files, code or config. The published warehouse and the segment"
+            " lists are unchanged."
+        )
 
 
 def check_nothing_new(
@@ -192,12 +194,12 @@ def check_nothing_new(
 ) -> NothingNew:
     good = GoodRun.load(home.good_run_file)
     if good is None:
-        return NothingNew(None, ("no run has succeeded yet",))
+        return NothingNew(None)
     inputs = run_inputs(home, config, now)
     changed = [name for name, value in inputs.items() if good.inputs.get(name) != value]
     if good.warehouse != warehouse_fingerprint(home):
-        changed.append("the warehouse (changed by a rollback or a run that did not finish)")
-    return NothingNew(None if changed else good, tuple(changed))
+        changed.append("the warehouse (a rollback, or a run that published but did not succeed)")
+    return NothingNew(good, tuple(changed))
 
 
 def note_skipped_run(home: DangolHome, good: GoodRun) -> None:

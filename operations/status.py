@@ -90,7 +90,8 @@ class HomeStatus:
         record["healthy"] = self.healthy
         record["next_run"] = self.next_run and {
             "nothing_new": self.next_run.nothing_new,
-            "since_run": self.next_run.since and dataclasses.asdict(self.next_run.since),
+            "last_good_run": self.next_run.last_good_run
+            and dataclasses.asdict(self.next_run.last_good_run),
             "changed": list(self.next_run.changed),
         }
         record["stale_sources"] = [source.family for source in self.stale_sources]
@@ -229,14 +230,14 @@ def render_status(status: HomeStatus) -> list[str]:
             lines.append(f"  Segment lists in {run.export_folder}")
         lines += [f"  Alert not delivered: {d}" for d in run.undelivered_alerts]
     check = status.next_run
-    if check and check.since:
-        skipped = check.since.last_skipped_at
+    if check and check.nothing_new:
+        skipped = check.last_good_run.last_skipped_at
         lines.append(
-            f"Next run: nothing new since run {check.since.run_id}, `dangol run` skips it"
+            f"Next run: nothing new since run {check.last_good_run.run_id}, `dangol run` skips"
             + (f" (last skipped {skipped})" if skipped else "")
         )
     elif check:
-        lines.append(f"Next run: runs; new since the last good run: {', '.join(check.changed)}")
+        lines.append(f"Next run: runs. {check.describe()}")
     lines.append("Sources:")
     for source in status.sources:
         marker = "STALE " if source.stale else ""

@@ -121,12 +121,16 @@ def _nothing_new(home: DangolHome, config: Path | None, quiet: bool) -> bool:
     from operations.run_inputs import check_nothing_new, note_skipped_run
 
     with _refused_before_work():
-        check = check_nothing_new(home, load_config(config))
+        settings = load_config(config)
+    try:
+        check = check_nothing_new(home, settings)
+    except OSError:
+        return False  # an unreadable landing or home: the run's own checks name it and the fix
     if not check.nothing_new:
         return False
     if not quiet:
         typer.echo(check.describe())
-    note_skipped_run(home, check.since)
+    note_skipped_run(home, check.last_good_run)
     return True
 
 

@@ -287,7 +287,8 @@ def test_a_run_with_nothing_new_says_so_and_starts_nothing(
     assert not any(dagster_home.iterdir())  # no Dagster instance, so no run, was started
     result, record = status(home)
     assert result.exit_code == 0 and f"nothing new since run {good.run_id}" in result.output
-    assert record["next_run"]["nothing_new"] and record["next_run"]["since_run"]["last_skipped_at"]
+    assert record["next_run"]["nothing_new"]
+    assert record["next_run"]["last_good_run"]["last_skipped_at"]
     assert record["last_run"]["run_id"] == good.run_id  # a skip leaves the last run's record
 
     with run_lock(home.lock_file):  # --force goes past the check, up to the run's lock
