@@ -11,6 +11,7 @@ by name, size and time, never read; no Dagster, dbt or great-expectations import
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -205,4 +206,5 @@ def check_nothing_new(
 def note_skipped_run(home: DangolHome, good: GoodRun) -> None:
     """`dangol status` shows when a run last found nothing new."""
     good.last_skipped_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    good.save(home.good_run_file)
+    with contextlib.suppress(OSError):  # a note for `dangol status`: the skip stands without it
+        good.save(home.good_run_file)
