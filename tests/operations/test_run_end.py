@@ -27,7 +27,7 @@ from orchestration.config import DEFAULT_CONFIG, DangolHome, load_config
 from orchestration.runner import run_pipeline
 from publish.builds import run_lock
 from publish.releases import published_release_id
-from tests.conftest import FIXTURES, copy_home
+from tests.conftest import FIXTURES, copy_home, good_run_of_today
 from tests.operations.receivers import free_port, http_receiver, smtp_server
 
 SECRET = "hunter2-not-for-logs"
@@ -241,24 +241,25 @@ def test_a_run_that_succeeded_records_its_inputs_and_a_failed_one_leaves_them(
     assert good is not None and good.run_id == RunOutcome.load(fixture_release.last_run_file).run_id
     assert good.release_id == published_release_id(fixture_release.warehouse_dir)[0]
     # Nothing after the record touched the warehouse: the same run again is nothing new.
-    assert check_nothing_new(fixture_release, load_config(DEFAULT_CONFIG)).nothing_new
+    finished = dt.datetime.fromisoformat(good.finished_at)
+    assert check_nothing_new(fixture_release, load_config(DEFAULT_CONFIG), finished).nothing_new
 
     home, _, _ = failed_run
     after_failure = GoodRun.load(home.good_run_file)
     assert (after_failure.run_id, after_failure.inputs) == (good.run_id, good.inputs)
-    assert not check_nothing_new(home, load_config(DEFAULT_CONFIG)).nothing_new
+    assert not check_nothing_new(home, load_config(DEFAULT_CONFIG), finished).nothing_new
     # The landing put back as it was (the junk file is in quarantine): the warehouse is what
     # it was, so nothing is new.
     later, aside = home.landing / "shop" / "orders_export_2.csv", home.root.parent / "aside.csv"
     later.rename(aside)
-    assert check_nothing_new(home, load_config(DEFAULT_CONFIG)).nothing_new
+    assert check_nothing_new(home, load_config(DEFAULT_CONFIG), finished).nothing_new
     aside.rename(later)  # as the other tests of this failed run expect
 
 
 def test_a_run_with_nothing_new_says_so_and_starts_nothing(
     fixture_release: DangolHome, tmp_path: Path
 ):
-    home = copy_home(fixture_release, tmp_path)
+    home = good_run_of_today(copy_home(fixture_release, tmp_path))
     dagster_home = tmp_path / "dagster"
     dagster_home.mkdir()
 

@@ -6,7 +6,7 @@ import dagster as dg
 from orchestration.config import DEFAULT_CONFIG
 from orchestration.defs import build_definitions
 from orchestration.defs.resources import DangolResource
-from tests.conftest import FIXTURES, copy_home
+from tests.conftest import FIXTURES, copy_home, good_run_of_today
 
 
 def make_defs(tmp_path: Path) -> dg.Definitions:
@@ -103,7 +103,7 @@ def test_sensor_requests_a_run_only_when_files_land(tmp_path: Path, fixture_land
 
 
 def test_schedule_and_sensor_start_no_run_when_nothing_is_new(fixture_release, tmp_path: Path):
-    home = copy_home(fixture_release, tmp_path)
+    home = good_run_of_today(copy_home(fixture_release, tmp_path))
     dangol = DangolResource(
         home=str(home.root), landing=str(home.landing), config_path=str(DEFAULT_CONFIG)
     )
