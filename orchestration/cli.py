@@ -257,8 +257,8 @@ def rollback(
     paths = DangolHome.resolve(home)
     try:
         with run_lock(paths.lock_file):
-            forget_good_run(paths)  # the next run publishes from the state again
             restored = restore_release(paths.warehouse_dir, release)
+            forget_good_run(paths)  # the next run publishes from the state again
     except (ReleaseError, RunLocked) as error:
         typer.echo(f"Not rolled back: {error}", err=True)
         raise typer.Exit(1) from None

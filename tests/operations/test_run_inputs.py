@@ -11,8 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from operations.run_inputs import (
     check_nothing_new,
@@ -20,10 +22,17 @@ from operations.run_inputs import (
     record_good_run,
     run_inputs,
 )
-from orchestration.config import DEFAULT_CONFIG, DangolHome, load_config
+from orchestration.cli import app
+from orchestration.config import DEFAULT_CONFIG, DangolHome, PublishConfig, load_config
 from orchestration.manifest import DBT_PROJECT_DIR
+from publish.releases import publish_release
 from tests.conftest import FIXTURES
 
+# How a run publishes when dangol.yaml leaves `publish:` alone.
+PUBLISH = {
+    "keep_releases": PublishConfig().keep_releases,
+    "storage_version": PublishConfig().duckdb_storage_version,
+}
 NOON = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)  # 12:00 in Seoul
 
 
@@ -138,3 +147,17 @@ def test_the_check_imports_neither_dagster_nor_dbt_nor_great_expectations(home: 
     )
     env = {**os.environ, "DANGOL_CONFIG": str(DEFAULT_CONFIG)}
     subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=60)
+
+
+def test_dangol_rollback_makes_the_next_run_go(home: DangolHome, build_db: Path):
+    for run_id in ("run-one-0000", "run-two-0000"):
+        publish_release(build_db, home.warehouse_dir, run_id, **PUBLISH)
+        with duckdb.connect(str(build_db)) as con:
+            con.execute("delete from marts.fct_orders where order_id = 'shopify-2'")
+    record_good_run(home, run_inputs(home, load_config(DEFAULT_CONFIG), NOON), "run-2", "r", "t")
+    assert changed(home) == ()
+
+    rolled_back = CliRunner().invoke(app, ["rollback", "--home", str(home.root)])
+
+    assert rolled_back.exit_code == 0, rolled_back.output
+    assert not check_nothing_new(home, load_config(DEFAULT_CONFIG), NOON).nothing_new
