@@ -8,7 +8,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.config import DEFAULT_CONFIG, DangolHome, IngestConfig, load_config
+from orchestration.config import (
+    DEFAULT_CONFIG,
+    DangolHome,
+    IngestConfig,
+    PublishConfig,
+    load_config,
+)
 from orchestration.runner import RunOutcome, run_pipeline
 from tests.fixtures.hostile_exports import write_hostile_config, write_hostile_landing
 
@@ -32,6 +38,11 @@ def fixture_landing(tmp_path: Path) -> Path:
 
 
 EXPORTS = FIXTURES / "exports"
+# How a run publishes when dangol.yaml leaves `publish:` alone.
+PUBLISH = {
+    "keep_releases": PublishConfig().keep_releases,
+    "storage_version": PublishConfig().duckdb_storage_version,
+}
 # What ingest runs with when dangol.yaml leaves `ingest:` alone: the config schema's defaults.
 INGEST_SETTINGS = IngestConfig().settings()
 SMARTSTORE_PASSWORD = "dangol-fixture-pw"  # tests/fixtures/make_exports.py

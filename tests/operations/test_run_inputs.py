@@ -23,16 +23,11 @@ from operations.run_inputs import (
     run_inputs,
 )
 from orchestration.cli import app
-from orchestration.config import DEFAULT_CONFIG, DangolHome, PublishConfig, load_config
+from orchestration.config import DEFAULT_CONFIG, DangolHome, load_config
 from orchestration.manifest import DBT_PROJECT_DIR
 from publish.releases import publish_release
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, PUBLISH
 
-# How a run publishes when dangol.yaml leaves `publish:` alone.
-PUBLISH = {
-    "keep_releases": PublishConfig().keep_releases,
-    "storage_version": PublishConfig().duckdb_storage_version,
-}
 NOON = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)  # 12:00 in Seoul
 
 
