@@ -218,6 +218,7 @@ def dangol_run(home: Path, landing: Path) -> RunMeasure:
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").touch()  # SQLite storage in this folder, said explicitly
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
+    newest_before = _newest_run_id(dagster_home)
     command = [
         *(str(Path(sys.executable).with_name("dangol")), "run"),
         *("--home", str(home), "--landing", str(landing)),
@@ -240,9 +241,18 @@ def dangol_run(home: Path, landing: Path) -> RunMeasure:
     sampler.join()
     if process.returncode != 0:
         print(output.decode(errors="replace")[-3000:], file=sys.stderr)
-    return RunMeasure(
-        seconds, peak, _slowest_steps(dagster_home), published=process.returncode == 0
-    )
+    # A run with nothing new starts no Dagster run: it has no steps, not the last run's.
+    slowest = _slowest_steps(dagster_home) if _newest_run_id(dagster_home) != newest_before else []
+    return RunMeasure(seconds, peak, slowest, published=process.returncode == 0)
+
+
+def _newest_run_id(dagster_home: Path) -> str | None:
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(limit=1)
+        return runs[0].run_id if runs else None
 
 
 def _slowest_steps(dagster_home: Path, count: int = 5) -> list[tuple[str, float]]:

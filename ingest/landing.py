@@ -31,8 +31,9 @@ from ingest.formats import (
     read_sheets,
     transcode_to_utf8,
 )
+from ingest.landing_folder import landing_files
 from ingest.masking import header_as_shown
-from ingest.presets import SOURCE_FAMILIES, Preset, detect_preset, load_presets
+from ingest.presets import Preset, detect_preset, load_presets
 from publish.duckdb_files import sql_string
 
 QUARANTINE_DIR = "_quarantine"
@@ -158,20 +159,6 @@ def _raw_table_columns() -> dict[str, list[str]]:
         columns = tables.setdefault(preset.raw_table, [])
         columns += [c for c in preset.raw_columns if c not in columns]
     return tables
-
-
-def landing_files(landing: Path) -> list[tuple[str, Path]]:
-    """(source family, file) for every candidate file, in a stable order."""
-    found = []
-    for family in SOURCE_FAMILIES:
-        folder = landing / family
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*")):
-            # Hidden files and Excel's "~$" lock files are not exports.
-            if path.is_file() and not path.name.startswith((".", "~$")):
-                found.append((family, path))
-    return found
 
 
 def file_sha256(path: Path) -> str:

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ingest.landing import landing_files
+from ingest.landing_folder import landing_files
 
 
 class OperatorError(Exception):

@@ -18,6 +18,7 @@ from operations.outcomes import RunOutcome
 from publish.releases import PUBLISHED_NAME
 
 if TYPE_CHECKING:
+    from operations.run_inputs import NothingNew
     from orchestration.config import DangolHome
 
 REASON_SUFFIX = ".reason.txt"
@@ -67,6 +68,8 @@ class HomeStatus:
     waiting_files: list[str] = field(default_factory=list)
     quarantined: list[QuarantinedFile] = field(default_factory=list)
     disk_bytes: dict[str, int] = field(default_factory=dict)
+    # Whether the next `dangol run` would find nothing new (None: not checked).
+    next_run: NothingNew | None = None
 
     @property
     def stale_sources(self) -> list[SourceFreshness]:
@@ -85,6 +88,12 @@ class HomeStatus:
             else None
         )
         record["healthy"] = self.healthy
+        record["next_run"] = self.next_run and {
+            "nothing_new": self.next_run.nothing_new,
+            "last_good_run": self.next_run.last_good_run
+            and dataclasses.asdict(self.next_run.last_good_run),
+            "changed": list(self.next_run.changed),
+        }
         record["stale_sources"] = [source.family for source in self.stale_sources]
         return record
 
@@ -163,7 +172,9 @@ def disk_usage(folder: Path) -> int:
     return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def home_status(home: DangolHome, max_days: Mapping[str, int]) -> HomeStatus:
+def home_status(
+    home: DangolHome, max_days: Mapping[str, int], next_run: NothingNew | None = None
+) -> HomeStatus:
     release_id, published_at, newest_orders = _published_release(home.warehouse_dir)
     landing_exists = home.landing.is_dir()
     return HomeStatus(
@@ -176,6 +187,7 @@ def home_status(home: DangolHome, max_days: Mapping[str, int]) -> HomeStatus:
         newest_orders=newest_orders,
         waiting_files=_waiting_files(home.landing, home.state_db) if landing_exists else [],
         quarantined=_quarantined(home.landing) if landing_exists else [],
+        next_run=next_run,
         disk_bytes={
             "releases": disk_usage(home.warehouse_dir),
             "state and builds": disk_usage(home.build_dir) + disk_usage(home.state_db.parent),
@@ -217,6 +229,15 @@ def render_status(status: HomeStatus) -> list[str]:
         if run.export_folder:
             lines.append(f"  Segment lists in {run.export_folder}")
         lines += [f"  Alert not delivered: {d}" for d in run.undelivered_alerts]
+    check = status.next_run
+    if check and check.nothing_new:
+        skipped = check.last_good_run.last_skipped_at
+        lines.append(
+            f"Next run: nothing new since run {check.last_good_run.run_id}, `dangol run` skips"
+            + (f" (last skipped {skipped})" if skipped else "")
+        )
+    elif check:
+        lines.append(f"Next run: runs. {check.describe()}")
     lines.append("Sources:")
     for source in status.sources:
         marker = "STALE " if source.stale else ""

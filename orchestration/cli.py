@@ -53,7 +53,10 @@ def _run(
     verbose: bool = False,
     accept_anomalies: bool = False,
     quiet: bool = False,
+    force: bool = False,
 ) -> None:
+    if not force and _nothing_new(home, config, quiet):
+        return
     from operations.progress import progress_display
     from orchestration.runner import run_pipeline
     from publish.builds import RunLocked
@@ -113,6 +116,24 @@ def _run(
         raise typer.Exit(1)
 
 
+def _nothing_new(home: DangolHome, config: Path | None, quiet: bool) -> bool:
+    """Same inputs as the last run that succeeded: say so and stop, before Dagster loads."""
+    from operations.run_inputs import check_nothing_new, note_skipped_run
+
+    with _refused_before_work():
+        settings = load_config(config)
+    try:
+        check = check_nothing_new(home, settings)
+    except OSError:
+        return False  # an unreadable landing or home: the run's own checks name it and the fix
+    if not check.nothing_new:
+        return False
+    if not quiet:
+        typer.echo(check.describe())
+    note_skipped_run(home, check.last_good_run)
+    return True
+
+
 def _undelivered(destinations: list[str]) -> None:
     for destination in destinations:
         typer.echo(f"Alert not delivered: {destination} (the run's outcome stands)", err=True)
@@ -134,9 +155,17 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress, nothing printed unless it fails")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Run even when nothing is new since the last run that succeeded (same files,"
+            " code, config and day)"
+        ),
+    ] = False,
 ):
-    """Ingest new exports, build and audit the marts, publish, write segment lists."""
-    _run(DangolHome.resolve(home, landing), config, verbose, accept_anomalies, quiet)
+    """Ingest new exports, build and audit the marts, publish, write segment lists. With
+    nothing new since the last run that succeeded, say so and stop."""
+    _run(DangolHome.resolve(home, landing), config, verbose, accept_anomalies, quiet, force)
 
 
 @app.command("demo-data")
@@ -220,6 +249,7 @@ def rollback(
     home: HomeOption = None,
 ):
     """Point BI tools back at an earlier release, in one atomic step."""
+    from operations.run_inputs import forget_good_run
     from publish.builds import RunLocked, run_lock
     from publish.releases import ReleaseError
     from publish.releases import rollback as restore_release
@@ -228,6 +258,7 @@ def rollback(
     try:
         with run_lock(paths.lock_file):
             restored = restore_release(paths.warehouse_dir, release)
+            forget_good_run(paths)  # the next run publishes from the state again
     except (ReleaseError, RunLocked) as error:
         typer.echo(f"Not rolled back: {error}", err=True)
         raise typer.Exit(1) from None
@@ -244,12 +275,14 @@ def status(
 ):
     """The home at a glance: the release BI reads, the last run, stale sources, files waiting
     and in quarantine, disk use. Exits 1 when the last run did not publish or a source is stale."""
+    from operations.run_inputs import check_nothing_new
     from operations.status import home_status, render_status
 
     paths = DangolHome.resolve(home, landing)
     with _refused_before_work():
-        max_days = load_config(config).freshness.max_days_without_new_file
-    found = home_status(paths, max_days)
+        settings = load_config(config)
+    next_run = check_nothing_new(paths, settings)
+    found = home_status(paths, settings.freshness.max_days_without_new_file, next_run)
     if as_json:
         typer.echo(json.dumps(found.to_json(), default=str, ensure_ascii=False, indent=2))
     else:

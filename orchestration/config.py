@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -23,11 +23,12 @@ from pydantic import (
 
 from activation.glossary import term as glossary_term
 from activation.segments import CHANNELS, PLAYBOOK, RESPONSES, SegmentRule, segment_rules
-from customer_value.clv import ClvSettings
-from data_quality.suites import QualityThresholds, Threshold
-from ingest.formats import FileLimits
-from ingest.landing import IngestSettings
 from ingest.presets import SOURCE_FAMILIES
+
+if TYPE_CHECKING:
+    from customer_value.clv import ClvSettings
+    from data_quality.suites import QualityThresholds
+    from ingest.landing import IngestSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "dangol.yaml"
@@ -282,6 +283,9 @@ class QualityConfig(_Strict):
     max_segment_share_jump_pct_points: ThresholdConfig = ThresholdConfig(limit=20, severity="warn")
 
     def thresholds(self, rfm_score_bins: int) -> QualityThresholds:
+        # Imported here: the CLI loads the config without paying great-expectations' import.
+        from data_quality.suites import QualityThresholds, Threshold
+
         return QualityThresholds(
             rfm_score_bins=rfm_score_bins,
             max_order_amount=self.max_order_amount,
@@ -320,6 +324,9 @@ class IngestConfig(_Strict):
     max_sheet_cells: int = Field(default=20_000_000, ge=1_000)
 
     def settings(self) -> IngestSettings:
+        from ingest.formats import FileLimits
+        from ingest.landing import IngestSettings
+
         password = os.environ.get(EXCEL_PASSWORD_ENV) or (
             self.excel_password.get_secret_value() if self.excel_password else None
         )
@@ -428,6 +435,8 @@ class ClvConfig(_Strict):
     vip_basis: Literal["predicted_clv", "trailing_revenue"] = "trailing_revenue"
 
     def settings(self) -> ClvSettings:
+        from customer_value.clv import ClvSettings
+
         return ClvSettings(
             annual_discount_rate=self.annual_discount_rate,
             high_churn_risk_below_p_alive=self.churn_risk.high_below_p_alive,
@@ -641,6 +650,11 @@ class DangolHome:
     def state_db(self) -> Path:
         """Raw tables, ingest ledger and models of the last run that published."""
         return self.root / "state" / "pipeline.duckdb"
+
+    @property
+    def good_run_file(self) -> Path:
+        """The last run that succeeded and its inputs: a run with the same inputs is skipped."""
+        return self.root / "state" / "last_good_run.json"
 
     @property
     def build_dir(self) -> Path:

@@ -12,7 +12,8 @@ import dagster as dg
 from data_quality.gate import Verdict
 from operations.alerts import run_alert, send_alert
 from operations.housekeeping import remove_old_run_files
-from operations.outcomes import RunOutcome, disk_full_problem
+from operations.outcomes import RunOutcome, RunVerdict, disk_full_problem
+from operations.run_inputs import record_good_run
 from operations.status import source_freshness
 from orchestration.config import ConfigError, DangolConfig, DangolHome
 
@@ -78,9 +79,16 @@ def outcome_of_run(
     return outcome
 
 
-def finish_run(context: dg.InitResourceContext, config: DangolConfig, home: DangolHome) -> None:
+def finish_run(
+    context: dg.InitResourceContext,
+    config: DangolConfig,
+    home: DangolHome,
+    inputs: dict[str, str] | None = None,
+) -> None:
     """After the last step of a pipeline run: its record for `dangol status`, one alert if a
-    person is needed, old run files removed. Nothing here may fail the run."""
+    person is needed, old run files removed; a run that succeeded also records its `inputs`
+    (read when it started), so a next run with the same ones finds nothing new. Nothing here
+    may fail the run."""
     log = context.log or logging.getLogger("dangol")
     run = context.run
     if run is None or run.job_name != PIPELINE_JOB or run.asset_selection:
@@ -104,6 +112,8 @@ def finish_run(context: dg.InitResourceContext, config: DangolConfig, home: Dang
                 log.error(f"Alert could not be sent to {delivery.destination}")
                 outcome.undelivered_alerts.append(delivery.destination)
     outcome.save(home.last_run_file)
+    if inputs and outcome.verdict in (RunVerdict.PUBLISHED, RunVerdict.WARNED):
+        record_good_run(home, inputs, outcome.run_id, outcome.release_id, outcome.finished_at)
     removed = remove_old_run_files(home, config.housekeeping.keep_days, run.run_id)
     if removed:
         log.info(f"Housekeeping removed {len(removed)} old build, dbt, log and report files")

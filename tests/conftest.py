@@ -8,7 +8,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.config import DEFAULT_CONFIG, DangolHome, IngestConfig
+from orchestration.config import (
+    DEFAULT_CONFIG,
+    DangolHome,
+    IngestConfig,
+    PublishConfig,
+    load_config,
+)
 from orchestration.runner import RunOutcome, run_pipeline
 from tests.fixtures.hostile_exports import write_hostile_config, write_hostile_landing
 
@@ -32,6 +38,11 @@ def fixture_landing(tmp_path: Path) -> Path:
 
 
 EXPORTS = FIXTURES / "exports"
+# How a run publishes when dangol.yaml leaves `publish:` alone.
+PUBLISH = {
+    "keep_releases": PublishConfig().keep_releases,
+    "storage_version": PublishConfig().duckdb_storage_version,
+}
 # What ingest runs with when dangol.yaml leaves `ingest:` alone: the config schema's defaults.
 INGEST_SETTINGS = IngestConfig().settings()
 SMARTSTORE_PASSWORD = "dangol-fixture-pw"  # tests/fixtures/make_exports.py
@@ -105,6 +116,17 @@ def copy_home(source: DangolHome, target: Path) -> DangolHome:
     home = DangolHome(root=target / "home", landing=target / "landing")
     shutil.copytree(source.root, home.root, symlinks=True)
     shutil.copytree(source.landing, home.landing)
+    return home
+
+
+def good_run_of_today(home: DangolHome) -> DangolHome:
+    """The copied home's last good run as if made today: a session crossing midnight (in
+    Seoul or here) must not turn a nothing-new test into a new-day one."""
+    from operations.run_inputs import GoodRun, run_days
+
+    good = GoodRun.load(home.good_run_file)
+    good.inputs["day"] = run_days(load_config(DEFAULT_CONFIG))
+    good.save(home.good_run_file)
     return home
 
 

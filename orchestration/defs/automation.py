@@ -4,13 +4,12 @@ Under `dangol serve` (the production daemon) both start running; elsewhere (`dag
 they start stopped. Either way a data engineer stops or starts each in the Dagster UI.
 """
 
-import hashlib
 import os
 
 import dagster as dg
 
-from ingest.landing import landing_files
-from orchestration.config import AutomationConfig
+from operations.run_inputs import check_nothing_new, landing_fingerprint
+from orchestration.config import AutomationConfig, ConfigError
 from orchestration.defs.resources import DangolResource
 from orchestration.run_outcome import PIPELINE_JOB
 
@@ -29,7 +28,7 @@ def _served() -> bool:
 
 
 def daily_schedule(timezone: str) -> dg.ScheduleDefinition:
-    return dg.ScheduleDefinition(
+    @dg.schedule(
         name="dangol_daily",
         job=pipeline_job,
         cron_schedule="0 6 * * *",
@@ -37,20 +36,23 @@ def daily_schedule(timezone: str) -> dg.ScheduleDefinition:
         default_status=(
             dg.DefaultScheduleStatus.RUNNING if _served() else dg.DefaultScheduleStatus.STOPPED
         ),
+        description="Runs the pipeline daily at 06:00, unless nothing is new since the last run"
+        " that succeeded.",
     )
+    def dangol_daily(context: dg.ScheduleEvaluationContext, dangol: DangolResource):
+        return _unless_nothing_new(dangol, dg.RunRequest())
+
+    return dangol_daily
 
 
-def landing_fingerprint(dangol: DangolResource) -> str | None:
-    """Changes whenever a file lands, is replaced or removed; cheap: names, sizes, mtimes.
-    None when the landing folder holds no export at all."""
-    files = landing_files(dangol.paths.landing)
-    if not files:
-        return None
-    digest = hashlib.sha256()
-    for family, path in files:
-        stat = path.stat()
-        digest.update(f"{family}/{path.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+def _unless_nothing_new(dangol: DangolResource, request: dg.RunRequest):
+    """The run `request`, or why not: the same inputs as the last run that succeeded. A run
+    launched by hand in the UI does not come here, so it runs whatever the inputs."""
+    try:
+        check = check_nothing_new(dangol.paths, dangol.config)
+    except ConfigError:
+        return request  # the run fails on it with one clear message, and alerts
+    return dg.SkipReason(check.describe()) if check.nothing_new else request
 
 
 def landing_sensor(automation: AutomationConfig) -> dg.SensorDefinition:
@@ -64,14 +66,15 @@ def landing_sensor(automation: AutomationConfig) -> dg.SensorDefinition:
         description="Starts a pipeline run when files land in (or change in) the landing folder.",
     )
     def new_landing_files(context: dg.SensorEvaluationContext, dangol: DangolResource):
-        fingerprint = landing_fingerprint(dangol)
+        fingerprint = landing_fingerprint(dangol.paths.landing)
         if fingerprint is None:
             return dg.SkipReason(f"no export files in {dangol.paths.landing}")
         if fingerprint == context.cursor:
             return dg.SkipReason("no new files in the landing folder")
         context.update_cursor(fingerprint)
-        # The ledger dedups contents, so a run for a renamed or touched file loads nothing twice.
-        return dg.RunRequest(run_key=fingerprint)
+        # The ledger dedups contents, so a run for a renamed or touched file loads nothing twice;
+        # files put back as they were at the last good run are nothing new, as for the schedule.
+        return _unless_nothing_new(dangol, dg.RunRequest(run_key=fingerprint))
 
     return new_landing_files
 

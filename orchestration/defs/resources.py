@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from operations.run_inputs import run_inputs
 from orchestration.config import DangolConfig, DangolHome, load_config
 from publish.builds import build_owned_by, run_lock
 
@@ -53,10 +54,21 @@ class RunLockResource(dg.ConfigurableResource):
         from orchestration.run_outcome import finish_run
 
         with run_lock(Path(self.lock_file)):
+            inputs = self._inputs_at_start(context)
             yield self
             if self.dangol is None:
                 return
             try:
-                finish_run(context, self.dangol.config, self.dangol.paths)
+                finish_run(context, self.dangol.config, self.dangol.paths, inputs)
             except Exception as error:  # telling people about a run must never fail it
                 context.log.error(f"Run record, alerts or housekeeping failed: {error!r}")
+
+    def _inputs_at_start(self, context: dg.InitResourceContext) -> dict[str, str] | None:
+        """Read before the first step reads the landing: a file landing mid-run is new next time."""
+        if self.dangol is None:
+            return None
+        try:
+            return run_inputs(self.dangol.paths, self.dangol.config)
+        except Exception as error:  # without them the next run simply runs
+            context.log.warning(f"Run inputs not read, the next run will not skip: {error!r}")
+            return None

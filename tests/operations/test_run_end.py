@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -18,13 +21,17 @@ import yaml
 from typer.testing import CliRunner
 
 from operations.outcomes import RunOutcome, RunVerdict
+from operations.run_inputs import GoodRun, check_nothing_new
 from orchestration.cli import app
-from orchestration.config import DEFAULT_CONFIG, DangolHome
+from orchestration.config import DEFAULT_CONFIG, DangolHome, load_config
 from orchestration.runner import run_pipeline
-from tests.conftest import FIXTURES, copy_home
+from publish.builds import run_lock
+from publish.releases import published_release_id
+from tests.conftest import FIXTURES, copy_home, good_run_of_today
 from tests.operations.receivers import free_port, http_receiver, smtp_server
 
 SECRET = "hunter2-not-for-logs"
+DANGOL = Path(sys.executable).with_name("dangol")
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +232,68 @@ def test_status_of_a_stale_source(fixture_release: DangolHome, tmp_path: Path):
     assert result.exit_code == 1
     assert record["stale_sources"] == ["shop"]  # shop allows 2 days, crm and sns 7
     assert "STALE shop: newest file orders_export_1.csv" in result.output
+
+
+def test_a_run_that_succeeded_records_its_inputs_and_a_failed_one_leaves_them(
+    fixture_release: DangolHome, failed_run
+):
+    good = GoodRun.load(fixture_release.good_run_file)
+    assert good is not None and good.run_id == RunOutcome.load(fixture_release.last_run_file).run_id
+    assert good.release_id == published_release_id(fixture_release.warehouse_dir)[0]
+    # Nothing after the record touched the warehouse: the same run again is nothing new.
+    finished = dt.datetime.fromisoformat(good.finished_at)
+    assert check_nothing_new(fixture_release, load_config(DEFAULT_CONFIG), finished).nothing_new
+
+    home, _, _ = failed_run
+    after_failure = GoodRun.load(home.good_run_file)
+    assert (after_failure.run_id, after_failure.inputs) == (good.run_id, good.inputs)
+    assert not check_nothing_new(home, load_config(DEFAULT_CONFIG), finished).nothing_new
+    # The landing put back as it was (the junk file is in quarantine): the warehouse is what
+    # it was, so nothing is new.
+    later, aside = home.landing / "shop" / "orders_export_2.csv", home.root.parent / "aside.csv"
+    later.rename(aside)
+    assert check_nothing_new(home, load_config(DEFAULT_CONFIG), finished).nothing_new
+    aside.rename(later)  # as the other tests of this failed run expect
+
+
+def test_a_run_with_nothing_new_says_so_and_starts_nothing(
+    fixture_release: DangolHome, tmp_path: Path
+):
+    home = good_run_of_today(copy_home(fixture_release, tmp_path))
+    dagster_home = tmp_path / "dagster"
+    dagster_home.mkdir()
+
+    def untouched() -> dict[str, int]:
+        folders = (home.exports_dir, home.dbt_artifacts_dir, home.build_dir, home.logs_dir)
+        files = [path for folder in folders for path in folder.rglob("*")]
+        return {str(path): path.stat().st_mtime_ns for path in [*files, home.published_db]}
+
+    before, release_before = untouched(), published_release_id(home.warehouse_dir)
+    good = GoodRun.load(home.good_run_file)
+
+    skipped = subprocess.run(
+        [str(DANGOL), "run", "--home", str(home.root), "--landing", str(home.landing)],
+        env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert skipped.returncode == 0, skipped.stderr
+    assert skipped.stdout.startswith(
+        f"Nothing new since run {good.run_id} (release {release_before[0]}, {good.finished_at})"
+    )
+    assert untouched() == before and published_release_id(home.warehouse_dir) == release_before
+    assert not any(dagster_home.iterdir())  # no Dagster instance, so no run, was started
+    result, record = status(home)
+    assert result.exit_code == 0 and f"nothing new since run {good.run_id}" in result.output
+    assert record["next_run"]["nothing_new"]
+    assert record["next_run"]["last_good_run"]["last_skipped_at"]
+    assert record["last_run"]["run_id"] == good.run_id  # a skip leaves the last run's record
+
+    with run_lock(home.lock_file):  # --force goes past the check, up to the run's lock
+        forced = CliRunner().invoke(
+            app, ["run", "--force", "--home", str(home.root), "--landing", str(home.landing)]
+        )
+    assert forced.exit_code == 3 and "another dangol run" in forced.output

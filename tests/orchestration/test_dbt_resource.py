@@ -15,4 +15,3 @@ def test_the_overridden_start_up_steps_are_still_dagster_dbts_own():
     # dagster-dbt calls it with the dbt arguments and runs without an adapter when it has none.
     source = inspect.getsource(DbtCliResource.cli)
     assert "adapter = self._initialize_dbt_core_adapter(args)" in source
-

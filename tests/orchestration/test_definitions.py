@@ -6,6 +6,7 @@ import dagster as dg
 from orchestration.config import DEFAULT_CONFIG
 from orchestration.defs import build_definitions
 from orchestration.defs.resources import DangolResource
+from tests.conftest import FIXTURES, copy_home, good_run_of_today
 
 
 def make_defs(tmp_path: Path) -> dg.Definitions:
@@ -99,3 +100,27 @@ def test_sensor_requests_a_run_only_when_files_land(tmp_path: Path, fixture_land
             instance=instance, cursor=context.cursor, resources={"dangol": dangol}
         )
         assert isinstance(new_landing_files(context), dg.SkipReason)
+
+
+def test_schedule_and_sensor_start_no_run_when_nothing_is_new(fixture_release, tmp_path: Path):
+    home = good_run_of_today(copy_home(fixture_release, tmp_path))
+    dangol = DangolResource(
+        home=str(home.root), landing=str(home.landing), config_path=str(DEFAULT_CONFIG)
+    )
+    defs = make_defs(tmp_path)
+    daily = defs.resolve_schedule_def("dangol_daily")
+    new_landing_files = defs.resolve_sensor_def("new_landing_files")
+    with dg.instance_for_test() as instance:
+        skipped = daily(dg.build_schedule_context(instance=instance, resources={"dangol": dangol}))
+        # A fresh sensor cursor (a new daemon) sees files, but they are those of the last run.
+        sensed = new_landing_files(
+            dg.build_sensor_context(instance=instance, resources={"dangol": dangol})
+        )
+        assert isinstance(skipped, dg.SkipReason) and isinstance(sensed, dg.SkipReason)
+        assert skipped.skip_message.startswith("Nothing new since run")
+        assert sensed.skip_message == skipped.skip_message
+
+        later = FIXTURES / "later_exports" / "shop" / "orders_export_2.csv"
+        shutil.copy(later, home.landing / "shop")
+        context = dg.build_schedule_context(instance=instance, resources={"dangol": dangol})
+        assert isinstance(daily(context), dg.RunRequest)

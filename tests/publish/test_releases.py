@@ -3,7 +3,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.config import PublishConfig
 from publish.releases import (
     ReleaseError,
     list_releases,
@@ -14,12 +13,7 @@ from publish.releases import (
     published_release_id,
     rollback,
 )
-
-# How a run publishes when dangol.yaml leaves `publish:` alone.
-PUBLISH = {
-    "keep_releases": PublishConfig().keep_releases,
-    "storage_version": PublishConfig().duckdb_storage_version,
-}
+from tests.conftest import PUBLISH
 
 
 def tables(db: Path) -> set[str]:
