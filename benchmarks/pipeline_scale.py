@@ -290,6 +290,61 @@ def _slowest_steps(dagster_home: Path, count: int = 5) -> list[tuple[str, float]
     return sorted(durations.items(), key=lambda item: -item[1])[:count]
 
 
+@dataclass
+class SizeMeasures:
+    floor: float
+    full: RunMeasure
+    daily: RunMeasure
+    nothing_new: RunMeasure
+
+
+@dataclass
+class Goals:
+    """The issue's goals, each said met or not with the numbers of this benchmark run."""
+
+    demo: RunMeasure | None = None
+    sizes: dict[int, SizeMeasures] = field(default_factory=dict)
+
+    def verdicts(self) -> list[str]:
+        lines = []
+
+        def judge(met: bool, text: str) -> None:
+            lines.append(f"- {'met' if met else 'NOT met'}: {text}")
+
+        if self.demo:
+            judge(self.demo.seconds <= 25, f"demo run {self.demo.seconds:.1f} s (at most 25 s)")
+        for size, m in self.sizes.items():
+            limit = 2 * m.floor + 20
+            judge(
+                m.full.seconds <= limit,
+                f"full run at {size:,} lines {m.full.seconds:.1f} s"
+                f" (at most 2 x floor + 20 s = {limit:.1f} s)",
+            )
+            share = m.daily.seconds / m.full.seconds
+            judge(share <= 0.3, f"daily run at {size:,} lines {share:.0%} of a full run (30%)")
+            judge(
+                m.nothing_new.seconds <= 5,
+                f"nothing new at {size:,} lines {m.nothing_new.seconds:.1f} s (seconds)",
+            )
+        if self.sizes:
+            largest = max(self.sizes)
+            peak = max(m.full.peak_bytes for m in self.sizes.values())
+            judge(peak <= 4 * 2**30, f"peak memory up to {largest:,} lines {_gib(peak)} (4 GiB)")
+        if len(self.sizes) > 1 and self.demo:
+            small, large = min(self.sizes), max(self.sizes)
+            fixed = self.demo.seconds
+            growth = (self.sizes[large].full.seconds - fixed) / max(
+                self.sizes[small].full.seconds - fixed, 1e-9
+            )
+            allowed = 1.1 * large / small
+            judge(
+                growth <= allowed,
+                f"growth from {small:,} to {large:,} lines after the fixed cost (the demo run)"
+                f" {growth:.1f}x (at most {allowed:.0f}x)",
+            )
+        return lines
+
+
 def _gib(size: int) -> str:
     return f"{size / 2**30:.1f} GiB"
 
@@ -313,7 +368,7 @@ def main() -> None:
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args()
 
-    rows = []
+    rows, goals = [], Goals()
     with tempfile.TemporaryDirectory(dir=args.cache.parent) as scratch:
         scratch = Path(scratch)
         if not args.skip_demo:
@@ -323,7 +378,8 @@ def main() -> None:
                  "--out", str(home / "landing")],
                 check=True, capture_output=True,
             )  # fmt: skip
-            rows.append(_row("demo", None, dangol_run(home, home / "landing")))
+            goals.demo = dangol_run(home, home / "landing")
+            rows.append(_row("demo", None, goals.demo))
         for lines in args.lines:
             data = dataset(lines, args.cache)
             size = data.history.stat().st_size
@@ -343,12 +399,15 @@ def main() -> None:
             unchanged = dangol_run(work / "home", landing)
             rows.append(_row(f"{label}, nothing new", None, unchanged))
             (work / "floor.duckdb").unlink()
+            goals.sizes[lines] = SizeMeasures(floor, full, daily, unchanged)
 
     cpu = os.cpu_count()
     print(f"\n{dt.date.today()}, {cpu} cores, DuckDB {duckdb.__version__}\n")
     print("| data | plain DuckDB | `dangol run` | ratio | peak memory | five slowest steps |")
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))
+    print("\nIssue 13's goals:")
+    print("\n".join(goals.verdicts()))
 
 
 if __name__ == "__main__":
