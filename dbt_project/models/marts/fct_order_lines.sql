@@ -5,6 +5,26 @@
 -- of an order add up to fct_orders.net_amount exactly.
 with
 
+-- Each model is read twice, narrow for the shares and whole for the final columns, so that no
+-- CTE is used twice: DuckDB would materialise such a CTE, every line with all its text.
+line_amounts as (
+    select
+        order_line_id,
+        order_id,
+        line_number,
+        gross_amount,
+        is_returned_or_cancelled
+    from {{ ref('int_order_lines_latest') }}
+),
+
+order_amounts as (
+    select
+        order_id,
+        discount_amount as order_discount_amount,
+        net_amount as order_net_amount
+    from {{ ref('fct_orders') }}
+),
+
 lines as (
     select * from {{ ref('int_order_lines_latest') }}
 ),
@@ -15,23 +35,21 @@ orders as (
 
 -- The shares need only the amounts: the windows sort these narrow rows, and the text columns
 -- join back once at the end (sorting them along was most of this model's time).
-line_amounts as (
+running_amounts as (
     select
-        lines.order_line_id,
-        lines.order_id,
-        lines.line_number,
-        lines.gross_amount,
-        lines.is_returned_or_cancelled,
-        orders.discount_amount as order_discount_amount,
-        orders.net_amount as order_net_amount,
-        sum(lines.gross_amount) over (partition by lines.order_id) as order_gross_amount,
-        sum(lines.gross_amount) over (
-            partition by lines.order_id
-            order by lines.line_number
+        line_amounts.*,
+        order_amounts.order_discount_amount,
+        order_amounts.order_net_amount,
+        sum(line_amounts.gross_amount)
+            over (partition by line_amounts.order_id)
+            as order_gross_amount,
+        sum(line_amounts.gross_amount) over (
+            partition by line_amounts.order_id
+            order by line_amounts.line_number
             rows between unbounded preceding and current row
         ) as running_gross_amount
-    from lines
-    inner join orders on lines.order_id = orders.order_id
+    from line_amounts
+    inner join order_amounts on line_amounts.order_id = order_amounts.order_id
 ),
 
 discounted as (
@@ -40,7 +58,7 @@ discounted as (
         {{ allocated_share(
             'order_discount_amount', 'gross_amount', 'running_gross_amount', 'order_gross_amount'
         ) }} as discount_amount
-    from line_amounts
+    from running_amounts
 ),
 
 -- Returned or cancelled lines and the others are shared out separately; both groups' running
