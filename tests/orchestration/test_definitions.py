@@ -110,17 +110,21 @@ def test_schedule_and_sensor_start_no_run_when_nothing_is_new(fixture_release, t
     defs = make_defs(tmp_path)
     daily = defs.resolve_schedule_def("dangol_daily")
     new_landing_files = defs.resolve_sensor_def("new_landing_files")
-    with dg.instance_for_test() as instance:
-        skipped = daily(dg.build_schedule_context(instance=instance, resources={"dangol": dangol}))
+    # Each context is closed by its `with`: an open one leaves Dagster's instance set for the
+    # rest of the test process, which then fails to load definitions.
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_schedule_context(instance=instance, resources={"dangol": dangol}) as at_six,
+        dg.build_sensor_context(instance=instance, resources={"dangol": dangol}) as sensor,
+    ):
+        skipped = daily(at_six)
         # A fresh sensor cursor (a new daemon) sees files, but they are those of the last run.
-        sensed = new_landing_files(
-            dg.build_sensor_context(instance=instance, resources={"dangol": dangol})
-        )
+        sensed = new_landing_files(sensor)
         assert isinstance(skipped, dg.SkipReason) and isinstance(sensed, dg.SkipReason)
         assert skipped.skip_message.startswith("Nothing new since run")
         assert sensed.skip_message == skipped.skip_message
 
         later = FIXTURES / "later_exports" / "shop" / "orders_export_2.csv"
         shutil.copy(later, home.landing / "shop")
-        context = dg.build_schedule_context(instance=instance, resources={"dangol": dangol})
-        assert isinstance(daily(context), dg.RunRequest)
+        with dg.build_schedule_context(instance=instance, resources={"dangol": dangol}) as again:
+            assert isinstance(daily(again), dg.RunRequest)
