@@ -107,7 +107,10 @@ def build_on_duckdb(raw_db: Path, work: Path, variables: dict) -> Path:
     variables = {**variables, "dangol_build_db": str(build_db)}
     run_dbt(["build", "--exclude", SEGMENT_MODELS], target="build", spark_dir=work / "spark",
             variables=variables)  # fmt: skip
-    predict_in_warehouse(build_db, load_config(DEFAULT_CONFIG).clv.settings())
+    config = load_config(DEFAULT_CONFIG)
+    predict_in_warehouse(
+        build_db, config.clv.settings(), config.duckdb.resources(work / "spill" / "pipeline")
+    )
     run_dbt(["build", "--select", SEGMENT_MODELS], target="build", spark_dir=work / "spark",
             variables=variables)  # fmt: skip
     return build_db

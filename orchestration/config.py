@@ -28,6 +28,7 @@ from data_quality.suites import QualityThresholds, Threshold
 from ingest.formats import FileLimits
 from ingest.landing import IngestSettings
 from ingest.presets import SOURCE_FAMILIES
+from publish.duckdb_files import DuckDBResources
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "dangol.yaml"
@@ -336,6 +337,29 @@ class IngestConfig(_Strict):
         )
 
 
+class DuckDBConfig(_Strict):
+    """What DuckDB may use in each process of a run. The pipeline's process and dbt's run side
+    by side, so a run holds up to twice `memory_limit` plus about 1 GiB of Python; past the
+    limit DuckDB spills to <home>/build/spill instead of growing."""
+
+    # Per process, in DuckDB's units (1.5GB, 1536MiB).
+    memory_limit: str = Field(default="1.5GB", pattern=r"^[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)$")
+    # Worker threads per process; unset: one per core.
+    threads: int | None = Field(default=None, ge=1, le=1024)
+
+    def resources(self, temp_directory: Path) -> DuckDBResources:
+        return DuckDBResources(
+            memory_limit=self.memory_limit,
+            threads=self.threads or os.cpu_count() or 1,
+            temp_directory=temp_directory,
+        )
+
+    def dbt_vars(self) -> dict[str, object]:
+        """dbt's own DuckDB (profiles.yml `settings:`); its spill folder comes from the run."""
+        resources = self.resources(Path())
+        return {"duckdb_memory_limit": resources.memory_limit, "duckdb_threads": resources.threads}
+
+
 class SegmentConfig(_Strict):
     """A brand's own segment: who (a filter over mart columns, never SQL) and on which channel."""
 
@@ -514,6 +538,7 @@ class DangolConfig(_Strict):
     housekeeping: HousekeepingConfig = HousekeepingConfig()
     automation: AutomationConfig = AutomationConfig()
     clv: ClvConfig = ClvConfig()
+    duckdb: DuckDBConfig = DuckDBConfig()
 
     @field_validator("timezone")
     @classmethod
@@ -597,6 +622,10 @@ class DangolConfig(_Strict):
     def ingest_settings(self) -> IngestSettings:
         return self.ingest.settings()
 
+    def duckdb_resources(self, home: DangolHome) -> DuckDBResources:
+        """The DuckDB budget of the pipeline's own process in a run of `home`."""
+        return self.duckdb.resources(home.duckdb_spill_dir / "pipeline")
+
 
 def config_path(path: Path | str | None = None) -> Path:
     return Path(path or os.environ.get("DANGOL_CONFIG") or DEFAULT_CONFIG).resolve()
@@ -645,6 +674,12 @@ class DangolHome:
     @property
     def build_dir(self) -> Path:
         return self.root / "build"
+
+    @property
+    def duckdb_spill_dir(self) -> Path:
+        """Where DuckDB spills past its memory limit (pages of the build: personal data); a
+        folder per process, removed at the end of every run."""
+        return self.build_dir / "spill"
 
     def build_db(self, run_id: str) -> Path:
         """A run's own copy of the state plus its new files; discarded if the run fails.

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.config import DEFAULT_CONFIG, DangolHome, IngestConfig
+from orchestration.config import DEFAULT_CONFIG, DangolHome, DuckDBConfig, IngestConfig
 from orchestration.runner import RunOutcome, run_pipeline
 from tests.fixtures.hostile_exports import write_hostile_config, write_hostile_landing
 
@@ -35,6 +35,11 @@ EXPORTS = FIXTURES / "exports"
 # What ingest runs with when dangol.yaml leaves `ingest:` alone: the config schema's defaults.
 INGEST_SETTINGS = IngestConfig().settings()
 SMARTSTORE_PASSWORD = "dangol-fixture-pw"  # tests/fixtures/make_exports.py
+
+
+def duckdb_resources(folder: Path):
+    """What a run's DuckDB gets when dangol.yaml leaves `duckdb:` alone, spilling in `folder`."""
+    return DuckDBConfig().resources(folder / "spill")
 
 
 def session_folder(tmp_path_factory) -> Path:

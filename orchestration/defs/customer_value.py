@@ -26,7 +26,7 @@ def customer_value_model(
     context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
 ):
     result = predict_in_warehouse(
-        dangol.paths.build_db(context.run.run_id), dangol.config.clv.settings()
+        dangol.paths.build_db(context.run.run_id), dangol.config.clv.settings(), dangol.duckdb
     )
     if result.predicted:
         context.log.info(f"CLV predicted for {len(result.customer_clv)} customers")

@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration.config import DangolConfig, DangolHome, load_config
 from publish.builds import run_lock
+from publish.duckdb_files import DuckDBResources
 
 
 class DangolResource(dg.ConfigurableResource):
@@ -24,6 +25,11 @@ class DangolResource(dg.ConfigurableResource):
     @property
     def config(self) -> DangolConfig:
         return load_config(self.config_path)
+
+    @property
+    def duckdb(self) -> DuckDBResources:
+        """What every DuckDB connection of this process may use (dangol.yaml `duckdb:`)."""
+        return self.config.duckdb_resources(self.paths)
 
 
 class RunLockResource(dg.ConfigurableResource):
