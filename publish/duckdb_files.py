@@ -37,9 +37,14 @@ def connect(
     rollback), where DuckDB's own defaults serve a few small reads."""
     if resources is None:
         return duckdb.connect(str(database), read_only=read_only)
-    # DuckDB makes only the last folder of the path, and only when it first spills.
-    resources.temp_directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_spill_folder(resources.temp_directory)
     return duckdb.connect(str(database), read_only=read_only, config=resources.settings())
+
+
+def make_spill_folder(folder: Path) -> None:
+    """Owner-only, it and its parent: DuckDB would make only the last folder, as it spills."""
+    for level in (folder.parent, folder):
+        level.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def fsync(path: Path) -> None:

@@ -33,6 +33,7 @@ from publish.builds import (
     needs_full_refresh,
     record_history_fingerprint,
 )
+from publish.duckdb_files import make_spill_folder
 
 dangol_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # What DbtProject.prepare_if_dev does, but with the project's own dbt, not the one on PATH.
@@ -112,7 +113,7 @@ def _dbt_build(
     """`dbt build` of this step's models (dagster-dbt adds the selection) on the build."""
     # dbt's DuckDB spills into a folder of its own: the pipeline's process holds another.
     spill_dir = dangol.paths.duckdb_spill_dir / "dbt"
-    spill_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_spill_folder(spill_dir)
     run_vars = {
         **dbt_vars(dangol.config),
         "dangol_build_db": str(build_db),

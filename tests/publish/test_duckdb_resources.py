@@ -41,6 +41,7 @@ def test_a_pipeline_connection_has_the_configured_memory_threads_and_spill_folde
     assert Path(spill).is_relative_to(home.build_dir)
     # Spilled pages are the build's personal data: an owner-only folder, gone after the run.
     assert Path(spill).stat().st_mode & 0o077 == 0
+    assert Path(spill).parent.stat().st_mode & 0o077 == 0
 
 
 def test_no_stage_opens_duckdb_but_through_the_helper():
