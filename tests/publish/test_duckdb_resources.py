@@ -66,6 +66,6 @@ def test_dbt_gets_the_same_memory_and_threads_and_its_own_spill_folder_in_the_ho
     rendered = ProfileRenderer(run_vars).render_data(profiles["dangol"]["outputs"]["build"])
 
     pipeline = config.duckdb_resources(home).settings()
-    # dbt-duckdb runs `SET key = 'value'` for each: text is what it hands DuckDB.
-    settings = {key: str(value) for key, value in rendered["settings"].items()}
+    # dbt-duckdb opens DuckDB with them as its config, which takes them as text.
+    settings = {key: str(value) for key, value in rendered["config_options"].items()}
     assert settings == {**pipeline, "temp_directory": str(spill)}
