@@ -343,9 +343,16 @@ class DuckDBConfig(_Strict):
     limit DuckDB spills to <home>/build/spill instead of growing."""
 
     # Per process, in DuckDB's units (1.5GB, 1536MiB).
-    memory_limit: str = Field(default="1.5GB", pattern=r"^[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)$")
+    memory_limit: str = "1.5GB"
     # Worker threads per process; unset: one per core.
     threads: int | None = Field(default=None, ge=1, le=1024)
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _an_amount_of_memory(cls, memory_limit: str) -> str:
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*[KMGT]i?B", memory_limit):
+            raise ValueError(f"give an amount such as 1.5GB or 1536MiB, got {memory_limit!r}")
+        return memory_limit
 
     def resources(self, temp_directory: Path) -> DuckDBResources:
         return DuckDBResources(
