@@ -338,12 +338,13 @@ class IngestConfig(_Strict):
 
 
 class DuckDBConfig(_Strict):
-    """What DuckDB may use in each process of a run. The pipeline's process and dbt's run side
-    by side, so a run holds up to twice `memory_limit` plus about 1 GiB of Python; past the
-    limit DuckDB spills to <home>/build/spill instead of growing."""
+    """What DuckDB may use in each process of a run; past `memory_limit` it spills to
+    <home>/build/spill instead of growing. dbt's DuckDB works while the pipeline's process
+    waits on it, so a run peaks near the limit plus both processes' Python (about 1 GiB)."""
 
-    # Per process, in DuckDB's units (1.5GB, 1536MiB).
-    memory_limit: str = "1.5GB"
+    # Per process, in DuckDB's units. 2.5GB: a 10M-line run peaks near 3.3 GiB; below about
+    # 1.5GB the identity graph (int_customer_identities), which cannot spill, runs out.
+    memory_limit: str = "2.5GB"
     # Worker threads per process; unset: one per core.
     threads: int | None = Field(default=None, ge=1, le=1024)
 
