@@ -21,6 +21,7 @@ import phonenumbers
 
 from activation.segments import SegmentRule
 from activation.spreadsheet_cells import NEUTRALISATION, csv_bytes, neutralised_cells, xlsx_bytes
+from publish.duckdb_files import DuckDBResources, connect
 
 MANIFEST = "manifest.json"
 # Why someone in a segment is not in its list, in segment_audience's order of precedence.
@@ -176,6 +177,7 @@ def write_segment_exports(
     rules: list[SegmentRule],
     suppression_list: Path,
     now: dt.datetime,
+    resources: DuckDBResources,
 ) -> dict:
     """Write every segment's list (CSV + XLSX), the added/removed ids and manifest.json."""
     folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -184,7 +186,7 @@ def write_segment_exports(
     manifest = {"run_id": run_id, "release_id": release_id, "created_at": now.isoformat()}
     # Customers type the names these files hold: no cell may reach Excel as a formula.
     manifest["formula_neutralisation"] = NEUTRALISATION
-    with duckdb.connect(str(restricted_db), read_only=True) as contacts:
+    with connect(restricted_db, resources, read_only=True) as contacts:
         manifest["suppression_list"] = suppression_summary(contacts, suppression_list)
         manifest["segments"] = {}
         for rule in rules:

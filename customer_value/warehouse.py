@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from customer_value.clv import ClvResult, ClvSettings, predict
+from publish.duckdb_files import DuckDBResources, connect
 
 SUMMARY = "marts.customer_purchase_summary"
 TABLES: dict[str, str] = {
@@ -86,9 +87,11 @@ def write_clv_tables(con: duckdb.DuckDBPyConnection, result: ClvResult) -> None:
     con.execute("commit")
 
 
-def predict_in_warehouse(build_db: Path, settings: ClvSettings) -> ClvResult:
+def predict_in_warehouse(
+    build_db: Path, settings: ClvSettings, resources: DuckDBResources
+) -> ClvResult:
     """Fit and score on the build's summary and write the CLV marts back, in one transaction."""
-    with duckdb.connect(str(build_db)) as con:
+    with connect(build_db, resources) as con:
         result = predict(read_summary(con), settings)
         write_clv_tables(con, result)
     return result

@@ -82,7 +82,9 @@ def export_raw_tables(raw_db: Path, out_dir: Path) -> list[str]:
         tables = [
             row[0]
             for row in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'raw' order by 1"
+                # Views too: raw.<table> of a loaded export is a view (ingest/landing.py).
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+                " order by 1"
             ).fetchall()
         ]
         for table in tables:
@@ -98,8 +100,8 @@ def build_on_duckdb(raw_db: Path, work: Path, variables: dict) -> Path:
         con.execute(f"attach '{raw_db}' as ingested (read_only)")
         con.execute("create schema raw")
         tables = con.execute(
-            "select table_name from duckdb_tables() "
-            "where database_name = 'ingested' and schema_name = 'raw'"
+            "select table_name from information_schema.tables "
+            "where table_catalog = 'ingested' and table_schema = 'raw'"
         ).fetchall()
         for (table,) in tables:
             con.execute(f'create table raw."{table}" as from ingested.raw."{table}"')
@@ -107,7 +109,10 @@ def build_on_duckdb(raw_db: Path, work: Path, variables: dict) -> Path:
     variables = {**variables, "dangol_build_db": str(build_db)}
     run_dbt(["build", "--exclude", SEGMENT_MODELS], target="build", spark_dir=work / "spark",
             variables=variables)  # fmt: skip
-    predict_in_warehouse(build_db, load_config(DEFAULT_CONFIG).clv.settings())
+    config = load_config(DEFAULT_CONFIG)
+    predict_in_warehouse(
+        build_db, config.clv.settings(), config.duckdb.resources(work / "spill" / "pipeline")
+    )
     run_dbt(["build", "--select", SEGMENT_MODELS], target="build", spark_dir=work / "spark",
             variables=variables)  # fmt: skip
     return build_db

@@ -5,6 +5,11 @@ reason; `raw.ingest_files` is the ledger of file contents already loaded, so the
 dropped twice (under any name) load once. A file that cannot be taken whole (unreadable, a
 required column missing, too many bad rows) is moved to `<landing>/_quarantine/<family>/` with
 a `.reason.txt` beside it, and the run fails naming it.
+
+A file's rows are stored in `raw_landed.<table>`, which holds only the columns some loaded file
+had: a preset lists every column an export may carry (about 90 for Shopify orders, where an
+export has 15), and writing the absent ones as nulls took half of ingest. `raw.<table>`, what
+dbt reads, is a view with every preset column, null where no file had it.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from publish.duckdb_files import sql_string
 
 QUARANTINE_DIR = "_quarantine"
 FIRST_ERRORS_SHOWN = 5
+LANDED_SCHEMA = "raw_landed"
 
 LINEAGE_COLUMNS = {
     "_extras": "json",
@@ -127,18 +133,52 @@ class IngestReport:
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every raw table up front, so dbt sources exist even before a source's first file;
-    a column added to a preset since the table was made is added to the table."""
+    a column added to a preset since then is in its view at once."""
     con.execute("create schema if not exists raw")
+    con.execute(f"create schema if not exists {LANDED_SCHEMA}")
     con.execute(LEDGER_DDL)
     con.execute("alter table raw.ingest_files add column if not exists file_format varchar")
     con.execute(REJECTS_DDL)
     con.execute(PHONE_NUMBERS_DDL)
-    for raw_table, columns in _raw_table_columns().items():
-        ddl = [f"{name} varchar" for name in columns]
-        ddl += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
-        con.execute(f"create table if not exists raw.{raw_table} ({', '.join(ddl)})")
-        for name in columns:
-            con.execute(f"alter table raw.{raw_table} add column if not exists {name} varchar")
+    for raw_table in _raw_table_columns():
+        _move_wide_table(con, raw_table)
+        lineage = ", ".join(f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items())
+        con.execute(f"create table if not exists {LANDED_SCHEMA}.{raw_table} ({lineage})")
+        _create_raw_view(con, raw_table)
+
+
+def _move_wide_table(con: duckdb.DuckDBPyConnection, raw_table: str) -> None:
+    """A state written before the landed tables holds raw.<table> as a table: moved once."""
+    kind = con.execute(
+        "select table_type from information_schema.tables"
+        " where table_schema = 'raw' and table_name = ?",
+        [raw_table],
+    ).fetchone()
+    if kind and kind[0] == "BASE TABLE":
+        con.execute(f"create table {LANDED_SCHEMA}.{raw_table} as from raw.{raw_table}")
+        con.execute(f"drop table raw.{raw_table}")
+
+
+def _create_raw_view(con: duckdb.DuckDBPyConnection, raw_table: str) -> None:
+    """raw.<table>: every preset column (null where no file had it), then the lineage."""
+    stored = [
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns()"
+            " where database_name = current_database() and schema_name = ? and table_name = ?"
+            " order by column_index",
+            [LANDED_SCHEMA, raw_table],
+        ).fetchall()
+    ]
+    listed = _raw_table_columns()[raw_table]
+    # Columns a preset no longer lists stay readable, as they did in the table.
+    columns = listed + [c for c in stored if c not in listed and c not in LINEAGE_COLUMNS]
+    selected = [c if c in stored else f"null::varchar as {c}" for c in columns]
+    selected += list(LINEAGE_COLUMNS)
+    con.execute(
+        f"create or replace view raw.{raw_table} as"
+        f" select {', '.join(selected)} from {LANDED_SCHEMA}.{raw_table}"
+    )
 
 
 def loaded_raw_tables() -> list[str]:
@@ -282,6 +322,13 @@ def load_file(
     loaded_at = datetime.now(UTC)
     con.execute("begin")
     try:
+        # In the transaction: a quarantined file adds no column.
+        for column in matched.values():
+            con.execute(
+                f"alter table {LANDED_SCHEMA}.{preset.raw_table}"
+                f" add column if not exists {column.raw_name} varchar"
+            )
+        _create_raw_view(con, preset.raw_table)
         inserted, rejected, first_errors = _insert_rows(
             con, path, preset, source, selected, extras, sha256, file_seq, run_id, loaded_at
         )
@@ -379,7 +426,7 @@ def _insert_rows(
     # Types are applied in dbt staging; raw keeps the text exactly as the file had it.
     inserted = con.execute(
         f"""
-        insert into raw.{preset.raw_table} by name
+        insert into {LANDED_SCHEMA}.{preset.raw_table} by name
         select
             {"".join(s + ", " for s in selected)}
             {extras} as _extras,

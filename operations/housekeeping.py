@@ -1,5 +1,6 @@
 """What runs leave behind is removed once older than `housekeeping.keep_days`: build files of
-finished runs, dbt artifacts, logs and Data Docs. Releases are publish's to prune, never ours."""
+finished runs, dbt artifacts, logs and Data Docs; what DuckDB spilled to disk goes at the end of
+every run. Releases are publish's to prune, never ours."""
 
 from __future__ import annotations
 
@@ -22,15 +23,19 @@ def _older_than(path: Path, cutoff: float) -> bool:
 def remove_old_run_files(
     home: DangolHome, keep_days: int, current_run_id: str, now: dt.datetime | None = None
 ) -> list[Path]:
-    """Removes and returns what is older than `keep_days`; the current run's files stay."""
+    """Removes and returns what is older than `keep_days`; the current run's files stay, its
+    spill folder (pages of the build, personal data) does not: the run is over."""
     cutoff = ((now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=keep_days)).timestamp()
+    removed = []
+    if home.duckdb_spill_dir.is_dir():
+        shutil.rmtree(home.duckdb_spill_dir, ignore_errors=True)
+        removed.append(home.duckdb_spill_dir)
     candidates = [
         *(home.build_dir.glob("*") if home.build_dir.is_dir() else []),
         *(home.dbt_artifacts_dir.glob("*") if home.dbt_artifacts_dir.is_dir() else []),
         *((home.reports_dir / "quality").glob("*") if home.reports_dir.is_dir() else []),
         *(home.logs_dir.glob("*") if home.logs_dir.is_dir() else []),
     ]
-    removed = []
     for path in candidates:
         if current_run_id in path.name or not _older_than(path, cutoff):
             continue

@@ -24,6 +24,7 @@ from pydantic import (
 from activation.glossary import term as glossary_term
 from activation.segments import CHANNELS, PLAYBOOK, RESPONSES, SegmentRule, segment_rules
 from ingest.presets import SOURCE_FAMILIES
+from publish.duckdb_files import DuckDBResources
 
 if TYPE_CHECKING:
     from customer_value.clv import ClvSettings
@@ -343,6 +344,37 @@ class IngestConfig(_Strict):
         )
 
 
+class DuckDBConfig(_Strict):
+    """What DuckDB may use in each process of a run; past `memory_limit` it spills to
+    <home>/build/spill instead of growing. dbt's DuckDB works while the pipeline's process
+    waits on it, so a run peaks near the limit plus both processes' Python (about 1 GiB)."""
+
+    # Per process, in DuckDB's units. 2.5GB: a 10M-line run peaks near 3.3 GiB; below about
+    # 1.5GB the identity graph (int_customer_identities), which cannot spill, runs out.
+    memory_limit: str = "2.5GB"
+    # Worker threads per process; unset: one per core.
+    threads: int | None = Field(default=None, ge=1, le=1024)
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _an_amount_of_memory(cls, memory_limit: str) -> str:
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*[KMGT]i?B", memory_limit):
+            raise ValueError(f"give an amount such as 1.5GB or 1536MiB, got {memory_limit!r}")
+        return memory_limit
+
+    def resources(self, temp_directory: Path) -> DuckDBResources:
+        return DuckDBResources(
+            memory_limit=self.memory_limit,
+            threads=self.threads or os.cpu_count() or 1,
+            temp_directory=temp_directory,
+        )
+
+    def dbt_vars(self) -> dict[str, object]:
+        """dbt's own DuckDB (profiles.yml `settings:`); its spill folder comes from the run."""
+        resources = self.resources(Path())
+        return {"duckdb_memory_limit": resources.memory_limit, "duckdb_threads": resources.threads}
+
+
 class SegmentConfig(_Strict):
     """A brand's own segment: who (a filter over mart columns, never SQL) and on which channel."""
 
@@ -523,6 +555,7 @@ class DangolConfig(_Strict):
     housekeeping: HousekeepingConfig = HousekeepingConfig()
     automation: AutomationConfig = AutomationConfig()
     clv: ClvConfig = ClvConfig()
+    duckdb: DuckDBConfig = DuckDBConfig()
 
     @field_validator("timezone")
     @classmethod
@@ -606,6 +639,10 @@ class DangolConfig(_Strict):
     def ingest_settings(self) -> IngestSettings:
         return self.ingest.settings()
 
+    def duckdb_resources(self, home: DangolHome) -> DuckDBResources:
+        """The DuckDB budget of the pipeline's own process in a run of `home`."""
+        return self.duckdb.resources(home.duckdb_spill_dir / "pipeline")
+
 
 def config_path(path: Path | str | None = None) -> Path:
     return Path(path or os.environ.get("DANGOL_CONFIG") or DEFAULT_CONFIG).resolve()
@@ -659,6 +696,12 @@ class DangolHome:
     @property
     def build_dir(self) -> Path:
         return self.root / "build"
+
+    @property
+    def duckdb_spill_dir(self) -> Path:
+        """Where DuckDB spills past its memory limit (pages of the build: personal data); a
+        folder per process, removed at the end of every run."""
+        return self.build_dir / "spill"
 
     @property
     def build_db(self) -> Path:

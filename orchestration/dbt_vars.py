@@ -18,9 +18,11 @@ from orchestration.config import DangolConfig, load_config
 
 
 def dbt_vars(config: DangolConfig) -> dict[str, object]:
-    """Every var a dbt invocation needs: the config's settings and its segment filters."""
+    """Every var a dbt invocation needs: the config's settings, its segment filters and what
+    dbt's DuckDB may use (not in the incremental history's fingerprint: no result depends on
+    it)."""
     rules, _ = config.segment_rules()
-    return {**config.dbt_vars(), **segment_dbt_vars(rules)}
+    return {**config.dbt_vars(), **segment_dbt_vars(rules), **config.duckdb.dbt_vars()}
 
 
 def write_sqlfluff_config(values: dict[str, object], path: Path) -> None:

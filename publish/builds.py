@@ -10,20 +10,20 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
-
-from publish.duckdb_files import fsync, replace_by_copy
+from publish.duckdb_files import DuckDBResources, connect, fsync, replace_by_copy
 
 
-def checkpoint(db: Path) -> None:
+def checkpoint(db: Path, resources: DuckDBResources) -> None:
     """Fold any write-ahead log into the file, so the file alone is the whole database."""
-    duckdb.connect(str(db)).execute("checkpoint").close()
+    with connect(db, resources) as con:
+        con.execute("checkpoint")
 
 
 def replace_owner_only(source: Path, target: Path) -> None:
@@ -43,7 +43,10 @@ def start_build(state_db: Path, build_db: Path, run_id: str) -> None:
     build_db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     stop_left_behind_dbt(build_db.parent)
     for leftover in build_db.parent.iterdir():
-        leftover.unlink()
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover)  # a killed run's spill folder
+        else:
+            leftover.unlink()
     if state_db.exists():
         # The state and build hold contact points: owner-only, like the exports.
         replace_by_copy(state_db, build_db, mode=0o600)
@@ -87,9 +90,9 @@ def _running(pid: int) -> bool:
     return state != "Z"  # a zombie holds no files any more
 
 
-def commit_build(build_db: Path, state_db: Path) -> None:
+def commit_build(build_db: Path, state_db: Path, resources: DuckDBResources) -> None:
     """The published build becomes the state the next run starts from, in one rename."""
-    checkpoint(build_db)
+    checkpoint(build_db, resources)
     state_db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     replace_owner_only(build_db, state_db)
     fsync(state_db.parent)
@@ -141,9 +144,9 @@ def history_fingerprint(dbt_vars: dict[str, object], dbt_project_dir: Path) -> s
     return digest.hexdigest()
 
 
-def needs_full_refresh(build_db: Path, fingerprint: str) -> bool:
+def needs_full_refresh(build_db: Path, fingerprint: str, resources: DuckDBResources) -> bool:
     """True unless the build's incremental rows were made by this very code and config."""
-    with duckdb.connect(str(build_db), read_only=True) as con:
+    with connect(build_db, resources, read_only=True) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables"
             " where table_schema = 'meta' and table_name = 'incremental_history'"
@@ -154,9 +157,11 @@ def needs_full_refresh(build_db: Path, fingerprint: str) -> bool:
     return recorded is None or recorded[0] != fingerprint
 
 
-def record_history_fingerprint(build_db: Path, fingerprint: str) -> None:
+def record_history_fingerprint(
+    build_db: Path, fingerprint: str, resources: DuckDBResources
+) -> None:
     """Called after a successful dbt build: the next run may then build incrementally."""
-    with duckdb.connect(str(build_db)) as con:
+    with connect(build_db, resources) as con:
         con.execute("create schema if not exists meta")
         con.execute(f"create or replace table {HISTORY_TABLE} (fingerprint varchar not null)")
         con.execute(f"insert into {HISTORY_TABLE} values (?)", [fingerprint])

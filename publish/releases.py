@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from publish.builds import replace_owner_only
-from publish.duckdb_files import fsync, replace_by_copy, sql_string
+from publish.duckdb_files import DuckDBResources, connect, fsync, replace_by_copy, sql_string
 
 PUBLISHED_SCHEMAS = ("marts",)
 RESTRICTED_SCHEMAS = ("restricted",)
@@ -55,10 +55,14 @@ def _tables(con: duckdb.DuckDBPyConnection, database: str, schemas: tuple[str, .
     ).fetchall()
 
 
-def marts_fingerprint(db: Path, database_schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> str:
+def marts_fingerprint(
+    db: Path,
+    resources: DuckDBResources,
+    database_schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
+) -> str:
     """Content hash of the published tables: equal for equal data, whatever the row order."""
     digest = hashlib.sha256()
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect(db, resources, read_only=True) as con:
         catalog = con.execute("select current_database()").fetchone()[0]
         for schema, table in _tables(con, catalog, database_schemas):
             # Names come from the catalog, not from user input.
@@ -78,6 +82,7 @@ def copy_schemas(
     source_db: Path,
     target: Path,
     schemas: tuple[str, ...],
+    resources: DuckDBResources,
     storage_version: str | None = None,
     extra_sql: Callable[[duckdb.DuckDBPyConnection, dict[str, int]], None] | None = None,
 ) -> dict[str, int]:
@@ -88,7 +93,7 @@ def copy_schemas(
     """
     rows = {}
     options = f" (storage_version {sql_string(storage_version)})" if storage_version else ""
-    with duckdb.connect() as con:
+    with connect(":memory:", resources) as con:
         con.execute(f"attach {sql_string(str(target))} as target{options}")
         con.execute(f"attach {sql_string(str(source_db))} as source (read_only)")
         con.execute("use target")
@@ -107,13 +112,15 @@ def copy_schemas(
     return rows
 
 
-def publish_contacts(build_db: Path, restricted_db: Path) -> dict[str, int]:
+def publish_contacts(
+    build_db: Path, restricted_db: Path, resources: DuckDBResources
+) -> dict[str, int]:
     """Contact points leave the build only into their own owner-only file, for the exports;
     replaced in one rename, like a release."""
     staged = restricted_db.with_name(f".{restricted_db.stem}.staged.duckdb")
     staged.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     staged.unlink(missing_ok=True)
-    rows = copy_schemas(build_db, staged, RESTRICTED_SCHEMAS)
+    rows = copy_schemas(build_db, staged, RESTRICTED_SCHEMAS, resources)
     replace_owner_only(staged, restricted_db)
     return rows
 
@@ -125,6 +132,7 @@ def _write_release(
     run_id: str,
     fingerprint: str,
     storage_version: str,
+    resources: DuckDBResources,
 ) -> dict[str, int]:
     folder.mkdir(parents=True)
     parquet = folder / PARQUET_LINK
@@ -143,7 +151,7 @@ def _write_release(
 
     db = folder / PUBLISHED_NAME
     table_rows = copy_schemas(
-        build_db, db, PUBLISHED_SCHEMAS, storage_version, extra_sql=describe_and_snapshot
+        build_db, db, PUBLISHED_SCHEMAS, resources, storage_version, describe_and_snapshot
     )
     for written in [*parquet.iterdir(), parquet, folder]:
         fsync(written)
@@ -163,7 +171,8 @@ def published_release_id(warehouse_dir: Path) -> tuple[str, str] | None:
     published = warehouse_dir / PUBLISHED_NAME
     if not published.exists():
         return None
-    with duckdb.connect(str(published), read_only=True) as con:
+    # One row, read by runs and by `dangol status` and rollback alike: DuckDB's defaults do.
+    with connect(published, None, read_only=True) as con:
         return con.execute("select release_id, fingerprint from meta.release").fetchone()
 
 
@@ -181,9 +190,10 @@ def publish_release(
     run_id: str,
     keep_releases: int,
     storage_version: str,
+    resources: DuckDBResources,
     before_activation: Callable[[], None] | None = None,
 ) -> Release:
-    fingerprint = marts_fingerprint(build_db)
+    fingerprint = marts_fingerprint(build_db, resources)
     current = published_release_id(warehouse_dir)
     if current and current[1] == fingerprint:
         # Same data as what BI tools already read: publishing again would change nothing.
@@ -200,7 +210,9 @@ def publish_release(
     release_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{run_id[:8]}"
     partial = releases / f".{release_id}.partial"
     shutil.rmtree(partial, ignore_errors=True)
-    table_rows = _write_release(build_db, partial, release_id, run_id, fingerprint, storage_version)
+    table_rows = _write_release(
+        build_db, partial, release_id, run_id, fingerprint, storage_version, resources
+    )
     folder = releases / release_id
     os.replace(partial, folder)
     fsync(releases)

@@ -3,6 +3,7 @@ import fcntl
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -11,6 +12,7 @@ import pytest
 from orchestration.config import (
     DEFAULT_CONFIG,
     DangolHome,
+    DuckDBConfig,
     IngestConfig,
     PublishConfig,
     load_config,
@@ -38,14 +40,23 @@ def fixture_landing(tmp_path: Path) -> Path:
 
 
 EXPORTS = FIXTURES / "exports"
+# What ingest runs with when dangol.yaml leaves `ingest:` alone: the config schema's defaults.
+INGEST_SETTINGS = IngestConfig().settings()
+SMARTSTORE_PASSWORD = "dangol-fixture-pw"  # tests/fixtures/make_exports.py
+
+
+def duckdb_resources(folder: Path):
+    """What a run's DuckDB gets when dangol.yaml leaves `duckdb:` alone, spilling in `folder`."""
+    return DuckDBConfig().resources(folder / "spill")
+
+
 # How a run publishes when dangol.yaml leaves `publish:` alone.
 PUBLISH = {
     "keep_releases": PublishConfig().keep_releases,
     "storage_version": PublishConfig().duckdb_storage_version,
+    # Per test process (xdist workers run side by side); these small builds never spill.
+    "resources": duckdb_resources(Path(tempfile.gettempdir()) / f"dangol-spill-{os.getpid()}"),
 }
-# What ingest runs with when dangol.yaml leaves `ingest:` alone: the config schema's defaults.
-INGEST_SETTINGS = IngestConfig().settings()
-SMARTSTORE_PASSWORD = "dangol-fixture-pw"  # tests/fixtures/make_exports.py
 
 
 def session_folder(tmp_path_factory) -> Path:

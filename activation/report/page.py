@@ -11,7 +11,6 @@ from importlib import resources
 from itertools import pairwise
 from pathlib import Path
 
-import duckdb
 import jinja2
 import yaml
 
@@ -28,6 +27,7 @@ from activation.report.charts import (
     line_chart,
     paired_columns,
 )
+from publish.duckdb_files import DuckDBResources, connect
 
 FLYWHEEL_STAGES = tuple(v.name for v in glossary.term("flywheel_stage").values)
 LIFECYCLE_STATUSES = tuple(v.name for v in glossary.term("lifecycle_status").values)
@@ -314,10 +314,11 @@ def render_report(
     language: str,
     now: dt.datetime,
     rfm_score_bins: int | None = None,
+    duckdb_resources: DuckDBResources | None = None,
 ) -> str:
     text = labels(language)
     manifest = manifests[-1] if manifests else None
-    with duckdb.connect(str(published_db), read_only=True) as con:
+    with connect(published_db, duckdb_resources, read_only=True) as con:
         page = {
             "release": queries.release_id(con),
             "rfm": rfm_grid(text, queries.rfm_cells(con), rfm_score_bins),
@@ -353,11 +354,12 @@ def write_marketing_report(
     target: Path,
     language: str,
     rfm_score_bins: int | None = None,
+    duckdb_resources: DuckDBResources | None = None,
 ) -> Path:
     """Render the report from the published marts and the newest export manifests."""
     manifests = [json.loads(p.read_text(encoding="utf-8")) for p in manifest_files[-2:]]
     target.parent.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
-    html = render_report(published_db, manifests, language, now, rfm_score_bins)
+    html = render_report(published_db, manifests, language, now, rfm_score_bins, duckdb_resources)
     target.write_text(html, encoding="utf-8")
     return target

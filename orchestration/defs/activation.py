@@ -44,6 +44,7 @@ def segment_lists(
         config.segment_rules()[0],
         config.suppression_list_path(paths.root),
         now,
+        dangol.duckdb,
     )
     deleted = delete_old_exports(paths.exports_dir, config.exports.retention_days, now)
     people = {name: segment["people"] for name, segment in manifest["segments"].items()}
@@ -78,6 +79,7 @@ def marketing_report(
         paths.reports_dir / "marketing" / f"{manifests[-1].parent.name}.html",
         language=config.report.language,
         rfm_score_bins=config.rfm.score_bins,
+        duckdb_resources=dangol.duckdb,
     )
     return dg.MaterializeResult(metadata={"report": dg.MetadataValue.path(str(report))})
 

@@ -47,6 +47,7 @@ def _quality_gate(name: str, layers: tuple[str, ...], description: str):
             dangol.run_build(context.run.run_id),
             thresholds,
             LOADED_RAW_TABLES,
+            dangol.duckdb,
             published_db=paths.published_db,
             report_dir=paths.reports_dir / "quality" / context.run.run_id / name,
             layers=layers,

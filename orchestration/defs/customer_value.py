@@ -26,7 +26,7 @@ def customer_value_model(
     context: dg.AssetExecutionContext, dangol: DangolResource, run_lock: RunLockResource
 ):
     result = predict_in_warehouse(
-        dangol.run_build(context.run.run_id), dangol.config.clv.settings()
+        dangol.run_build(context.run.run_id), dangol.config.clv.settings(), dangol.duckdb
     )
     if result.predicted:
         context.log.info(f"CLV predicted for {len(result.customer_clv)} customers")

@@ -2,7 +2,6 @@
 suppression list beside them."""
 
 import dagster as dg
-import duckdb
 
 from ingest.landing import FileOutcome, IngestError, ingest_landing, raw_tables
 from ingest.suppression import RAW_TABLE, SuppressionListError, load_suppression_list
@@ -11,6 +10,7 @@ from operations.preflight import OperatorError, check_first_run_has_exports
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
 from publish.builds import start_build
+from publish.duckdb_files import connect
 
 RAW_TABLES = raw_tables()
 
@@ -40,7 +40,7 @@ def landing_exports(
         raise dg.Failure(description=str(error)) from None
     build_db = paths.build_db
     start_build(paths.state_db, build_db, context.run.run_id)
-    with duckdb.connect(str(build_db)) as con:
+    with connect(build_db, dangol.duckdb) as con:
         try:
             report = ingest_landing(
                 con,
@@ -89,7 +89,7 @@ def suppression_list(
     paths, config = dangol.paths, dangol.config
     path = config.suppression_list_path(paths.root)
     build_db = dangol.run_build(context.run.run_id)
-    with duckdb.connect(str(build_db)) as build:
+    with connect(build_db, dangol.duckdb) as build:
         try:
             entries = load_suppression_list(build, path, config.ingest_settings())
         except SuppressionListError as error:

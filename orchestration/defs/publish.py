@@ -35,11 +35,12 @@ def published_warehouse(
         keep_releases=dangol.config.publish.keep_releases,
         before_activation=lambda: failpoint("publish.release_written"),
         storage_version=dangol.config.publish.duckdb_storage_version,
+        resources=dangol.duckdb,
     )
     failpoint("publish.activated")
-    publish_contacts(build_db, paths.restricted_db)
+    publish_contacts(build_db, paths.restricted_db, dangol.duckdb)
     # Only now does the build (and its ingest ledger) become what the next run starts from.
-    commit_build(build_db, paths.state_db)
+    commit_build(build_db, paths.state_db, dangol.duckdb)
     if release.unchanged:
         context.log.info(f"Data unchanged since release {release.release_id}; kept it.")
     return dg.MaterializeResult(

@@ -7,6 +7,7 @@ import dagster as dg
 from operations.run_inputs import run_inputs
 from orchestration.config import DangolConfig, DangolHome, load_config
 from publish.builds import build_owned_by, run_lock
+from publish.duckdb_files import DuckDBResources
 
 
 class DangolResource(dg.ConfigurableResource):
@@ -35,6 +36,11 @@ class DangolResource(dg.ConfigurableResource):
                 "whose first step (the landing exports) starts the build."
             )
         return build_db
+
+    @property
+    def duckdb(self) -> DuckDBResources:
+        """What every DuckDB connection of this process may use (dangol.yaml `duckdb:`)."""
+        return self.config.duckdb_resources(self.paths)
 
 
 class RunLockResource(dg.ConfigurableResource):

@@ -36,6 +36,7 @@ from publish.builds import (
     record_dbt_process,
     record_history_fingerprint,
 )
+from publish.duckdb_files import make_spill_folder
 
 PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's file name
 
@@ -74,14 +75,14 @@ def dangol_dbt_models(
 ):
     build_db = _build_db(context, dangol)
     history = history_fingerprint(dangol.config.dbt_vars(), DBT_PROJECT_DIR)
-    refresh = needs_full_refresh(build_db, history)
+    refresh = needs_full_refresh(build_db, history, dangol.duckdb)
     if refresh:
         context.log.info("Rebuilding incremental models in full: new code or dangol.yaml")
     refresh_args = ["--full-refresh"] if refresh else []
     yield from _dbt_build(
         context, dbt, dangol, build_db, refresh_args, "dbt build: models and tests"
     )
-    record_history_fingerprint(build_db, history)
+    record_history_fingerprint(build_db, history, dangol.duckdb)
 
 
 @dbt_assets(
@@ -109,7 +110,14 @@ def _dbt_build(
     context, dbt: DbtCliResource, dangol: DangolResource, build_db, extra: list[str], stage: str
 ):
     """`dbt build` of this step's models (dagster-dbt adds the selection) on the build."""
-    run_vars = {**dbt_vars(dangol.config), "dangol_build_db": str(build_db)}
+    # dbt's DuckDB spills into a folder of its own: the pipeline's process holds another.
+    spill_dir = dangol.paths.duckdb_spill_dir / "dbt"
+    make_spill_folder(spill_dir)
+    run_vars = {
+        **dbt_vars(dangol.config),
+        "dangol_build_db": str(build_db),
+        "dangol_spill_dir": str(spill_dir),
+    }
     # Unit tests prove the SQL, not the data: dbt's guidance is to run them in development and
     # CI (`make test` does), not in every production build.
     args = ["build", "--exclude", "test_type:unit", "--vars", json.dumps(run_vars), *extra]

@@ -19,6 +19,7 @@ from activation.exports import (
 )
 from activation.segments import SegmentRule
 from orchestration.manifest import DBT_PROJECT_DIR
+from tests.conftest import duckdb_resources
 
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 SMS = SegmentRule("win_back_sms", "윈백", "sms", night_sending=False, blocks=())
@@ -60,7 +61,14 @@ def export(restricted_db: Path, exports_dir: Path, run_id: str, now: dt.datetime
     folder = export_run_folder(exports_dir, run_id, now)
     suppression = restricted_db.parent / "suppression.csv"
     return write_segment_exports(
-        restricted_db, folder, run_id, "r1", [SMS, EMAIL], suppression, now
+        restricted_db,
+        folder,
+        run_id,
+        "r1",
+        [SMS, EMAIL],
+        suppression,
+        now,
+        duckdb_resources(exports_dir.parent),
     )
 
 

@@ -7,6 +7,7 @@ import duckdb
 from data_quality.gate import Verdict, run_audit
 from data_quality.suites import ERROR, WARN, Threshold
 from orchestration.config import QualityConfig, RfmConfig
+from tests.conftest import duckdb_resources
 
 DEFAULTS = QualityConfig().thresholds(RfmConfig().score_bins)
 # The fixture's newest order is from March 2026: a freshness limit that always passes.
@@ -14,7 +15,8 @@ LENIENT = replace(DEFAULTS, max_days_since_last_order=Threshold(100_000, ERROR))
 
 
 def audit(build_db: Path, thresholds=LENIENT, published: Path | None = None, report=None):
-    report = run_audit(build_db, thresholds, ["shopify_orders"], published, report)
+    resources = duckdb_resources(build_db.parent)
+    report = run_audit(build_db, thresholds, ["shopify_orders"], resources, published, report)
     return report, {a.target.name: a for a in report.audits}
 
 

@@ -239,7 +239,8 @@ def test_a_run_on_the_last_state_plus_new_files_equals_one_run_over_all_files(ru
     home, _, _ = runs
     # The last run added its files to the incremental history instead of rebuilding it.
     fingerprint = history_fingerprint(load_config(DEFAULT_CONFIG).dbt_vars(), DBT_PROJECT_DIR)
-    assert not needs_full_refresh(home.state_db, fingerprint)
+    resources = load_config(DEFAULT_CONFIG).duckdb_resources(home)
+    assert not needs_full_refresh(home.state_db, fingerprint, resources)
     fresh = fresh_run_over_every_file(tmp_path, DEFAULT_CONFIG)
 
     incremental, from_scratch = (

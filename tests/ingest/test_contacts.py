@@ -4,7 +4,7 @@ import duckdb
 import pytest
 
 from ingest.contacts import kr_mobile_sql, normalise_new_phone_numbers, to_e164
-from ingest.landing import ensure_raw_schema
+from ingest.landing import LANDED_SCHEMA, ensure_raw_schema
 
 SHAPES = [
     "010-1234-5678", "01012345678", "010 1234 5678", "010.1234.5678", "(010) 1234-5678",
@@ -53,11 +53,15 @@ def test_other_shapes_are_left_to_phonenumbers(value):
 def test_each_distinct_raw_value_is_normalised_once_with_the_raw_text_kept():
     con = duckdb.connect()
     ensure_raw_schema(con)
+    # As a loaded CRM export leaves them: its columns stored, raw.crm_contacts showing them.
+    for column in ("contact_id", "phone"):
+        con.execute(f"alter table {LANDED_SCHEMA}.crm_contacts add column {column} varchar")
     con.execute(
-        "insert into raw.crm_contacts (contact_id, phone) values"
+        f"insert into {LANDED_SCHEMA}.crm_contacts (contact_id, phone) values"
         " ('a', '010-1234-5678'), ('b', '010-1234-5678'), ('c', '02-123-4567'), ('d', '12345'),"
         " ('e', null)"
     )
+    ensure_raw_schema(con)
 
     assert normalise_new_phone_numbers(con, "KR") == 3
     assert normalise_new_phone_numbers(con, "KR") == 0  # kept between runs

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.landing import IngestError, ingest_landing
+from ingest.landing import LINEAGE_COLUMNS, IngestError, ensure_raw_schema, ingest_landing
+from ingest.presets import load_presets
 from tests.conftest import INGEST_SETTINGS
 
 
@@ -121,3 +122,36 @@ def test_excel_lock_files_and_hidden_files_are_not_exports(con, fixture_landing:
     report = ingest_landing(con, fixture_landing, run_id="run-1", settings=INGEST_SETTINGS)
 
     assert len(report.files) == 3
+
+
+def test_only_the_columns_a_file_has_are_stored_and_raw_shows_every_preset_column(
+    con, fixture_landing: Path
+):
+    ingest_landing(con, fixture_landing, run_id="run-1", settings=INGEST_SETTINGS)
+
+    stored = {row[0] for row in con.execute("describe raw_landed.shopify_orders").fetchall()}
+    shown = {row[0] for row in con.execute("describe raw.shopify_orders").fetchall()}
+    header = (fixture_landing / "shop" / "orders_export_1.csv").read_text("utf-8").split("\n")[0]
+    assert len(stored - set(LINEAGE_COLUMNS)) <= len(header.split(","))
+    [preset] = [p for p in load_presets() if p.name == "shopify_orders"]
+    assert set(preset.raw_columns) | set(LINEAGE_COLUMNS) <= shown
+    # A preset column no file had reads as null.
+    assert count(con, "select count(*) from raw.shopify_orders where duties is not null") == 0
+
+
+def test_a_state_from_before_is_moved_into_the_landed_table_with_its_rows(
+    con, fixture_landing: Path
+):
+    ingest_landing(con, fixture_landing, run_id="run-1", settings=INGEST_SETTINGS)
+    before = con.execute("select * from raw.shopify_orders order by _source_record").fetchall()
+    # The layout earlier releases wrote: raw.shopify_orders a table with every preset column.
+    con.execute("create table old_layout as from raw.shopify_orders")
+    con.execute("drop view raw.shopify_orders")
+    con.execute("drop table raw_landed.shopify_orders")
+    con.execute("create table raw.shopify_orders as from old_layout")
+
+    ensure_raw_schema(con)
+
+    after = con.execute("select * from raw.shopify_orders order by _source_record").fetchall()
+    assert after == before
+    assert count(con, "select count(*) from raw_landed.shopify_orders") == len(before)

@@ -41,8 +41,13 @@ def test_files_older_than_keep_days_are_removed_but_never_releases_or_the_curren
         aged(home.exports_dir / "20250101T000000Z-old" / "manifest.json", 400),
     ]
 
+    spilled = aged(home.duckdb_spill_dir / "dbt" / "duckdb_temp_storage-0.tmp", 0)
+
     removed = remove_old_run_files(home, keep_days=14, current_run_id="current-run")
 
+    # What DuckDB spilled (the build's pages) never outlives the run, however recent.
+    assert not spilled.exists()
+    old.append(home.duckdb_spill_dir)
     assert sorted(removed) == sorted(old)
     assert not any(path.exists() for path in old)
     assert all(path.exists() for path in kept)

@@ -20,6 +20,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from ingest.landing import LANDED_SCHEMA
 from operations.outcomes import RunOutcome, RunVerdict
 from operations.run_inputs import GoodRun, check_nothing_new
 from orchestration.cli import app
@@ -69,9 +70,8 @@ def blocked_home(source: DangolHome, root: Path) -> DangolHome:
     """The state lost a CRM contact row that its ingest ledger says was loaded."""
     home = copy_home(source, root)
     with duckdb.connect(str(home.state_db)) as con:
-        con.execute(
-            "delete from raw.crm_contacts where rowid = (select min(rowid) from raw.crm_contacts)"
-        )
+        stored = f"{LANDED_SCHEMA}.crm_contacts"
+        con.execute(f"delete from {stored} where rowid = (select min(rowid) from {stored})")
     return home
 
 

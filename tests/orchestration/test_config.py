@@ -131,6 +131,11 @@ def test_the_shipped_config_is_valid():
             lambda d: d["identity"].update(max_contact_points_per_identifier=0),
             "identity.max_contact_points_per_identifier",
         ),
+        (
+            lambda d: d.update(duckdb={"memory_limit": "80%"}),
+            "duckdb.memory_limit: Value error, give an amount such as 1.5GB",
+        ),
+        (lambda d: d.update(duckdb={"threads": 0}), "duckdb.threads"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_file_and_key(tmp_path: Path, change, named: str):

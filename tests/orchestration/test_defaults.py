@@ -15,8 +15,8 @@ from orchestration.config import REPO_ROOT, DangolConfig
 from orchestration.dbt_vars import dbt_vars
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
-# The one setting dbt takes from the run itself, not from the config.
-RUN_VARS = {"dangol_build_db"}
+# The settings dbt takes from the run itself (its build, its home's spill folder), not the config.
+RUN_VARS = {"dangol_build_db", "dangol_spill_dir"}
 SCHEMA = REPO_ROOT / "orchestration" / "config.py"
 CODE_FOLDERS = (
     "orchestration",

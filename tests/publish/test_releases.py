@@ -105,15 +105,15 @@ def test_publishing_the_same_build_twice_changes_nothing(build_db: Path, tmp_pat
 
 
 def test_the_fingerprint_follows_content_not_row_order(build_db: Path, tmp_path: Path):
-    before = marts_fingerprint(build_db)
+    before = marts_fingerprint(build_db, PUBLISH["resources"])
     with duckdb.connect(str(build_db)) as con:
         con.execute(
             "create or replace table marts.fct_orders as"
             " from marts.fct_orders order by order_id desc"
         )
-    assert marts_fingerprint(build_db) == before
+    assert marts_fingerprint(build_db, PUBLISH["resources"]) == before
     change_build(build_db)
-    assert marts_fingerprint(build_db) != before
+    assert marts_fingerprint(build_db, PUBLISH["resources"]) != before
 
 
 def test_a_reader_keeps_its_release_while_the_next_one_is_published(build_db: Path, tmp_path: Path):
@@ -186,7 +186,7 @@ def test_contact_points_go_only_to_their_owner_only_file(build_db: Path, tmp_pat
         con.execute("create table restricted.customer_contacts as select 'c1' as customer_id")
     restricted_db = tmp_path / "restricted" / "contacts.duckdb"
 
-    rows = publish_contacts(build_db, restricted_db)
+    rows = publish_contacts(build_db, restricted_db, PUBLISH["resources"])
 
     assert rows == {"restricted.customer_contacts": 1}
     assert tables(restricted_db) == {"restricted.customer_contacts"}
