@@ -41,7 +41,7 @@ BUILD_DBT_PID = "dbt.pid"
 def start_build(state_db: Path, build_db: Path, run_id: str) -> None:
     """A fresh build from the last published state; what earlier runs left behind goes."""
     build_db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stop_left_behind_dbt(build_db.parent)
+    stop_left_behind_dbt(build_db)
     for leftover in build_db.parent.iterdir():
         if leftover.is_dir() and not leftover.is_symlink():
             shutil.rmtree(leftover)  # a killed run's spill folder
@@ -63,16 +63,18 @@ def record_dbt_process(build_db: Path, pid: int) -> None:
     (build_db.parent / BUILD_DBT_PID).write_text(str(pid), encoding="utf-8")
 
 
-def stop_left_behind_dbt(build_dir: Path, wait_seconds: float = 10.0) -> None:
+def stop_left_behind_dbt(build_db: Path, wait_seconds: float = 10.0) -> None:
     """A run killed by SIGKILL leaves its dbt subprocess running on the build path; it must not
     write a write-ahead log beside the next run's build, so it goes before that build starts."""
     try:
-        pid = int((build_dir / BUILD_DBT_PID).read_text(encoding="utf-8"))
+        pid = int((build_db.parent / BUILD_DBT_PID).read_text(encoding="utf-8"))
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (FileNotFoundError, ValueError, ProcessLookupError):
         return
-    if b"dbt" not in command:
-        return  # the pid now belongs to another program
+    # dbt's command line carries the build path in its JSON --vars; a reused pid does not.
+    in_vars = json.dumps(str(build_db))[1:-1].encode()
+    if b"dbt" not in command or in_vars not in command:
+        return
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:

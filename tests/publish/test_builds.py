@@ -1,6 +1,7 @@
 """The build's path is the same every run (dbt's parse carries over); who owns it is recorded,
 and a dbt left behind by a killed run is stopped before the next build starts."""
 
+import json
 import subprocess
 import sys
 import time
@@ -34,15 +35,17 @@ def test_a_build_starts_from_the_state_and_belongs_to_its_run_only(tmp_path: Pat
 
 
 def test_a_dbt_left_behind_by_a_killed_run_is_stopped_before_the_next_build(tmp_path: Path):
-    home = DangolHome(root=tmp_path, landing=tmp_path / "landing")
+    # A Korean folder name: dbt's --vars JSON writes it escaped.
+    home = DangolHome(root=tmp_path / "단골", landing=tmp_path / "landing")
     published_state(home)
     start_build(home.state_db, home.build_db, "killed-run")
     # What dagster-dbt starts: a process whose command line runs dbt.
-    left_behind = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(120)", "dbt", "build"]
-    )
+    sleep = [sys.executable, "-c", "import time; time.sleep(120)"]
+    vars_of = lambda build: json.dumps({"dangol_build_db": str(build)})  # noqa: E731
+    left_behind = subprocess.Popen([*sleep, "dbt", "build", "--vars", vars_of(home.build_db)])
     record_dbt_process(home.build_db, left_behind.pid)
-    unrelated = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    # A dbt of another home, under a pid this home's file names after a reuse.
+    unrelated = subprocess.Popen([*sleep, "dbt", "build", "--vars", vars_of(tmp_path / "other")])
     try:
         started = time.monotonic()
         start_build(home.state_db, home.build_db, "next-run")
@@ -50,7 +53,7 @@ def test_a_dbt_left_behind_by_a_killed_run_is_stopped_before_the_next_build(tmp_
         assert left_behind.wait(timeout=5) == -9
         assert time.monotonic() - started < 5
         assert build_owned_by(home.build_db, "next-run")
-        # A pid file naming a process that is not dbt (the pid was reused) stops nothing.
+        # A pid file naming a process that does not work on this build stops nothing.
         record_dbt_process(home.build_db, unrelated.pid)
         start_build(home.state_db, home.build_db, "third-run")
         assert unrelated.poll() is None
