@@ -26,6 +26,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.serve import prepare_dagster_home
+
 LINES_PER_CUSTOMER = 30  # the generator: about one customer per 30 lines
 HISTORY_START = dt.date(2024, 1, 1)
 HISTORY_END = dt.date(2026, 11, 30)  # the daily file lands the day after
@@ -215,8 +217,7 @@ class RunMeasure:
 
 def dangol_run(home: Path, landing: Path) -> RunMeasure:
     dagster_home = home / "dagster"
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").touch()  # SQLite storage in this folder, said explicitly
+    prepare_dagster_home(dagster_home)  # the storage `dangol serve` sets up: SQLite, this folder
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
     newest_before = _newest_run_id(dagster_home)
     command = [

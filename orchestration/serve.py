@@ -14,12 +14,18 @@ from orchestration.config import REPO_ROOT, DangolHome
 from orchestration.defs.automation import SERVE_ENV
 
 WORKSPACE = REPO_ROOT / "workspace.yaml"
-# SQLite under DAGSTER_HOME by default; README "Operations" shows the Postgres storage block.
+# SQLite under DAGSTER_HOME by default, in Dagster's own layout with its connections kept open
+# (orchestration/dagster_storage.py); README "Operations" shows the Postgres storage block.
 DAGSTER_YAML = """\
 # Written by `dangol serve` once; edit freely (README, "Operations": Postgres storage).
+# Dagster's SQLite storage, keeping a connection open per file (`sqlite: base_dir:` reads the
+# same folder).
 storage:
-  sqlite:
-    base_dir: {storage}
+  custom:
+    module: orchestration.dagster_storage
+    class: DangolSqliteStorage
+    config:
+      base_dir: {storage}
 # One run at a time: a home has one run lock; runs the schedule and sensor start wait in line.
 run_queue:
   max_concurrent_runs: 1

@@ -18,6 +18,7 @@ from orchestration.config import (
     load_config,
 )
 from orchestration.runner import RunOutcome, run_pipeline
+from orchestration.serve import prepare_dagster_home
 from tests.fixtures.hostile_exports import write_hostile_config, write_hostile_landing
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -110,7 +111,7 @@ def untrusted_release(tmp_path_factory) -> UntrustedRelease:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not saved.exists():
             write_hostile_landing(home.landing)
-            dagster_home.mkdir(exist_ok=True)
+            prepare_dagster_home(dagster_home)  # as `dangol serve` sets it up
             with pytest.MonkeyPatch.context() as patch:
                 patch.setenv("DAGSTER_HOME", str(dagster_home))
                 outcome = run_pipeline(
