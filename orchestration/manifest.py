@@ -17,8 +17,9 @@ SEGMENT_MODELS = "segment_members+"
 
 
 def dbt_executable() -> Path:
-    """The dbt installed beside this Python, even when its bin folder is not on PATH (cron)."""
-    return Path(sys.executable).with_name("dbt")
+    """The dbt installed beside this Python, even when its bin folder is not on PATH (cron), in
+    the process orchestration/dbt_process.py starts."""
+    return Path(sys.executable).with_name("dangol-dbt")
 
 
 def manifest_is_stale() -> bool:
