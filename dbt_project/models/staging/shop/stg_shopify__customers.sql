@@ -1,7 +1,9 @@
+{{ config(materialized=history_materialization(), incremental_strategy='append') }}
 with
 
 source as (
     select * from {{ source('shop', 'shopify_customers') }}
+    {{ files_loaded_since_last_build('_ingest_file_seq') }}
 ),
 
 renamed as (

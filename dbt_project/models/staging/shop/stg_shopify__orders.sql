@@ -1,7 +1,9 @@
+{{ config(materialized=history_materialization(), incremental_strategy='append') }}
 with
 
 source as (
     select * from {{ source('shop', 'shopify_orders') }}
+    {{ files_loaded_since_last_build('_ingest_file_seq') }}
 ),
 
 -- Shopify writes the order-level fields (Id, status, money) on an order's first row only.
