@@ -105,6 +105,8 @@ class DangolSqliteStorage(DagsterSqliteStorage):
     """`storage: sqlite:` with the pooled event log; runs and schedules are Dagster's own."""
 
     def __init__(self, base_dir: str, inst_data=None):
+        # Dagster's __init__ also makes its own event log, which holds nothing open; replacing it
+        # keeps the rest of that set-up Dagster's instead of a copy of it here.
         super().__init__(base_dir, inst_data)
         self._event_log_storage = PooledSqliteEventLogStorage(_event_logs_directory(base_dir))
 
