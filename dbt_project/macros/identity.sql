@@ -12,6 +12,11 @@
     end
 {%- endmacro %}
 
+{#- A node of the identity graph: its key sorts by the anchor rule, then by value. -#}
+{% macro identity_node(identifier_type, identifier_value) -%}
+    {{ identifier_rank(identifier_type) }} || '|' || {{ identifier_type }} || '|' || {{ identifier_value }}
+{%- endmacro %}
+
 {#- The salted customer key of an anchor: an email or phone anchor keys as fct_orders always did. -#}
 {% macro anchor_customer_key(anchor_type, anchor_value) -%}
     {{ customer_key(

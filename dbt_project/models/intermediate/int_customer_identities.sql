@@ -9,25 +9,46 @@ links as (
     where is_used
 ),
 
+-- Orders only receive a label: an order is one record, hanging off that record's anchor, so it
+-- never bridges two people. The components are found among the other identifiers (at 10M order
+-- lines, a tenth of the nodes) and each order then takes its anchor's customer.
+order_links as (
+    select * from links
+    where right_identifier_type = 'order_id' and left_identifier_type <> 'order_id'
+),
+
+-- Everything else, including an order that is its own anchor (it has no usable contact point).
+graph_links as (
+    select * from links
+    where right_identifier_type <> 'order_id' or left_identifier_type = 'order_id'
+),
+
 -- A node's key sorts by the anchor rule (email before phone..., then the smallest value),
 -- so the smallest key reachable from a node is its customer's anchor.
 keyed_links as (
     select
-        {{ identifier_rank('left_identifier_type') }} || '|' || left_identifier_type
-        || '|' || left_identifier_value as left_node,
-        {{ identifier_rank('right_identifier_type') }} || '|' || right_identifier_type
-        || '|' || right_identifier_value as right_node,
-        right_identifier_type
-    from links
+        {{ identity_node('left_identifier_type', 'left_identifier_value') }} as left_node,
+        {{ identity_node('right_identifier_type', 'right_identifier_value') }} as right_node
+    from graph_links
 ),
 
+order_anchors as (
+    select distinct
+        left_identifier_type,
+        left_identifier_value
+    from order_links
+),
+
+-- An order's anchor is a node even when the order is its only link.
 nodes as (
     select left_node as node from keyed_links
     union
     select right_node as node from keyed_links
+    union
+    select {{ identity_node('left_identifier_type', 'left_identifier_value') }} as node
+    from order_anchors
 ),
 
--- Orders only receive a label: they hang off one contact point and never bridge two.
 edges as (
     select
         left_node as from_node,
@@ -39,7 +60,7 @@ edges as (
         right_node as from_node,
         left_node as to_node
     from keyed_links
-    where left_node <> right_node and right_identifier_type <> 'order_id'
+    where left_node <> right_node
 ),
 
 {{ component_labels('nodes', 'edges') }},
@@ -60,12 +81,33 @@ split as (
         substr(anchor, length(split_part(anchor, '|', 1) || split_part(anchor, '|', 2)) + 3)
             as anchor_identifier_value
     from components
+),
+
+identities as (
+    select
+        identifier_type,
+        identifier_value,
+        anchor_identifier_type,
+        anchor_identifier_value,
+        {{ anchor_customer_key('anchor_identifier_type', 'anchor_identifier_value') }}
+            as customer_id
+    from split
+),
+
+order_identities as (
+    select
+        order_links.right_identifier_type as identifier_type,
+        order_links.right_identifier_value as identifier_value,
+        identities.anchor_identifier_type,
+        identities.anchor_identifier_value,
+        identities.customer_id
+    from order_links
+    inner join identities
+        on
+            order_links.left_identifier_type = identities.identifier_type
+            and order_links.left_identifier_value = identities.identifier_value
 )
 
-select
-    identifier_type,
-    identifier_value,
-    anchor_identifier_type,
-    anchor_identifier_value,
-    {{ anchor_customer_key('anchor_identifier_type', 'anchor_identifier_value') }} as customer_id
-from split
+select * from identities
+union all
+select * from order_identities

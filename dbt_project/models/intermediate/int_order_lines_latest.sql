@@ -1,11 +1,26 @@
--- Every shop's order lines, from the export file each order's latest version came from.
+{{ config(
+    materialized=history_materialization(),
+    unique_key='order_id',
+    incremental_strategy=history_incremental_strategy(),
+) }}
+-- Every shop's order lines, from the export file each order's latest version came from, with
+-- the order's discount, refunds and cancellations shared out to them (fct_order_lines says how).
+-- Incremental by order: a run recomputes the orders whose latest version came from a file it
+-- loaded, and replaces all of their lines (a version always has a line in its own file: the
+-- Shopify order row is one, Cafe24 and SmartStore versions are rolled up from their items).
 with
 
 latest_versions as (
     select
         order_id,
-        ingest_file_seq
+        ingest_file_seq,
+        discount_amount as order_discount_amount,
+        {{ order_net_amount(
+            order_status('cancelled_at', 'financial_status'),
+            'merchandise_amount', 'discount_amount', 'refund_amount'
+        ) }} as order_net_amount
     from {{ ref('int_orders_deduplicated') }}
+    {{ files_loaded_since_last_build() }}
 ),
 
 shopify_lines as (
@@ -20,6 +35,7 @@ shopify_lines as (
         -- Shopify reports refunds per order, not per line.
         false as is_returned_or_cancelled
     from {{ ref('stg_shopify__order_lines') }}
+    {{ files_loaded_since_last_build() }}
 ),
 
 -- Cafe24 and SmartStore write one row per item with its own state (반품, 취소...).
@@ -35,6 +51,7 @@ korean_shop_lines as (
             item_amount as gross_amount,
             line_state in ('refunded', 'cancelled') as is_returned_or_cancelled
         from {{ ref(items) }}
+        {{ files_loaded_since_last_build() }}
         {%- if not loop.last %}
             union all
         {%- endif %}
@@ -48,7 +65,13 @@ shop_lines as (
 ),
 
 latest_lines as (
-    select shop_lines.*
+    select
+        shop_lines.*,
+        latest_versions.order_discount_amount,
+        latest_versions.order_net_amount,
+        row_number() over (
+            partition by shop_lines.order_id order by shop_lines.source_record
+        ) as line_number
     from shop_lines
     inner join latest_versions
         on
@@ -56,22 +79,103 @@ latest_lines as (
             and shop_lines.ingest_file_seq = latest_versions.ingest_file_seq
 ),
 
-final as (
+-- The discount is shared by line gross; what the order did not keep (gross − discount − net)
+-- comes first off the lines the shop marked returned or cancelled, the rest off the other
+-- lines, each by line amount after discount; all in whole cents, so the lines of an order add
+-- up to fct_orders.net_amount exactly.
+running_amounts as (
     select
         *,
-        row_number() over (partition by order_id order by source_record) as line_number
+        sum(gross_amount) over (partition by order_id) as order_gross_amount,
+        sum(gross_amount) over (
+            partition by order_id
+            order by line_number
+            rows between unbounded preceding and current row
+        ) as running_gross_amount
     from latest_lines
+),
+
+discounted as (
+    select
+        *,
+        {{ allocated_share(
+            'order_discount_amount', 'gross_amount', 'running_gross_amount', 'order_gross_amount'
+        ) }} as discount_amount
+    from running_amounts
+),
+
+-- Returned or cancelled lines and the others are shared out separately; both groups' running
+-- and total amounts come from one ordering of the order's lines.
+after_discount as (
+    select
+        *,
+        gross_amount - discount_amount as discounted_amount,
+        sum(case when is_returned_or_cancelled then gross_amount - discount_amount else 0 end)
+            over (
+                partition by order_id
+                order by line_number
+                rows between unbounded preceding and current row
+            )
+            as running_returned_discounted_amount,
+        sum(case when is_returned_or_cancelled then 0 else gross_amount - discount_amount end)
+            over (
+                partition by order_id
+                order by line_number
+                rows between unbounded preceding and current row
+            )
+            as running_kept_discounted_amount,
+        sum(case when is_returned_or_cancelled then gross_amount - discount_amount else 0 end)
+            over (partition by order_id) as returned_discounted_amount,
+        sum(case when is_returned_or_cancelled then 0 else gross_amount - discount_amount end)
+            over (partition by order_id) as kept_discounted_amount,
+        order_gross_amount - order_discount_amount - order_net_amount as order_not_kept_amount
+    from discounted
+),
+
+not_kept as (
+    select
+        *,
+        case
+            when is_returned_or_cancelled then running_returned_discounted_amount
+            else running_kept_discounted_amount
+        end as running_discounted_amount,
+        case
+            when is_returned_or_cancelled then returned_discounted_amount
+            else kept_discounted_amount
+        end as group_discounted_amount,
+        case
+            when is_returned_or_cancelled
+                then least(order_not_kept_amount, returned_discounted_amount)
+            else order_not_kept_amount - least(order_not_kept_amount, returned_discounted_amount)
+        end as group_not_kept_amount
+    from after_discount
+),
+
+shares as (
+    select
+        *,
+        {{ allocated_share(
+            'group_not_kept_amount',
+            'discounted_amount',
+            'running_discounted_amount',
+            'group_discounted_amount'
+        ) }} as refunded_or_cancelled_amount
+    from not_kept
 )
 
 select
     {{ dbt.concat(["order_id", "'-'", dbt.cast("line_number", dbt.type_string())]) }}
         as order_line_id,
     order_id,
+    ingest_file_seq,
     line_number,
     {{ dbt.hash('lower(trim(product_name))') }} as product_key,
     product_name,
     product_sku,
     quantity,
     gross_amount,
+    discount_amount,
+    refunded_or_cancelled_amount,
+    discounted_amount - refunded_or_cancelled_amount as net_amount,
     is_returned_or_cancelled
-from final
+from shares

@@ -16,13 +16,7 @@ order_customers as (
 statuses as (
     select
         *,
-        case
-            when cancelled_at is not null or financial_status = 'voided' then 'cancelled'
-            when financial_status = 'refunded' then 'refunded'
-            when financial_status = 'partially_refunded' then 'partially_refunded'
-            when financial_status = 'paid' then 'paid'
-            else 'pending'
-        end as status
+        {{ order_status('cancelled_at', 'financial_status') }} as status
     from orders
 ),
 
@@ -30,11 +24,7 @@ amounts as (
     select
         statuses.*,
         order_customers.customer_id,
-        statuses.merchandise_amount as gross_amount,
-        -- A refund beyond the merchandise paid back shipping, which is not revenue either.
-        least(
-            statuses.refund_amount, statuses.merchandise_amount - statuses.discount_amount
-        ) as merchandise_refund_amount
+        statuses.merchandise_amount as gross_amount
     from statuses
     left join order_customers on statuses.order_id = order_customers.order_id
 ),
@@ -51,12 +41,8 @@ final as (
         gross_amount,
         discount_amount,
         refund_amount,
-        -- Net revenue is money kept: nothing for cancelled or not-yet-paid orders.
-        case
-            when status in ('paid', 'partially_refunded', 'refunded')
-                then gross_amount - discount_amount - merchandise_refund_amount
-            else 0
-        end as net_amount,
+        {{ order_net_amount('status', 'gross_amount', 'discount_amount', 'refund_amount') }}
+            as net_amount,
         status in ('paid', 'partially_refunded') as is_purchase,
         order_name,
         items_count
