@@ -20,14 +20,16 @@ membership_events as (
 ),
 
 -- One row per identifier a record carries; every record carries its own key.
-record_identifiers as (
+order_identifiers as (
     {{ record_identifiers('orders', 'order', 'order_id', [
         ('order_id', 'order_id'),
         ('email', 'customer_email'),
         ('phone', 'customer_phone'),
         ('shop_account', 'customer_account'),
     ]) }}
-    union all
+),
+
+other_identifiers as (
     {{ record_identifiers(
         'shop_customers', 'shop_customer', "source_file || ':' || source_record", [
         ('shop_account', "'shopify-customer-' || shopify_customer_id"),
@@ -53,8 +55,13 @@ record_identifiers as (
     ]) }}
 ),
 
+-- An order is one row (order_id is unique in int_orders_deduplicated), so its identifiers are
+-- distinct already; only the other records can repeat (a contact twice in one file).
 present as (
-    select distinct * from record_identifiers
+    select * from order_identifiers
+    where identifier_value is not null
+    union all
+    select distinct * from other_identifiers
     where identifier_value is not null
 ),
 
@@ -131,6 +138,7 @@ links as (
     where anchor.rank_in_record = 1
 )
 
+-- The link to an order id comes from that order alone: at 10M lines most links, none to fold.
 select
     left_identifier_type,
     left_identifier_value,
@@ -142,6 +150,7 @@ select
     min(source_record) as source_record,
     count(*) as records_count
 from links
+where right_identifier_type <> 'order_id'
 group by
     left_identifier_type,
     left_identifier_value,
@@ -149,3 +158,16 @@ group by
     right_identifier_value,
     link_rule,
     is_used
+union all
+select
+    left_identifier_type,
+    left_identifier_value,
+    right_identifier_type,
+    right_identifier_value,
+    link_rule,
+    is_used,
+    source_model,
+    source_record,
+    cast(1 as bigint) as records_count
+from links
+where right_identifier_type = 'order_id'
