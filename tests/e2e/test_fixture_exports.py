@@ -64,6 +64,19 @@ def test_a_later_run_on_the_same_home_reuses_dbts_parse(runs):
     assert "Nothing changed, skipping partial parsing" in log
 
 
+def test_a_later_run_recomputes_the_lines_of_the_orders_in_its_files_only(runs):
+    """The order lines and their shares are history-sized: run 2 replaces the lines of the
+    orders its files brought (delete+insert by order) instead of rebuilding every order."""
+    home, _, _ = runs
+    last = RunOutcome.load(home.last_run_file)
+    executed = (
+        home.dbt_target(last.run_id) / "run/dangol/models/intermediate/int_order_lines_latest.sql"
+    ).read_text(encoding="utf-8")
+
+    assert re.search(r"delete from \S+int_order_lines_latest\"\s+where \(\s*order_id\)", executed)
+    assert "create  table" not in executed and "create table" not in executed
+
+
 def test_a_refund_in_a_later_export_changes_net_revenue(runs):
     _, before, after = runs
 
