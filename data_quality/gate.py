@@ -20,6 +20,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from data_quality.suites import ERROR, AuditTarget, QualityThresholds, audit_targets
 from ingest.masking import masked
+from publish.builds import history_parsed_after
 from publish.duckdb_files import DuckDBResources, connect, sql_string
 
 # How many failing values a check keeps as its example (numbers only; see _result_format).
@@ -124,11 +125,13 @@ def _fetch_batches(
             con.execute(f"attach {sql_string(str(published_db))} as published (read_only)")
         else:
             published_db = None
+        parsed_after = {"parsed_after_file_seq": history_parsed_after(con)}
         for target in targets:
             if target.needs_previous_release and published_db is None:
                 skipped[target.name] = "first release: nothing published to compare with"
                 continue
-            batches[target.name] = _with_wide_integers(con.execute(target.query).df())
+            parameters = parsed_after if "$parsed_after_file_seq" in target.query else None
+            batches[target.name] = _with_wide_integers(con.execute(target.query, parameters).df())
     return batches, skipped
 
 

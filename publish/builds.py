@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
+
 from publish.duckdb_files import DuckDBResources, connect, fsync, replace_by_copy
 
 
@@ -160,10 +162,35 @@ def needs_full_refresh(build_db: Path, fingerprint: str, resources: DuckDBResour
 
 
 def record_history_fingerprint(
-    build_db: Path, fingerprint: str, resources: DuckDBResources
+    build_db: Path, fingerprint: str, resources: DuckDBResources, run_id: str, rebuilt: bool
 ) -> None:
-    """Called after a successful dbt build: the next run may then build incrementally."""
+    """Called after a successful dbt build: the next run may then build incrementally.
+
+    It also records after which ingest file this run parsed rows into the history (0 when it
+    rebuilt it): the audit checks those staging rows, not the history earlier runs checked.
+    """
     with connect(build_db, resources) as con:
         con.execute("create schema if not exists meta")
-        con.execute(f"create or replace table {HISTORY_TABLE} (fingerprint varchar not null)")
-        con.execute(f"insert into {HISTORY_TABLE} values (?)", [fingerprint])
+        con.execute(
+            f"create or replace table {HISTORY_TABLE}"
+            " (fingerprint varchar not null, parsed_after_file_seq bigint not null)"
+        )
+        con.execute(
+            f"insert into {HISTORY_TABLE} select ?, case when ? then 0 else"
+            " coalesce(max(ingest_file_seq) filter (where run_id <> ?), 0) end"
+            " from raw.ingest_files",
+            [fingerprint, rebuilt, run_id],
+        )
+
+
+def history_parsed_after(con: duckdb.DuckDBPyConnection) -> int:
+    """The file after which the last dbt build parsed rows into the history; 0 (all of it)
+    for a build that never recorded one."""
+    recorded = con.execute(
+        "select count(*) from information_schema.columns where table_schema = 'meta'"
+        " and table_name = 'incremental_history' and column_name = 'parsed_after_file_seq'"
+    ).fetchone()[0]
+    if not recorded:
+        return 0
+    row = con.execute(f"select parsed_after_file_seq from {HISTORY_TABLE}").fetchone()
+    return row[0] if row else 0

@@ -82,7 +82,9 @@ def dangol_dbt_models(
     yield from _dbt_build(
         context, dbt, dangol, build_db, refresh_args, "dbt build: models and tests"
     )
-    record_history_fingerprint(build_db, history, dangol.duckdb)
+    record_history_fingerprint(
+        build_db, history, dangol.duckdb, run_id=context.run.run_id, rebuilt=refresh
+    )
 
 
 @dbt_assets(

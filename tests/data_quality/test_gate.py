@@ -171,6 +171,29 @@ def test_negative_quantities_implausible_amounts_and_future_dates_block(build_db
     assert {f.column for f in orders.blocking_failures} == {"minutes_in_future", "subtotal_amount"}
 
 
+def test_staging_rows_are_audited_by_the_run_that_parsed_them(build_db: Path):
+    """A bad line from a file an earlier run parsed passed that run's gate (or that run never
+    published): the history is not audited again. The same line in this run's file blocks."""
+    execute(
+        build_db,
+        "create schema meta;"
+        " create table meta.incremental_history as select 'f' as fingerprint,"
+        " 1::bigint as parsed_after_file_seq;"
+        " insert into staging.stg_shopify__order_lines values ('shopify-1', 1, -1, 100)",
+    )
+
+    _, audits = audit(build_db)
+    lines = audits["staging.stg_shopify__order_lines.great_expectations_suite"]
+    assert lines.passed and lines.rows == 0
+
+    execute(
+        build_db, "insert into staging.stg_shopify__order_lines values ('shopify-3', 2, -1, 100)"
+    )
+    _, audits = audit(build_db)
+    lines = audits["staging.stg_shopify__order_lines.great_expectations_suite"]
+    assert [f.column for f in lines.blocking_failures] == ["quantity"] and lines.rows == 1
+
+
 def test_stale_data_warns_by_default_and_blocks_when_the_brand_says_so(build_db: Path):
     warn_only, audits = audit(build_db, DEFAULTS)
     freshness = audits["marts.fct_orders.freshness"]

@@ -18,7 +18,7 @@ from orchestration.config import DEFAULT_CONFIG, DangolHome, load_config
 from orchestration.dbt_vars import dbt_vars as all_dbt_vars
 from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
 from orchestration.runner import run_pipeline
-from publish.builds import history_fingerprint, needs_full_refresh
+from publish.builds import history_fingerprint, history_parsed_after, needs_full_refresh
 from tests.conftest import EXPORTS, FIXTURES, SMARTSTORE_PASSWORD, copy_home
 
 pytestmark = pytest.mark.e2e
@@ -75,6 +75,12 @@ def test_a_later_run_recomputes_the_lines_of_the_orders_in_its_files_only(runs):
 
     assert re.search(r"delete from \S+int_order_lines_latest\"\s+where \(\s*order_id\)", executed)
     assert "create  table" not in executed and "create table" not in executed
+    # And its audit checks the staging rows it parsed, after run 1's files.
+    with duckdb.connect(str(home.state_db), read_only=True) as con:
+        run_1_files = con.execute(
+            "select max(ingest_file_seq) from raw.ingest_files where run_id <> ?", [last.run_id]
+        ).fetchone()[0]
+        assert history_parsed_after(con) == run_1_files > 0
 
 
 def test_a_refund_in_a_later_export_changes_net_revenue(runs):
