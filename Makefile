@@ -7,6 +7,9 @@ DBT_MANIFEST := dbt_project/target/manifest.json
 # dbt_project.yml holds no vars: dbt and sqlfluff get them from the config (orchestration/dbt_vars.py).
 DBT_VARS = $(BIN)/python -m orchestration.dbt_vars
 SQLFLUFF_VARS := dbt_project/target/sqlfluff/pyproject.toml
+# sqlfluff's dbt parses with its own vars: in its own target folder, so that dbt_project/target
+# keeps the parse made with a run's vars, which a home's first run starts from.
+SQLFLUFF := DBT_TARGET_PATH=target/sqlfluff $(BIN)/sqlfluff
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 
 .PHONY: install demo serve test test-daemon test-spark lint format pytest validate bench bench-ingest bench-clv clean browser
@@ -37,13 +40,13 @@ lint: $(INSTALLED) $(DBT_MANIFEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(DBT_VARS) --sqlfluff-config $(SQLFLUFF_VARS)
-	$(BIN)/sqlfluff lint dbt_project --config $(SQLFLUFF_VARS)
+	$(SQLFLUFF) lint dbt_project --config $(SQLFLUFF_VARS)
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 	$(DBT_VARS) --sqlfluff-config $(SQLFLUFF_VARS)
-	$(BIN)/sqlfluff fix dbt_project --config $(SQLFLUFF_VARS)
+	$(SQLFLUFF) fix dbt_project --config $(SQLFLUFF_VARS)
 
 validate: $(INSTALLED) $(DBT_MANIFEST)
 	$(BIN)/dagster definitions validate -w workspace.yaml

@@ -4,16 +4,29 @@ dbt imports about 3,000 modules before it runs a node. Python's garbage collecto
 objects again in each full collection during the build and once more, everything at once, as the
 process exits; none of them is ever garbage. Freezing them after import and at exit saved about
 1 s of each dbt command on the demo (0.4 s of collections, 0.5 s of exit), and a run has two.
-Arguments, output and exit status are dbt's own.
+Arguments, output and exit status are dbt's own, but for one of dangol's: `--dangol-workdir DIR`
+runs dbt in the build folder DIR. The profile names the build relative to it (BUILD_VARS in
+orchestration/dbt_vars.py), so every home gives dbt the same vars and profile and dbt's parse
+carries over; and the folder on the command line tells publish/builds.py whose dbt it is.
 """
 
 import atexit
 import gc
+import os
 import sys
+
+WORKDIR_FLAG = "--dangol-workdir"
 
 
 def main() -> None:
     atexit.register(gc.freeze)  # the last exit handler: the others are registered later
+    if WORKDIR_FLAG in sys.argv:
+        at = sys.argv.index(WORKDIR_FLAG)
+        # dbt looks for the project and its profile in the folder it starts in, unless told.
+        os.environ.setdefault("DBT_PROJECT_DIR", os.getcwd())
+        os.environ.setdefault("DBT_PROFILES_DIR", os.getcwd())
+        os.chdir(sys.argv[at + 1])
+        del sys.argv[at : at + 2]
     from dbt.cli.main import cli
 
     gc.freeze()

@@ -1,10 +1,11 @@
 """The vars dbt reads with var(), from the config: dbt_project.yml restates none of them.
 
-A run passes them with `--vars`; so do `dbt parse` (make, orchestration/manifest.py) and the
-tests that call dbt directly. `make lint` writes them into a config for sqlfluff's dbt
-templater (`--sqlfluff-config`), whose ini file cannot hold lists and mappings.
+A run passes them with `--vars`, and where its build is (BUILD_VARS); so do `dbt parse` (make,
+orchestration/manifest.py) and the tests that call dbt directly. `make lint` writes them into a
+config for sqlfluff's dbt templater (`--sqlfluff-config`), whose ini file cannot hold lists and
+mappings.
 
-    python -m orchestration.dbt_vars    # JSON for --vars, from $DANGOL_CONFIG or dangol.yaml
+    python -m orchestration.dbt_vars    # a run's --vars JSON, from $DANGOL_CONFIG or dangol.yaml
 """
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ def dbt_vars(config: DangolConfig) -> dict[str, object]:
     it)."""
     rules, _ = config.segment_rules()
     return {**config.dbt_vars(), **segment_dbt_vars(rules), **config.duckdb.dbt_vars()}
+
+
+# Where a run's dbt finds its build and spills, relative to the build folder it works in
+# (`dangol-dbt --dangol-workdir`, orchestration/dbt_process.py). dbt parses the whole project
+# again when its vars or profile differ from its last parse; with the same text for every home,
+# the parse `make` did serves the first run of a new home too.
+BUILD_VARS = {"dangol_build_db": "pipeline.duckdb", "dangol_spill_dir": "spill/dbt"}
+
+
+def run_dbt_vars(config: DangolConfig) -> dict[str, object]:
+    """The vars of a run's dbt: the config's, and where its build is."""
+    return {**dbt_vars(config), **BUILD_VARS}
 
 
 def write_sqlfluff_config(values: dict[str, object], path: Path) -> None:
@@ -44,12 +57,13 @@ def main(argv: list[str] | None = None) -> None:
         help="write the vars as a sqlfluff config for the dbt templater instead of printing",
     )
     args = parser.parse_args(argv)
-    values = dbt_vars(load_config(args.config))
+    config = load_config(args.config)
     if args.sqlfluff_config:
         # Lint the SQL this project wrote, not the SQL a brand's segment filters render into.
-        write_sqlfluff_config({**values, "segments": []}, args.sqlfluff_config)
+        write_sqlfluff_config({**dbt_vars(config), "segments": []}, args.sqlfluff_config)
     else:
-        print(json.dumps(values, ensure_ascii=False))
+        # `make`'s parse: the vars a run passes, so that runs start from it.
+        print(json.dumps(run_dbt_vars(config), ensure_ascii=False))
 
 
 if __name__ == "__main__":

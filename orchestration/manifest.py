@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from orchestration.config import REPO_ROOT, load_config
-from orchestration.dbt_vars import dbt_vars
+from orchestration.dbt_vars import run_dbt_vars
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -35,7 +35,7 @@ def manifest_is_stale() -> bool:
 
 def ensure_dbt_manifest(force: bool = False) -> None:
     if force or manifest_is_stale():
-        parse_vars = ["--vars", json.dumps(dbt_vars(load_config()))]
+        parse_vars = ["--vars", json.dumps(run_dbt_vars(load_config()))]
         subprocess.run(
             [str(dbt_executable()), "parse", "--quiet", "--profiles-dir", ".", *parse_vars],
             cwd=DBT_PROJECT_DIR,

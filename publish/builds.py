@@ -73,9 +73,10 @@ def stop_left_behind_dbt(build_db: Path, wait_seconds: float = 10.0) -> None:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (FileNotFoundError, ValueError, ProcessLookupError):
         return
-    # dbt's command line carries the build path in its JSON --vars; a reused pid does not.
-    in_vars = json.dumps(str(build_db))[1:-1].encode()
-    if b"dbt" not in command or in_vars not in command:
+    # dangol-dbt's command line names the build folder it works in; a reused pid does not.
+    arguments = command.split(b"\0")
+    named = [b"--dangol-workdir", os.fsencode(build_db.parent.resolve())]
+    if not any(arguments[i : i + 2] == named for i in range(len(arguments) - 1)):
         return
     try:
         os.kill(pid, signal.SIGKILL)

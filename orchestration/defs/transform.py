@@ -21,7 +21,8 @@ from packaging.version import Version
 
 from operations import progress
 from operations.outcomes import disk_full_problem
-from orchestration.dbt_vars import dbt_vars
+from orchestration.dbt_process import WORKDIR_FLAG
+from orchestration.dbt_vars import BUILD_VARS, run_dbt_vars
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
 from orchestration.manifest import (
@@ -113,16 +114,14 @@ def _dbt_build(
 ):
     """`dbt build` of this step's models (dagster-dbt adds the selection) on the build."""
     # dbt's DuckDB spills into a folder of its own: the pipeline's process holds another.
-    spill_dir = dangol.paths.duckdb_spill_dir / "dbt"
-    make_spill_folder(spill_dir)
-    run_vars = {
-        **dbt_vars(dangol.config),
-        "dangol_build_db": str(build_db),
-        "dangol_spill_dir": str(spill_dir),
-    }
+    make_spill_folder(build_db.parent / BUILD_VARS["dangol_spill_dir"])
+    run_vars = run_dbt_vars(dangol.config)
     # Unit tests prove the SQL, not the data: dbt's guidance is to run them in development and
     # CI (`make test` does), not in every production build.
-    args = ["build", "--exclude", "test_type:unit", "--vars", json.dumps(run_vars), *extra]
+    args = [
+        *("build", "--exclude", "test_type:unit", "--vars", json.dumps(run_vars), *extra),
+        *(WORKDIR_FLAG, str(build_db.parent.resolve())),
+    ]
     # Artifacts and dbt's log go to the home: a read-only install runs, the checkout stays clean.
     # Both steps of a run share the run's target folder, so the second reuses the first's parse.
     target = dangol.paths.dbt_target(context.run.run_id)
@@ -148,7 +147,8 @@ def _dbt_build(
 
 def reuse_parse(cache: Path, target: Path) -> None:
     """dbt parses the whole project (seconds) unless its last parse is in the target folder
-    and the project, vars and profile are unchanged; the build path is the same every run."""
+    and the project, vars and profile are unchanged. A home's first run finds none here and
+    dagster-dbt copies `make`'s, which holds for every home (BUILD_VARS)."""
     if cache.exists() and not (target / PARTIAL_PARSE).exists():
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(cache, target / PARTIAL_PARSE)

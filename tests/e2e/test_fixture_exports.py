@@ -83,6 +83,18 @@ def test_a_later_run_recomputes_the_lines_of_the_orders_in_its_files_only(runs):
         assert history_parsed_after(con) == run_1_files > 0
 
 
+def test_the_first_run_of_a_new_home_starts_from_the_parse_make_did(fixture_release):
+    """A new home has no parse of its own; dbt's from `make` was made with the vars and profile
+    every home's dbt gets (the build named relative to the folder dbt works in), so it holds."""
+    first = min(
+        fixture_release.dbt_artifacts_dir.glob("*/dbt.log"), key=lambda p: p.stat().st_mtime
+    )
+    log = first.read_text(encoding="utf-8")
+
+    assert "Unable to do partial parsing" not in log
+    assert "Nothing changed, skipping partial parsing" in log
+
+
 def test_a_refund_in_a_later_export_changes_net_revenue(runs):
     _, before, after = runs
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from data_quality.suites import QualityThresholds, Threshold
 from ingest.formats import FileLimits
 from ingest.landing import IngestSettings
-from orchestration.config import REPO_ROOT, DangolConfig
-from orchestration.dbt_vars import dbt_vars
+from orchestration.config import REPO_ROOT, DangolConfig, DangolHome
+from orchestration.dbt_vars import BUILD_VARS, dbt_vars
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
 # The settings dbt takes from the run itself (its build, its home's spill folder), not the config.
@@ -50,6 +50,15 @@ def defaults_of(model: BaseModel, path: str = ""):
 def code_files():
     for folder in CODE_FOLDERS:
         yield from (p for p in (REPO_ROOT / folder).rglob("*.py") if p != SCHEMA)
+
+
+def test_a_runs_dbt_finds_the_build_and_spill_folder_of_the_home_layout(tmp_path: Path):
+    """dbt works in the build folder and names both relative to it (BUILD_VARS)."""
+    home = DangolHome(root=tmp_path / "home", landing=tmp_path / "landing")
+
+    assert home.build_db.parent / BUILD_VARS["dangol_build_db"] == home.build_db
+    assert home.build_db.parent / BUILD_VARS["dangol_spill_dir"] == home.duckdb_spill_dir / "dbt"
+    assert set(BUILD_VARS) == RUN_VARS
 
 
 def test_dbt_project_yml_restates_no_var():

@@ -1,7 +1,6 @@
 """The build's path is the same every run (dbt's parse carries over); who owns it is recorded,
 and a dbt left behind by a killed run is stopped before the next build starts."""
 
-import json
 import subprocess
 import sys
 import time
@@ -10,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.config import DangolHome
+from orchestration.dbt_process import WORKDIR_FLAG
 from publish.builds import build_owned_by, record_dbt_process, start_build
 
 
@@ -35,17 +35,17 @@ def test_a_build_starts_from_the_state_and_belongs_to_its_run_only(tmp_path: Pat
 
 
 def test_a_dbt_left_behind_by_a_killed_run_is_stopped_before_the_next_build(tmp_path: Path):
-    # A Korean folder name: dbt's --vars JSON writes it escaped.
+    # A Korean folder name: the command line holds it as the file system's bytes.
     home = DangolHome(root=tmp_path / "단골", landing=tmp_path / "landing")
     published_state(home)
     start_build(home.state_db, home.build_db, "killed-run")
-    # What dagster-dbt starts: a process whose command line runs dbt.
+    # What dagster-dbt starts: dangol-dbt, told the build folder it works in.
     sleep = [sys.executable, "-c", "import time; time.sleep(120)"]
-    vars_of = lambda build: json.dumps({"dangol_build_db": str(build)})  # noqa: E731
-    left_behind = subprocess.Popen([*sleep, "dbt", "build", "--vars", vars_of(home.build_db)])
+    works_in = lambda folder: ["build", WORKDIR_FLAG, str(folder)]  # noqa: E731
+    left_behind = subprocess.Popen([*sleep, *works_in(home.build_db.parent)])
     record_dbt_process(home.build_db, left_behind.pid)
     # A dbt of another home, under a pid this home's file names after a reuse.
-    unrelated = subprocess.Popen([*sleep, "dbt", "build", "--vars", vars_of(tmp_path / "other")])
+    unrelated = subprocess.Popen([*sleep, *works_in(tmp_path / "other" / "build")])
     try:
         started = time.monotonic()
         start_build(home.state_db, home.build_db, "next-run")
