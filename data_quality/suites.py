@@ -11,8 +11,8 @@ across marts, value ranges and the brand's limits (dangol.yaml `quality:`), fres
 anomalies against the last release.
 
 Staging rows are audited by the run that parsed them (`$parsed_after_file_seq`, bound by the
-gate): the rows earlier runs parsed passed this gate then, and a change of code or settings,
-which parses every file again, has them all audited again.
+gate): the rows earlier runs parsed passed this gate then, and a change of SQL or of the
+settings dbt uses, which parses every file again, has them all audited again.
 """
 
 from __future__ import annotations
