@@ -64,18 +64,32 @@ def test_a_later_run_on_the_same_home_reuses_dbts_parse(runs):
     assert "Nothing changed, skipping partial parsing" in log
 
 
-def test_a_later_run_recomputes_the_lines_of_the_orders_in_its_files_only(runs):
-    """The order lines and their shares are history-sized: run 2 replaces the lines of the
-    orders its files brought (delete+insert by order) instead of rebuilding every order."""
+@pytest.mark.parametrize(
+    "model",
+    [
+        "intermediate/int_orders_deduplicated",
+        "intermediate/int_order_lines_latest",
+        "marts/fct_order_lines",
+    ],
+)
+def test_a_later_run_recomputes_the_orders_in_its_files_only(runs, model: str):
+    """Orders and their lines are history-sized: run 2 replaces the orders its files brought
+    (delete+insert by order) instead of rebuilding every order."""
     home, _, _ = runs
     last = RunOutcome.load(home.last_run_file)
-    executed = (
-        home.dbt_target(last.run_id) / "run/dangol/models/intermediate/int_order_lines_latest.sql"
-    ).read_text(encoding="utf-8")
+    executed = (home.dbt_target(last.run_id) / f"run/dangol/models/{model}.sql").read_text(
+        encoding="utf-8"
+    )
+    name = model.split("/")[1]
 
-    assert re.search(r"delete from \S+int_order_lines_latest\"\s+where \(\s*order_id\)", executed)
+    assert re.search(rf"delete from \S+{name}\"\s+where \(\s*order_id\)", executed)
     assert "create  table" not in executed and "create table" not in executed
-    # And its audit checks the staging rows it parsed, after run 1's files.
+
+
+def test_a_later_run_audits_the_staging_rows_it_parsed(runs):
+    home, _, _ = runs
+    last = RunOutcome.load(home.last_run_file)
+    # dbt's history record says run 2 parsed the files after run 1's, which its audit checks.
     with duckdb.connect(str(home.state_db), read_only=True) as con:
         run_1_files = con.execute(
             "select max(ingest_file_seq) from raw.ingest_files where run_id <> ?", [last.run_id]

@@ -177,5 +177,7 @@ select
     discount_amount,
     refunded_or_cancelled_amount,
     discounted_amount - refunded_or_cancelled_amount as net_amount,
-    is_returned_or_cancelled
+    is_returned_or_cancelled,
+    -- Which dbt build (re)computed the order's lines: fct_order_lines takes up those orders.
+    '{{ invocation_id }}' as dbt_invocation_id
 from shares

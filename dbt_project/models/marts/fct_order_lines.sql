@@ -1,10 +1,34 @@
+{{ config(
+    materialized=history_materialization(),
+    unique_key='order_id',
+    incremental_strategy=history_incremental_strategy(),
+    on_schema_change='fail',
+) }}
 -- Order lines with their order's customer, date, status and currency. The lines and their
--- shares of the order's amounts are int_order_lines_latest's, kept by order from run to run;
--- the customer joins here, at every run, so an identity merge re-keys old lines too.
+-- shares of the order's amounts are int_order_lines_latest's, kept by order from run to run.
+-- Incremental by order: a run takes up the orders whose lines this dbt build replaced and the
+-- orders whose customer changed (an identity merge re-keys old orders); every other order's
+-- date, status and currency come from the same version as before.
 with
 
+{% if is_incremental() -%}
+changed_orders as (
+    select order_id from {{ ref('int_order_lines_latest') }}
+    where dbt_invocation_id = '{{ invocation_id }}'
+    union
+    select orders.order_id
+    from {{ ref('fct_orders') }} as orders
+    inner join (select distinct order_id, customer_id from {{ this }}) as kept
+        on orders.order_id = kept.order_id
+    where orders.customer_id is distinct from kept.customer_id
+),
+
+{% endif -%}
 lines as (
     select * from {{ ref('int_order_lines_latest') }}
+    {%- if is_incremental() %}
+        where order_id in (select order_id from changed_orders)
+    {%- endif %}
 ),
 
 orders as (
