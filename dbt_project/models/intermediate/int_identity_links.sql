@@ -139,33 +139,21 @@ links as (
 )
 
 -- The link to an order id comes from that order alone: at 10M lines most links, none to fold.
+{%- set link = [
+    'left_identifier_type', 'left_identifier_value', 'right_identifier_type',
+    'right_identifier_value', 'link_rule', 'is_used',
+] | join(', ') %}
 select
-    left_identifier_type,
-    left_identifier_value,
-    right_identifier_type,
-    right_identifier_value,
-    link_rule,
-    is_used,
+    {{ link }},
     min(source_model) as source_model,
     min(source_record) as source_record,
     count(*) as records_count
 from links
 where right_identifier_type <> 'order_id'
-group by
-    left_identifier_type,
-    left_identifier_value,
-    right_identifier_type,
-    right_identifier_value,
-    link_rule,
-    is_used
+group by {{ link }}
 union all
 select
-    left_identifier_type,
-    left_identifier_value,
-    right_identifier_type,
-    right_identifier_value,
-    link_rule,
-    is_used,
+    {{ link }},
     source_model,
     source_record,
     cast(1 as bigint) as records_count
