@@ -53,6 +53,12 @@ def runs(tmp_path_factory, fixture_release: DangolHome) -> tuple[DangolHome, dic
     return home, before, orders(home)
 
 
+def assert_dbt_reused_its_parse(log: str) -> None:
+    # dbt's log (info level) says why whenever it parses the whole project again.
+    assert re.search(r"Found \d+ models", log), "dbt's log has none of its own lines"
+    assert "Unable to do partial parsing" not in log
+
+
 def test_a_later_run_on_the_same_home_reuses_dbts_parse(runs):
     """dbt parses the whole project in seconds unless its profile and vars are the ones it
     parsed with: the build path is the same run after run, so run 2 parses nothing again."""
@@ -60,8 +66,7 @@ def test_a_later_run_on_the_same_home_reuses_dbts_parse(runs):
     last = RunOutcome.load(home.last_run_file)
     log = (home.dbt_target(last.run_id) / "dbt.log").read_text(encoding="utf-8")
 
-    assert "Unable to do partial parsing" not in log
-    assert "Nothing changed, skipping partial parsing" in log
+    assert_dbt_reused_its_parse(log)
 
 
 @pytest.mark.parametrize(
@@ -105,8 +110,7 @@ def test_the_first_run_of_a_new_home_starts_from_the_parse_make_did(fixture_rele
     )
     log = first.read_text(encoding="utf-8")
 
-    assert "Unable to do partial parsing" not in log
-    assert "Nothing changed, skipping partial parsing" in log
+    assert_dbt_reused_its_parse(log)
 
 
 def test_a_refund_in_a_later_export_changes_net_revenue(runs):
