@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from ingest.landing import QUARANTINE_DIR, file_sha256, landing_files
+from ingest.landing import QUARANTINE_DIR, Ledger, file_sha256, landing_files
 from ingest.presets import SOURCE_FAMILIES
 from operations.outcomes import RunOutcome
 from publish.releases import PUBLISHED_NAME
@@ -137,15 +137,15 @@ def _published_release(warehouse_dir: Path) -> tuple[str | None, str | None, dic
 
 def _waiting_files(landing: Path, state_db: Path) -> list[str]:
     """Landing files whose contents the published state has not loaded yet."""
-    loaded: set[str] = set()
+    ledger = Ledger(contents=set(), files=set())
     if state_db.exists():
         with duckdb.connect(str(state_db), read_only=True) as con:
-            rows = con.execute("select file_sha256 from raw.ingest_files").fetchall()
-            loaded = {row[0] for row in rows}
+            ledger = Ledger.read(con)
     return [
         f"{family}/{path.relative_to(landing / family)}"
         for family, path in landing_files(landing)
-        if file_sha256(path) not in loaded
+        if not ledger.holds_unchanged(path, path.stat())
+        and file_sha256(path) not in ledger.contents
     ]
 
 

@@ -1,3 +1,4 @@
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -155,3 +156,49 @@ def test_a_state_from_before_is_moved_into_the_landed_table_with_its_rows(
     after = con.execute("select * from raw.shopify_orders order by _source_record").fetchall()
     assert after == before
     assert count(con, "select count(*) from raw_landed.shopify_orders") == len(before)
+
+
+def test_a_file_still_as_it_was_loaded_is_known_without_reading_it(con, fixture_landing: Path):
+    """The ledger keeps each file's name, size and mtime: a later run knows the unchanged file
+    by them, as the nothing-new check does, and reads only files written since."""
+    ingest_landing(con, fixture_landing, run_id="run-1", settings=INGEST_SETTINGS)
+    export = fixture_landing / "shop" / "orders_export_1.csv"
+    landed = export.stat()
+    assert con.execute(
+        "select file_bytes, file_mtime_ns from raw.ingest_files where file_name = ?", [export.name]
+    ).fetchone() == (landed.st_size, landed.st_mtime_ns)
+
+    # The same name, size and mtime with other bytes: taken for the file loaded, not read.
+    original = export.read_bytes()
+    export.write_bytes(original.replace(b"#1001", b"#9001"))
+    os.utime(export, ns=(landed.st_atime_ns, landed.st_mtime_ns))
+    unread = ingest_landing(con, fixture_landing, run_id="run-2", settings=INGEST_SETTINGS)
+
+    # Written again (a new mtime), it is read: the same bytes are known by their hash, new
+    # bytes load as a new file.
+    export.write_bytes(original)
+    same_bytes = ingest_landing(con, fixture_landing, run_id="run-3", settings=INGEST_SETTINGS)
+    export.write_bytes(original.replace(b"#1001", b"#9001"))
+    new_bytes = ingest_landing(con, fixture_landing, run_id="run-4", settings=INGEST_SETTINGS)
+
+    def status(report):
+        return {f.file.name: f.status for f in report.files}[export.name]
+
+    assert [status(unread), status(same_bytes), status(new_bytes)] == [
+        "already_loaded",
+        "already_loaded",
+        "loaded",
+    ]
+    assert count(con, "select count(*) from raw.ingest_files") == 4
+
+
+def test_a_ledger_from_before_mtimes_were_kept_still_knows_files_by_their_bytes(
+    con, fixture_landing: Path
+):
+    ingest_landing(con, fixture_landing, run_id="run-1", settings=INGEST_SETTINGS)
+    con.execute("alter table raw.ingest_files drop column file_mtime_ns")
+
+    report = ingest_landing(con, fixture_landing, run_id="run-2", settings=INGEST_SETTINGS)
+
+    assert {f.status for f in report.files} == {"already_loaded"}
+    assert count(con, "select count(*) from raw.ingest_files where file_mtime_ns is null") == 3
