@@ -569,6 +569,12 @@ def ingest_landing(
                 continue
             sha256 = file_sha256(path)
             if sha256 in ledger.contents:
+                # A file loaded before the ledger kept mtimes: the next run knows it unread.
+                con.execute(
+                    "update raw.ingest_files set file_mtime_ns = ? where file_sha256 = ?"
+                    " and file_name = ? and file_bytes = ? and file_mtime_ns is null",
+                    [landed.st_mtime_ns, sha256, path.name, landed.st_size],
+                )
                 report.files.append(FileOutcome(file=path, status="already_loaded"))
                 continue
             try:
