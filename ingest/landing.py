@@ -207,7 +207,7 @@ def _raw_table_columns() -> dict[str, list[str]]:
 @dataclass
 class Ledger:
     """What `raw.ingest_files` says was loaded: file contents by their hash, and each file as it
-    lay when it was loaded (name, size, modification time)."""
+    lay when it was last read (name, size, modification time)."""
 
     contents: set[str]
     files: set[tuple[str, int, int]]
@@ -569,11 +569,13 @@ def ingest_landing(
                 continue
             sha256 = file_sha256(path)
             if sha256 in ledger.contents:
-                # A file loaded before the ledger kept mtimes: the next run knows it unread.
+                # Loaded before the ledger kept mtimes, or touched since: the same file with the
+                # same bytes, which the next run then knows unread.
                 con.execute(
                     "update raw.ingest_files set file_mtime_ns = ? where file_sha256 = ?"
-                    " and file_name = ? and file_bytes = ? and file_mtime_ns is null",
-                    [landed.st_mtime_ns, sha256, path.name, landed.st_size],
+                    " and file_name = ? and file_bytes = ?"
+                    " and file_mtime_ns is distinct from ?",
+                    [landed.st_mtime_ns, sha256, path.name, landed.st_size, landed.st_mtime_ns],
                 )
                 report.files.append(FileOutcome(file=path, status="already_loaded"))
                 continue
