@@ -20,8 +20,11 @@ def run_raw_gate(tmp_path: Path, ledger_rows: int) -> dict[str, dict]:
     with duckdb.connect(str(home.build_db)) as con:
         ensure_raw_schema(con)
         con.execute(
-            "insert into raw.ingest_files values (1, 'sha-1', 'shop', 'shopify_orders',"
-            " 'shopify_orders', 'orders_export_1.csv', 100, ?, ?, 0, [], 'r0', now(), 'csv')",
+            "insert into raw.ingest_files by name select 1 as ingest_file_seq,"
+            " 'sha-1' as file_sha256, 'shop' as source_family, 'shopify_orders' as preset,"
+            " 'shopify_orders' as raw_table, 'orders_export_1.csv' as file_name,"
+            " 100 as file_bytes, ? as rows_read, ? as rows_loaded, 0 as rows_rejected,"
+            " [] as unknown_columns, 'r0' as run_id, now() as ingested_at",
             [ledger_rows, ledger_rows],
         )
     defs = dg.Definitions(
