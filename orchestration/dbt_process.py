@@ -28,7 +28,10 @@ def main() -> None:
     atexit.register(gc.freeze)  # the last exit handler: the others are registered later
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "info")
     os.environ.setdefault("DBT_LOG_FORMAT_FILE", "text")
-    os.environ.setdefault("DBT_USE_COLORS_FILE", "false")  # a file for people and grep
+    # A file for people and grep: dbt colours a node's status inside the message text when
+    # USE_COLORS is on, whatever USE_COLORS_FILE says, and stdout is JSON for dagster-dbt.
+    os.environ.setdefault("DBT_USE_COLORS", "false")
+    os.environ.setdefault("DBT_USE_COLORS_FILE", "false")
     if WORKDIR_FLAG in sys.argv:
         at = sys.argv.index(WORKDIR_FLAG)
         # dbt looks for the project and its profile in the folder it starts in, unless told.

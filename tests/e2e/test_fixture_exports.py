@@ -57,6 +57,7 @@ def assert_dbt_reused_its_parse(log: str) -> None:
     # dbt's log (info level) says why whenever it parses the whole project again.
     assert re.search(r"Found \d+ models", log), "dbt's log has none of its own lines"
     assert "Unable to do partial parsing" not in log
+    assert "\x1b[" not in log, "dbt's log file is for people and grep: no colour codes"
 
 
 def test_a_later_run_on_the_same_home_reuses_dbts_parse(runs):
