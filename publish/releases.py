@@ -15,8 +15,9 @@ import hashlib
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 import duckdb
@@ -40,8 +41,13 @@ class Release:
     folder: Path
     published: Path
     fingerprint: str
-    table_rows: dict[str, int] = field(default_factory=dict)
+    contents: dict[str, TableContent] = field(default_factory=dict)
+    table_writes: dict[str, TableWrite] = field(default_factory=dict)
     unchanged: bool = False
+
+    @property
+    def table_rows(self) -> dict[str, int]:
+        return {name: content.rows for name, content in self.contents.items()}
 
 
 def _tables(con: duckdb.DuckDBPyConnection, database: str, schemas: tuple[str, ...]):
@@ -55,46 +61,67 @@ def _tables(con: duckdb.DuckDBPyConnection, database: str, schemas: tuple[str, .
     ).fetchall()
 
 
+@dataclass(frozen=True)
+class TableContent:
+    """What a table holds, told apart without comparing rows: equal for equal rows in any order."""
+
+    columns: str
+    rows: int
+    content: int  # the sum of the rows' hashes
+
+    def fingerprint_line(self, name: str) -> str:
+        return f"{name}({self.columns}):{self.rows}:{self.content}\n"
+
+
+def table_content(
+    con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str
+) -> TableContent:
+    qualified = f'"{database}"."{schema}"."{table}"'  # names from the catalog, not from users
+    rows, content = con.execute(
+        f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {qualified} t"
+    ).fetchone()
+    columns = con.execute(
+        "select string_agg(column_name || ' ' || data_type, ', ' order by column_index)"
+        " from duckdb_columns() where database_name = ? and schema_name = ? and table_name = ?",
+        [database, schema, table],
+    ).fetchone()[0]
+    return TableContent(columns, rows, int(content))
+
+
+def table_contents(
+    con: duckdb.DuckDBPyConnection, database: str, schemas: tuple[str, ...]
+) -> dict[str, TableContent]:
+    return {
+        f"{schema}.{table}": table_content(con, database, schema, table)
+        for schema, table in _tables(con, database, schemas)
+    }
+
+
+def fingerprint(contents: dict[str, TableContent]) -> str:
+    digest = hashlib.sha256()
+    for name, content in contents.items():
+        digest.update(content.fingerprint_line(name).encode())
+    return digest.hexdigest()
+
+
 def marts_fingerprint(
     db: Path,
     resources: DuckDBResources,
     database_schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
 ) -> str:
     """Content hash of the published tables: equal for equal data, whatever the row order."""
-    digest = hashlib.sha256()
     with connect(db, resources, read_only=True) as con:
         catalog = con.execute("select current_database()").fetchone()[0]
-        for schema, table in _tables(con, catalog, database_schemas):
-            # Names come from the catalog, not from user input.
-            rows, content = con.execute(
-                f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from "{schema}"."{table}" t'
-            ).fetchone()
-            columns = con.execute(
-                "select string_agg(column_name || ' ' || data_type, ', ' order by column_index)"
-                " from duckdb_columns() where schema_name = ? and table_name = ?",
-                [schema, table],
-            ).fetchone()[0]
-            digest.update(f"{schema}.{table}({columns}):{rows}:{content}\n".encode())
-    return digest.hexdigest()
+        return fingerprint(table_contents(con, catalog, database_schemas))
 
 
 def copy_schemas(
-    source_db: Path,
-    target: Path,
-    schemas: tuple[str, ...],
-    resources: DuckDBResources,
-    storage_version: str | None = None,
-    extra_sql: Callable[[duckdb.DuckDBPyConnection, dict[str, int]], None] | None = None,
+    source_db: Path, target: Path, schemas: tuple[str, ...], resources: DuckDBResources
 ) -> dict[str, int]:
-    """Copy whole schemas of `source_db` into a new DuckDB file, checkpointed and fsynced.
-
-    `storage_version` writes the file so older DuckDB releases (BI tools bundle their own)
-    can open it; `extra_sql` runs in the new file before it is closed.
-    """
+    """Copy whole schemas of `source_db` into a new DuckDB file, checkpointed and fsynced."""
     rows = {}
-    options = f" (storage_version {sql_string(storage_version)})" if storage_version else ""
     with connect(":memory:", resources) as con:
-        con.execute(f"attach {sql_string(str(target))} as target{options}")
+        con.execute(f"attach {sql_string(str(target))} as target")
         con.execute(f"attach {sql_string(str(source_db))} as source (read_only)")
         con.execute("use target")
         for schema, table in _tables(con, "source", schemas):
@@ -104,9 +131,6 @@ def copy_schemas(
             rows[f"{schema}.{table}"] = con.execute(
                 f'select count(*) from "{schema}"."{table}"'
             ).fetchone()[0]
-        con.execute("detach source")
-        if extra_sql:
-            extra_sql(con, rows)
         con.execute("checkpoint")
     fsync(target)
     return rows
@@ -125,37 +149,154 @@ def publish_contacts(
     return rows
 
 
+# A daily run changes a sliver of the big facts: a table whose rows changed by at most this share
+# is patched, row by row, in a copy of the release BI tools read now (at 10M order lines, 4.5 s
+# instead of 9.5 s for order lines); more, and it is written whole.
+PATCH_MAX_CHANGED_SHARE = 0.1
+# DuckDB reuses the blocks a patch frees, but a file patched release after release still carries
+# its past: every so many releases, one is written whole from the build.
+RELEASES_BETWEEN_WHOLE_WRITES = 30
+
+
+class TableWrite(StrEnum):
+    """How a release came by a table."""
+
+    KEPT = "kept"  # the same rows as the release it started from: file blocks and Parquet reused
+    PATCHED = "patched"  # the rows that changed deleted and inserted
+    WRITTEN = "written"  # copied whole from the build
+
+
+@dataclass(frozen=True)
+class _PatchBase:
+    """The release a new one starts from: its file, its Parquet snapshot, what its tables hold."""
+
+    db: Path
+    parquet: Path
+    contents: dict[str, TableContent]
+    patched_releases: int
+
+
+def _patch_base(warehouse_dir: Path, storage_version: str) -> _PatchBase | None:
+    """The release BI tools read now, when a new one may start from a copy of it: written in the
+    storage version asked for, and describing its tables (releases before this one do not)."""
+    current = published_release_id(warehouse_dir)
+    if current is None:
+        return None
+    folder = warehouse_dir / "releases" / current[0]
+    if not (folder / PUBLISHED_NAME).exists():
+        return None
+    with connect(folder / PUBLISHED_NAME, None, read_only=True) as con:
+        described = con.execute(
+            "select count(*) from duckdb_columns() where schema_name = 'meta'"
+            " and table_name = 'release' and column_name = 'patched_releases'"
+        ).fetchone()[0]
+        if not described:
+            return None
+        version, patched = con.execute(
+            "select storage_version, patched_releases from meta.release"
+        ).fetchone()
+        tables = con.execute(
+            "select table_name, columns, row_count, content_hash from meta.release_tables"
+        ).fetchall()
+    if version != storage_version or patched + 1 >= RELEASES_BETWEEN_WHOLE_WRITES:
+        return None
+    contents = {
+        name: TableContent(columns, rows, int(content)) for name, columns, rows, content in tables
+    }
+    return _PatchBase(folder / PUBLISHED_NAME, folder / PARQUET_LINK, contents, patched)
+
+
+def _patch_table(con: duckdb.DuckDBPyConnection, name: str, content: TableContent) -> bool:
+    """Bring target's table to the build's rows by deleting and inserting only the rows that
+    differ; False (the table then untouched or to be written whole) when too many differ or the
+    result does not hold exactly the build's rows (a table with duplicate rows, say)."""
+    schema, table = name.split(".")
+    target, source = f'target."{schema}"."{table}"', f'source."{schema}"."{table}"'
+    most = int(PATCH_MAX_CHANGED_SHARE * content.rows)
+    # A row is known by the hash of all its columns: one pass over each side, no key needed.
+    con.execute(
+        f"create or replace temp table gone as select rowid as row_id from {target} t"
+        f" where hash(t) not in (select hash(s) from {source} s) limit {most + 1}"
+    )
+    gone = con.execute("select count(*) from gone").fetchone()[0]
+    if gone <= most:
+        con.execute(
+            f"create or replace temp table arriving as from {source} s"
+            f" where hash(s) not in (select hash(t) from {target} t) limit {most - gone + 1}"
+        )
+        arriving = con.execute("select count(*) from arriving").fetchone()[0]
+    if gone > most or gone + arriving > most:
+        con.execute("drop table if exists gone; drop table if exists arriving")
+        return False
+    con.execute(f"delete from {target} where rowid in (select row_id from gone)")
+    con.execute(f"insert into {target} from arriving")
+    con.execute("drop table gone; drop table arriving")
+    return table_content(con, "target", schema, table) == content
+
+
 def _write_release(
     build_db: Path,
     folder: Path,
-    release_id: str,
+    release: Release,
     run_id: str,
-    fingerprint: str,
     storage_version: str,
     resources: DuckDBResources,
-) -> dict[str, int]:
+    base: _PatchBase | None,
+) -> dict[str, TableWrite]:
     folder.mkdir(parents=True)
     parquet = folder / PARQUET_LINK
     parquet.mkdir()
-
-    def describe_and_snapshot(con: duckdb.DuckDBPyConnection, table_rows: dict[str, int]):
-        con.execute("create schema meta")
-        con.execute(
-            "create table meta.release as select ? as release_id, ? as run_id,"
-            " ? as published_at, ? as fingerprint",
-            [release_id, run_id, datetime.now(UTC), fingerprint],
-        )
-        for name in table_rows:
-            target = sql_string(str(parquet / f"{name}.parquet"))
-            con.execute(f"copy {name} to {target} (format parquet)")
-
     db = folder / PUBLISHED_NAME
-    table_rows = copy_schemas(
-        build_db, db, PUBLISHED_SCHEMAS, resources, storage_version, describe_and_snapshot
-    )
-    for written in [*parquet.iterdir(), parquet, folder]:
+    kept = base.contents if base else {}
+    if base:
+        shutil.copyfile(base.db, db)
+    writes = {}
+    with connect(":memory:", resources) as con:
+        # The storage version is the base's already (_patch_base); a new file is given it.
+        options = "" if base else f" (storage_version {sql_string(storage_version)})"
+        con.execute(f"attach {sql_string(str(db))} as target{options}")
+        con.execute(f"attach {sql_string(str(build_db))} as source (read_only)")
+        con.execute("use target")
+        for name in kept.keys() - release.contents.keys():
+            con.execute(f"drop table {name}")  # names come from the catalogs, not from users
+        for name, content in release.contents.items():
+            snapshot = parquet / f"{name}.parquet"
+            if kept.get(name) == content:
+                os.link(base.parquet / snapshot.name, snapshot)
+                writes[name] = TableWrite.KEPT
+                continue
+            same_columns = name in kept and kept[name].columns == content.columns
+            if same_columns and _patch_table(con, name, content):
+                writes[name] = TableWrite.PATCHED
+            else:
+                con.execute(f"create schema if not exists {name.split('.')[0]}")
+                con.execute(f"create or replace table {name} as from source.{name}")
+                writes[name] = TableWrite.WRITTEN
+            con.execute(f"copy {name} to {sql_string(str(snapshot))} (format parquet)")
+        patched = base.patched_releases + 1 if base else 0
+        con.execute("create schema if not exists meta")
+        con.execute(
+            "create or replace table meta.release as select ? as release_id, ? as run_id,"
+            " ? as published_at, ? as fingerprint, ? as storage_version,"
+            " ? as patched_releases",
+            [release.release_id, run_id, datetime.now(UTC), release.fingerprint,
+             storage_version, patched],
+        )  # fmt: skip
+        con.execute(
+            "create or replace table meta.release_tables (table_name varchar, columns varchar,"
+            " row_count bigint, content_hash varchar, written varchar)"
+        )
+        con.executemany(
+            "insert into meta.release_tables values (?, ?, ?, ?, ?)",
+            [
+                [name, c.columns, c.rows, str(c.content), writes[name].value]
+                for name, c in release.contents.items()
+            ],
+        )
+        con.execute("checkpoint")
+    for written in [db, *parquet.iterdir(), parquet, folder]:
         fsync(written)
-    return table_rows
+    return writes
 
 
 def _point_parquet_link(warehouse_dir: Path, release_folder: Path) -> None:
@@ -193,40 +334,42 @@ def publish_release(
     resources: DuckDBResources,
     before_activation: Callable[[], None] | None = None,
 ) -> Release:
-    fingerprint = marts_fingerprint(build_db, resources)
+    with connect(build_db, resources, read_only=True) as con:
+        catalog = con.execute("select current_database()").fetchone()[0]
+        contents = table_contents(con, catalog, PUBLISHED_SCHEMAS)
     current = published_release_id(warehouse_dir)
-    if current and current[1] == fingerprint:
+    if current and current[1] == fingerprint(contents):
         # Same data as what BI tools already read: publishing again would change nothing.
         release_id = current[0]
         return Release(
             release_id=release_id,
             folder=warehouse_dir / "releases" / release_id,
             published=warehouse_dir / PUBLISHED_NAME,
-            fingerprint=fingerprint,
+            fingerprint=current[1],
+            contents=contents,
             unchanged=True,
         )
     releases = warehouse_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     release_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{run_id[:8]}"
+    release = Release(
+        release_id=release_id,
+        folder=releases / release_id,
+        published=warehouse_dir / PUBLISHED_NAME,
+        fingerprint=fingerprint(contents),
+        contents=contents,
+    )
     partial = releases / f".{release_id}.partial"
     shutil.rmtree(partial, ignore_errors=True)
-    table_rows = _write_release(
-        build_db, partial, release_id, run_id, fingerprint, storage_version, resources
-    )
-    folder = releases / release_id
-    os.replace(partial, folder)
+    base = _patch_base(warehouse_dir, storage_version)
+    writes = _write_release(build_db, partial, release, run_id, storage_version, resources, base)
+    os.replace(partial, release.folder)
     fsync(releases)
     if before_activation:
         before_activation()
     activate_release(warehouse_dir, release_id)
     prune_releases(warehouse_dir, keep_releases)
-    return Release(
-        release_id=release_id,
-        folder=folder,
-        published=warehouse_dir / PUBLISHED_NAME,
-        fingerprint=fingerprint,
-        table_rows=table_rows,
-    )
+    return replace(release, table_writes=writes)
 
 
 def activate_release(warehouse_dir: Path, release_id: str) -> None:

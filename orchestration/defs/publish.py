@@ -8,7 +8,7 @@ from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.defs.transform import dangol_dbt_models, dangol_dbt_segments
 from orchestration.failpoints import failpoint
 from publish.builds import commit_build
-from publish.releases import publish_contacts, publish_release
+from publish.releases import TableWrite, publish_contacts, publish_release
 
 
 @dg.asset(
@@ -50,6 +50,13 @@ def published_warehouse(
             "fingerprint": release.fingerprint,
             "path": dg.MetadataValue.path(str(release.published)),
             **{f"rows {table}": rows for table, rows in release.table_rows.items()},
+            # How the release came by each table: kept from the last one, patched, written whole.
+            **{
+                f"tables {write.value}": ", ".join(
+                    sorted(t for t, w in release.table_writes.items() if w == write)
+                )
+                for write in TableWrite
+            },
         }
     )
 

@@ -3,8 +3,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import publish.releases as releases
 from publish.releases import (
     ReleaseError,
+    TableWrite,
     list_releases,
     marts_fingerprint,
     prune_releases,
@@ -57,6 +59,7 @@ def test_only_the_marts_reach_the_published_warehouse(build_db: Path, tmp_path: 
         "marts.customer_clv",
         "marts.clv_model_status",
         "meta.release",
+        "meta.release_tables",
     }
     assert release.table_rows["marts.fct_orders"] == 2
     assert published_release_id(tmp_path / "warehouse") == (release.release_id, release.fingerprint)
@@ -130,6 +133,92 @@ def test_a_reader_keeps_its_release_while_the_next_one_is_published(build_db: Pa
     reader.close()
     assert orders_in(second.published) == 1
     assert not list(warehouse.glob(".*partial")) and not list(warehouse.glob("releases/.*"))
+
+
+def grow_order_lines(build_db: Path, lines: int) -> None:
+    """Enough order lines that a daily change is a sliver of them, as at any real size."""
+    with duckdb.connect(str(build_db)) as con:
+        con.execute(
+            "insert into marts.fct_order_lines select 'shopify-' || i, 1000.00, 1"
+            f" from range(3, {lines + 1}) t(i)"
+        )
+
+
+def published_rows(release_db: Path, table: str) -> list[tuple]:
+    with duckdb.connect(str(release_db), read_only=True) as con:
+        return sorted(con.execute(f"from {table}").fetchall())
+
+
+def test_a_release_patches_the_few_rows_that_changed_and_reuses_unchanged_tables(
+    build_db: Path, tmp_path: Path
+):
+    warehouse = tmp_path / "warehouse"
+    grow_order_lines(build_db, 100)
+    first = publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("update marts.fct_order_lines set quantity = 2 where order_id = 'shopify-7'")
+        con.execute("insert into marts.fct_order_lines values ('shopify-101', 500.00, 1)")
+
+    second = publish_release(build_db, warehouse, run_id="run-two-0000", **PUBLISH)
+
+    assert second.table_writes["marts.fct_order_lines"] == TableWrite.PATCHED
+    assert {w for t, w in second.table_writes.items() if t != "marts.fct_order_lines"} == {
+        TableWrite.KEPT
+    }
+    # The release holds exactly the build's rows, and its Parquet snapshot too.
+    assert marts_fingerprint(second.folder / "dangol.duckdb", PUBLISH["resources"]) == (
+        marts_fingerprint(build_db, PUBLISH["resources"])
+    )
+    lines = published_rows(build_db, "marts.fct_order_lines")
+    assert published_rows(second.published, "marts.fct_order_lines") == lines
+    snapshot = second.folder / "parquet" / "marts.fct_order_lines.parquet"
+    assert published_rows(second.published, f"'{snapshot}'") == lines
+    kept = "parquet/marts.fct_orders.parquet"
+    assert (second.folder / kept).stat().st_ino == (first.folder / kept).stat().st_ino
+    # The first release is untouched: a rollback finds it as it was published.
+    assert len(published_rows(first.folder / "dangol.duckdb", "marts.fct_order_lines")) == 100
+
+
+def test_a_table_changed_in_bulk_in_columns_or_in_duplicates_is_written_whole(
+    build_db: Path, tmp_path: Path
+):
+    warehouse = tmp_path / "warehouse"
+    grow_order_lines(build_db, 100)
+    publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("update marts.fct_order_lines set quantity = 3")  # every row changed
+        con.execute("alter table marts.dim_customers add column is_member boolean")
+        # A copy of a row it already holds: no row is new by its hash, yet there is one more.
+        con.execute("insert into marts.fct_orders from marts.fct_orders limit 1")
+        con.execute("drop table marts.cohort_retention")
+
+    second = publish_release(build_db, warehouse, run_id="run-two-0000", **PUBLISH)
+
+    for table in ("fct_order_lines", "dim_customers", "fct_orders"):
+        assert second.table_writes[f"marts.{table}"] == TableWrite.WRITTEN, table
+    assert "marts.cohort_retention" not in tables(second.published)
+    assert marts_fingerprint(second.published, PUBLISH["resources"]) == (
+        marts_fingerprint(build_db, PUBLISH["resources"])
+    )
+
+
+def test_every_so_many_releases_one_is_written_whole(
+    build_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(releases, "RELEASES_BETWEEN_WHOLE_WRITES", 2)
+    warehouse = tmp_path / "warehouse"
+    grow_order_lines(build_db, 100)
+    writes = []
+    for run in range(3):
+        with duckdb.connect(str(build_db)) as con:
+            con.execute(
+                f"update marts.fct_order_lines set quantity = {run + 5}"
+                " where order_id = 'shopify-9'"
+            )
+        release = publish_release(build_db, warehouse, run_id=f"run-{run}-0000", **PUBLISH)
+        writes.append(release.table_writes["marts.fct_order_lines"])
+
+    assert writes == [TableWrite.WRITTEN, TableWrite.PATCHED, TableWrite.WRITTEN]
 
 
 def test_rollback_restores_the_previous_release_and_can_go_forward_again(
