@@ -75,6 +75,8 @@ def test_a_later_run_on_the_same_home_reuses_dbts_parse(runs):
     [
         "intermediate/int_orders_deduplicated",
         "intermediate/int_order_lines_latest",
+        "intermediate/int_orders_attributed",
+        "marts/fct_orders",
         "marts/fct_order_lines",
     ],
 )

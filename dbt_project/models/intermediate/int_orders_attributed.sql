@@ -1,11 +1,20 @@
+{{ config(
+    materialized=history_materialization(),
+    unique_key='order_id',
+    incremental_strategy=history_incremental_strategy(),
+) }}
 -- Each order with the channel and campaign its visit came from: UTM tags on the landing page
 -- (utm_source is the channel, as the ad stats name it; utm_campaign the campaign), else the
 -- referring site's host under "referral", else "unattributed" (Cafe24 and SmartStore exports
--- carry neither).
+-- carry neither). Incremental by order: an order's channel comes from its latest version alone,
+-- so a run takes up only the orders int_orders_deduplicated replaced in this dbt build.
 with
 
 latest_versions as (
     select * from {{ ref('int_orders_deduplicated') }}
+    {%- if is_incremental() %}
+        where dbt_invocation_id = '{{ invocation_id }}'
+    {%- endif %}
 ),
 
 shopify_orders as (

@@ -30,7 +30,11 @@ order_versions as (
     {%- endfor %}
 )
 
-select * from order_versions
+select
+    *,
+    -- Which dbt build (re)computed the order: the order-level models take up those orders.
+    '{{ invocation_id }}' as dbt_invocation_id
+from order_versions
 qualify row_number() over (
     partition by order_id order by ingest_file_seq desc, source_record desc
 ) = 1

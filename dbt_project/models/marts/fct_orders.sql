@@ -1,8 +1,13 @@
+{{ config(
+    materialized=history_materialization(),
+    unique_key='order_id',
+    incremental_strategy=history_incremental_strategy(),
+    on_schema_change='fail',
+) }}
+-- Incremental by order: a run takes up the orders int_orders_deduplicated replaced in this dbt
+-- build and the orders whose customer changed (an identity merge re-keys old orders); every
+-- other order's row depends on that order alone and stays as it was.
 with
-
-orders as (
-    select * from {{ ref('int_orders_deduplicated') }}
-),
 
 -- The person behind each order, resolved across shops, the CRM and memberships.
 order_customers as (
@@ -11,6 +16,25 @@ order_customers as (
         customer_id
     from {{ ref('int_customer_identities') }}
     where identifier_type = 'order_id'
+),
+
+{% if is_incremental() -%}
+changed_orders as (
+    select order_id from {{ ref('int_orders_deduplicated') }}
+    where dbt_invocation_id = '{{ invocation_id }}'
+    union
+    select kept.order_id
+    from {{ this }} as kept
+    left join order_customers on kept.order_id = order_customers.order_id
+    where order_customers.customer_id is distinct from kept.customer_id
+),
+
+{% endif -%}
+orders as (
+    select * from {{ ref('int_orders_deduplicated') }}
+    {%- if is_incremental() %}
+        where order_id in (select order_id from changed_orders)
+    {%- endif %}
 ),
 
 statuses as (
