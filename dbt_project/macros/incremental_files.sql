@@ -33,3 +33,13 @@
 {% macro spark__history_incremental_strategy() -%}
     {{ return('merge') }}
 {%- endmacro %}
+
+{#- An incremental model marks the rows this dbt build (re)computed, so that the models built on
+    it take up just those keys: a column in the model, a filter in the models that read it. -#}
+{% macro this_build_marker() -%}
+    '{{ invocation_id }}' as dbt_invocation_id
+{%- endmacro %}
+
+{% macro made_in_this_build() -%}
+    dbt_invocation_id = '{{ invocation_id }}'
+{%- endmacro %}

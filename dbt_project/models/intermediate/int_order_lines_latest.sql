@@ -179,5 +179,5 @@ select
     discounted_amount - refunded_or_cancelled_amount as net_amount,
     is_returned_or_cancelled,
     -- Which dbt build (re)computed the order's lines: fct_order_lines takes up those orders.
-    '{{ invocation_id }}' as dbt_invocation_id
+    {{ this_build_marker() }}
 from shares

@@ -13,7 +13,7 @@ with
 latest_versions as (
     select * from {{ ref('int_orders_deduplicated') }}
     {%- if is_incremental() %}
-        where dbt_invocation_id = '{{ invocation_id }}'
+        where {{ made_in_this_build() }}
     {%- endif %}
 ),
 

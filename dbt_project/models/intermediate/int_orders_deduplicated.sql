@@ -33,7 +33,7 @@ order_versions as (
 select
     *,
     -- Which dbt build (re)computed the order: the order-level models take up those orders.
-    '{{ invocation_id }}' as dbt_invocation_id
+    {{ this_build_marker() }}
 from order_versions
 qualify row_number() over (
     partition by order_id order by ingest_file_seq desc, source_record desc

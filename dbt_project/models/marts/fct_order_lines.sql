@@ -14,7 +14,7 @@ with
 {% if is_incremental() -%}
 changed_orders as (
     select order_id from {{ ref('int_order_lines_latest') }}
-    where dbt_invocation_id = '{{ invocation_id }}'
+    where {{ made_in_this_build() }}
     union
     select orders.order_id
     from {{ ref('fct_orders') }} as orders

@@ -21,7 +21,7 @@ order_customers as (
 {% if is_incremental() -%}
 changed_orders as (
     select order_id from {{ ref('int_orders_deduplicated') }}
-    where dbt_invocation_id = '{{ invocation_id }}'
+    where {{ made_in_this_build() }}
     union
     select kept.order_id
     from {{ this }} as kept
