@@ -70,10 +70,21 @@ test-daemon: $(INSTALLED) $(DBT_MANIFEST)
 # The same dbt project on local Apache Spark (pyspark, Parquet tables; Java 17): builds the demo
 # on DuckDB and on Spark from the same raw tables and compares every public mart. CI runs it
 # after `make test`.
+# In a venv of its own: with pyspark installed, great-expectations imports pyspark.sql.connect,
+# which exits any process whose __main__ has no file (a pytest-xdist worker), so `make test` in
+# the same venv would stop without a word.
 SPARK_WORK ?= /tmp/dangol-spark-check
-test-spark: $(INSTALLED) $(DBT_MANIFEST)
-	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
-	$(BIN)/python -m engines.spark check --work $(SPARK_WORK)
+SPARK_VENV := .venv-spark
+SPARK_INSTALLED := $(SPARK_VENV)/.installed
+
+$(SPARK_INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SPARK_VENV)/bin/python -m pip install --quiet -e '.[dev,spark]'
+	touch $@
+
+test-spark: $(SPARK_INSTALLED) $(DBT_MANIFEST)
+	$(SPARK_VENV)/bin/python -m engines.spark check --work $(SPARK_WORK)
 
 # Not part of `make test`. `bench`: whole runs at 1M and 10M order lines (and the daily file,
 # and the demo) beside a plain DuckDB floor; BENCH_LINES="100000" for a quick look. Exports are
@@ -90,4 +101,4 @@ bench-clv: $(INSTALLED)
 	$(BIN)/python benchmarks/clv_fit.py --customers $(or $(BENCH_CUSTOMERS),1000000)
 
 clean:
-	rm -rf $(VENV) dbt_project/target dbt_project/logs .dangol
+	rm -rf $(VENV) $(SPARK_VENV) dbt_project/target dbt_project/logs .dangol
