@@ -294,6 +294,10 @@ def _write_release(
             ],
         )
         con.execute("checkpoint")
+    # Read-only: the next release starts from this file and shares these Parquet files, trusting
+    # meta.release_tables to say what they hold; a tool must not write to them.
+    for snapshot in [db, *parquet.iterdir()]:
+        snapshot.chmod(0o444)
     for written in [db, *parquet.iterdir(), parquet, folder]:
         fsync(written)
     return writes

@@ -177,6 +177,8 @@ def test_a_release_patches_the_few_rows_that_changed_and_reuses_unchanged_tables
     assert (second.folder / kept).stat().st_ino == (first.folder / kept).stat().st_ino
     # The first release is untouched: a rollback finds it as it was published.
     assert len(published_rows(first.folder / "dangol.duckdb", "marts.fct_order_lines")) == 100
+    # Nothing may write to what the next release starts from and shares.
+    assert {p.stat().st_mode & 0o777 for p in [*second.folder.rglob("*.*")]} == {0o444}
 
 
 def test_a_table_changed_in_bulk_in_columns_or_in_duplicates_is_written_whole(
