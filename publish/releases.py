@@ -206,12 +206,18 @@ def _patch_base(warehouse_dir: Path, storage_version: str) -> _PatchBase | None:
     return _PatchBase(folder / PUBLISHED_NAME, folder / PARQUET_LINK, contents, patched)
 
 
+def _quoted(name: str) -> str:
+    """schema.table as quoted identifiers (names come from the build's catalog, not from users)."""
+    schema, table = name.split(".")
+    return f'"{schema}"."{table}"'
+
+
 def _patch_table(con: duckdb.DuckDBPyConnection, name: str, content: TableContent) -> bool:
     """Bring target's table to the build's rows by deleting and inserting only the rows that
     differ; False (the table then untouched or to be written whole) when too many differ or the
     result does not hold exactly the build's rows (a table with duplicate rows, say)."""
     schema, table = name.split(".")
-    target, source = f'target."{schema}"."{table}"', f'source."{schema}"."{table}"'
+    target, source = f"target.{_quoted(name)}", f"source.{_quoted(name)}"
     most = int(PATCH_MAX_CHANGED_SHARE * content.rows)
     # A row is known by the hash of all its columns: one pass over each side, no key needed.
     con.execute(
@@ -258,10 +264,10 @@ def _write_release(
         con.execute(f"attach {sql_string(str(build_db))} as source (read_only)")
         con.execute("use target")
         for name in kept.keys() - release.contents.keys():
-            con.execute(f"drop table {name}")  # names come from the catalogs, not from users
+            con.execute(f"drop table {_quoted(name)}")
         for name, content in release.contents.items():
             snapshot = parquet / f"{name}.parquet"
-            if kept.get(name) == content:
+            if kept.get(name) == content and (base.parquet / snapshot.name).exists():
                 os.link(base.parquet / snapshot.name, snapshot)
                 writes[name] = TableWrite.KEPT
                 continue
@@ -269,10 +275,12 @@ def _write_release(
             if same_columns and _patch_table(con, name, content):
                 writes[name] = TableWrite.PATCHED
             else:
-                con.execute(f"create schema if not exists {name.split('.')[0]}")
-                con.execute(f"create or replace table {name} as from source.{name}")
+                con.execute(f'create schema if not exists "{name.split(".")[0]}"')
+                con.execute(
+                    f"create or replace table {_quoted(name)} as from source.{_quoted(name)}"
+                )
                 writes[name] = TableWrite.WRITTEN
-            con.execute(f"copy {name} to {sql_string(str(snapshot))} (format parquet)")
+            con.execute(f"copy {_quoted(name)} to {sql_string(str(snapshot))} (format parquet)")
         patched = base.patched_releases + 1 if base else 0
         con.execute("create schema if not exists meta")
         con.execute(

@@ -181,6 +181,20 @@ def test_a_release_patches_the_few_rows_that_changed_and_reuses_unchanged_tables
     assert {p.stat().st_mode & 0o777 for p in [*second.folder.rglob("*.*")]} == {0o444}
 
 
+def test_a_kept_table_whose_snapshot_went_missing_gets_a_new_one(build_db: Path, tmp_path: Path):
+    warehouse = tmp_path / "warehouse"
+    first = publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
+    change_build(build_db)  # fct_orders changes; dim_customers does not
+    (first.folder / "parquet" / "marts.dim_customers.parquet").unlink()
+    second = publish_release(build_db, warehouse, run_id="run-two-0000", **PUBLISH)
+
+    snapshot = second.folder / "parquet" / "marts.dim_customers.parquet"
+    assert second.table_writes["marts.dim_customers"] != TableWrite.KEPT
+    assert published_rows(second.published, f"'{snapshot}'") == published_rows(
+        build_db, "marts.dim_customers"
+    )
+
+
 def test_a_table_changed_in_bulk_in_columns_or_in_duplicates_is_written_whole(
     build_db: Path, tmp_path: Path
 ):
