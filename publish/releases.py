@@ -104,15 +104,16 @@ def fingerprint(contents: dict[str, TableContent]) -> str:
     return digest.hexdigest()
 
 
-def marts_fingerprint(
-    db: Path,
-    resources: DuckDBResources,
-    database_schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
-) -> str:
-    """Content hash of the published tables: equal for equal data, whatever the row order."""
+def marts_contents(db: Path, resources: DuckDBResources) -> dict[str, TableContent]:
+    """What each published table of a DuckDB file holds."""
     with connect(db, resources, read_only=True) as con:
         catalog = con.execute("select current_database()").fetchone()[0]
-        return fingerprint(table_contents(con, catalog, database_schemas))
+        return table_contents(con, catalog, PUBLISHED_SCHEMAS)
+
+
+def marts_fingerprint(db: Path, resources: DuckDBResources) -> str:
+    """Content hash of the published tables: equal for equal data, whatever the row order."""
+    return fingerprint(marts_contents(db, resources))
 
 
 def copy_schemas(
@@ -346,9 +347,7 @@ def publish_release(
     resources: DuckDBResources,
     before_activation: Callable[[], None] | None = None,
 ) -> Release:
-    with connect(build_db, resources, read_only=True) as con:
-        catalog = con.execute("select current_database()").fetchone()[0]
-        contents = table_contents(con, catalog, PUBLISHED_SCHEMAS)
+    contents = marts_contents(build_db, resources)
     current = published_release_id(warehouse_dir)
     if current and current[1] == fingerprint(contents):
         # Same data as what BI tools already read: publishing again would change nothing.
