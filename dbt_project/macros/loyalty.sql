@@ -43,3 +43,33 @@
 {% macro rfm_grid_score(score_column) -%}
     cast(ceiling({{ score_column }} * 5.0 / {{ var('rfm_score_bins') }}) as integer)
 {%- endmacro %}
+
+{#- The brand's lapse window in whole days (loyalty.lapse_multiplier x
+    expected_purchase_cycle_days): days apart are whole, so "within 67.5 days" is within 67. -#}
+{% macro lapse_window_days() -%}
+    {{ (var('lapse_multiplier') * var('expected_purchase_cycle_days')) | int }}
+{%- endmacro %}
+
+{#- The days a purchase day keeps its customer active, from `from_offset` days after it to the
+    end of the lapse window, as spans (customer_id, active_from, active_until) read from
+    `purchase_days` (customer_id, purchase_date, previous_purchase_date: fct_purchase_days). A
+    span holds only the days past the previous purchase day's window, so one customer's spans
+    never overlap: days joined to spans meet each active customer once, where joining days to
+    purchase days needs a distinct over every pair (most of a KPI mart's time at 10M lines). -#}
+{% macro lapse_window_spans(purchase_days, from_offset) -%}
+    {%- set window_days = lapse_window_days() | int -%}
+    select
+        customer_id,
+        cast(
+            case
+                when
+                    previous_purchase_date is null
+                    or {{ dbt.datediff('previous_purchase_date', 'purchase_date', 'day') }}
+                    > {{ window_days - from_offset }}
+                    then {{ dbt.dateadd('day', from_offset, 'purchase_date') }}
+                else {{ dbt.dateadd('day', window_days + 1, 'previous_purchase_date') }}
+            end as date
+        ) as active_from,
+        cast({{ dbt.dateadd('day', window_days, 'purchase_date') }} as date) as active_until
+    from {{ purchase_days }}
+{%- endmacro %}

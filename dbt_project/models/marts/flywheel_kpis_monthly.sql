@@ -11,6 +11,10 @@ orders as (
     where is_purchase
 ),
 
+purchase_days as (
+    select * from {{ ref('fct_purchase_days') }}
+),
+
 events as (
     select * from {{ ref('fct_engagement_events') }}
 ),
@@ -61,17 +65,21 @@ reaching_value as (
     group by {{ dbt.date_trunc('month', 'adopted_date') }}
 ),
 
--- Active at a month's start: a purchase within the lapse window before it.
+-- Active at a month's start: a purchase day within the lapse window before it.
+active_spans as (
+    {{ lapse_window_spans('purchase_days', from_offset=1) }}
+),
+
 active_at_start as (
-    select distinct
+    -- Distinct already: one customer's spans never overlap.
+    select
         months.kpi_month,
-        purchases.customer_id
+        active_spans.customer_id
     from months
-    inner join purchases
+    inner join active_spans
         on
-            months.kpi_month > purchases.ordered_date
-            and {{ dbt.datediff('purchases.ordered_date', 'months.kpi_month', 'day') }}
-            <= {{ var('lapse_multiplier') }} * {{ var('expected_purchase_cycle_days') }}
+            months.kpi_month >= active_spans.active_from
+            and months.kpi_month <= active_spans.active_until
 ),
 
 monthly_buyers as (

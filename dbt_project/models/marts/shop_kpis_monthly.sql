@@ -82,16 +82,19 @@ retention as (
 
 -- The active base ARPU divides by: customers not lapsed at the month's end (a purchase day
 -- within loyalty.lapse_multiplier x expected_purchase_cycle_days before it).
+active_spans as (
+    {{ lapse_window_spans('purchase_days', from_offset=0) }}
+),
+
 active_base as (
     select
         months.kpi_month,
-        count(distinct purchase_days.customer_id) as active_customers
+        count(*) as active_customers  -- one customer's spans never overlap
     from months
-    inner join purchase_days
+    inner join active_spans
         on
-            months.month_end >= purchase_days.purchase_date
-            and {{ dbt.datediff('purchase_days.purchase_date', 'months.month_end', 'day') }}
-            <= {{ var('lapse_multiplier') }} * {{ var('expected_purchase_cycle_days') }}
+            months.month_end >= active_spans.active_from
+            and months.month_end <= active_spans.active_until
     group by months.kpi_month
 ),
 
