@@ -215,30 +215,49 @@ def _quoted(name: str) -> str:
 
 def _patch_table(con: duckdb.DuckDBPyConnection, name: str, content: TableContent) -> bool:
     """Bring target's table to the build's rows by deleting and inserting only the rows that
-    differ; False (the table then untouched or to be written whole) when too many differ or the
-    result does not hold exactly the build's rows (a table with duplicate rows, say)."""
-    schema, table = name.split(".")
+    differ; False (the table untouched, to be written whole) when too many differ or the patch
+    would not leave exactly the build's rows (a table with a row twice, say)."""
     target, source = f"target.{_quoted(name)}", f"source.{_quoted(name)}"
     most = int(PATCH_MAX_CHANGED_SHARE * content.rows)
-    # A row is known by the hash of all its columns: one pass over each side, no key needed.
+    # A row is known by the hash of all its columns: each side hashed once, no key needed; the
+    # rows that differ are then found among 16-byte rows, not by hashing wide rows again.
     con.execute(
-        f"create or replace temp table gone as select rowid as row_id from {target} t"
-        f" where hash(t) not in (select hash(s) from {source} s) limit {most + 1}"
+        "create or replace temp table target_rows as"
+        f" select rowid as row_id, hash(t) as row_hash from {target} t"
     )
-    gone = con.execute("select count(*) from gone").fetchone()[0]
-    if gone <= most:
+    con.execute(
+        "create or replace temp table source_rows as"
+        f" select rowid as row_id, hash(s) as row_hash from {source} s"
+    )
+    for side, other, kept in (("gone", "source_rows", "target_rows"),
+                              ("arriving", "target_rows", "source_rows")):  # fmt: skip
         con.execute(
-            f"create or replace temp table arriving as from {source} s"
-            f" where hash(s) not in (select hash(t) from {target} t) limit {most - gone + 1}"
+            f"create or replace temp table {side} as"
+            f" from {kept} anti join {other} using (row_hash) limit {most + 1}"
         )
-        arriving = con.execute("select count(*) from arriving").fetchone()[0]
-    if gone > most or gone + arriving > most:
-        con.execute("drop table if exists gone; drop table if exists arriving")
-        return False
-    con.execute(f"delete from {target} where rowid in (select row_id from gone)")
-    con.execute(f"insert into {target} from arriving")
-    con.execute("drop table gone; drop table arriving")
-    return table_content(con, "target", schema, table) == content
+
+    def rows_and_hashes(relation: str) -> tuple[int, int]:
+        rows, hashes = con.execute(
+            f"select count(*), coalesce(sum(row_hash::hugeint), 0) from {relation}"
+        ).fetchone()
+        return rows, int(hashes)
+
+    (before, before_hashes), (gone, gone_hashes), (arriving, arriving_hashes) = map(
+        rows_and_hashes, ("target_rows", "gone", "arriving")
+    )
+    # What the table would hold after the patch, told before touching it: row hashes that tie
+    # (a row twice on one side) leave it unlike the build's, and the table is written whole.
+    after = (before - gone + arriving, before_hashes - gone_hashes + arriving_hashes)
+    fits = gone + arriving <= most and after == (content.rows, content.content)
+    if fits:
+        con.execute(f"delete from {target} where rowid in (select row_id from gone)")
+        con.execute(
+            f"insert into {target} from {source} where rowid in (select row_id from arriving)"
+        )
+    con.execute(
+        "drop table target_rows; drop table source_rows; drop table gone; drop table arriving"
+    )
+    return fits
 
 
 def _write_release(
@@ -259,6 +278,9 @@ def _write_release(
         shutil.copyfile(base.db, db)
     writes = {}
     with connect(":memory:", resources) as con:
+        # A release's rows have no order: without keeping it, DuckDB copies tables and writes
+        # Parquet in parallel (fct_order_lines' snapshot at 10M lines: 5 s -> 4 s).
+        con.execute("set preserve_insertion_order = false")
         # The storage version is the base's already (_patch_base); a new file is given it.
         options = "" if base else f" (storage_version {sql_string(storage_version)})"
         con.execute(f"attach {sql_string(str(db))} as target{options}")
