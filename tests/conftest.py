@@ -60,6 +60,14 @@ PUBLISH = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def remove_publish_spill_folder():
+    """PUBLISH's spill folder belongs to this test process: it goes when the session ends
+    (each session left one in the system's temp folder)."""
+    yield
+    shutil.rmtree(PUBLISH["resources"].temp_directory.parent, ignore_errors=True)
+
+
 def session_folder(tmp_path_factory) -> Path:
     """This test session's own folder, the same for all its xdist workers.
 
