@@ -16,10 +16,10 @@ changed_orders as (
     select order_id from {{ ref('int_order_lines_latest') }}
     where {{ made_in_this_build() }}
     union
-    select orders.order_id
-    from {{ ref('fct_orders') }} as orders
-    inner join (select distinct order_id, customer_id from {{ this }}) as kept
-        on orders.order_id = kept.order_id
+    -- The lines probe the orders as they are: no distinct over every kept line first.
+    select kept.order_id
+    from {{ this }} as kept
+    inner join {{ ref('fct_orders') }} as orders on kept.order_id = orders.order_id
     where orders.customer_id is distinct from kept.customer_id
 ),
 
