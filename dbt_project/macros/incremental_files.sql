@@ -43,3 +43,18 @@
 {% macro made_in_this_build() -%}
     dbt_invocation_id = '{{ invocation_id }}'
 {%- endmacro %}
+
+{#- The orders an incremental model by order takes up: those `recomputed` (re)computed in this
+    build, and those whose customer changed since the model kept them (an identity merge re-keys
+    old orders). `customers` maps each order_id to its customer_id as it is now; the kept rows
+    probe it as they are, with no distinct over them first (fct_order_lines keeps one a line). -#}
+{% macro orders_to_take_up(recomputed, customers) -%}
+    select order_id from {{ recomputed }}
+    where {{ made_in_this_build() }}
+    union
+    select kept.order_id
+    from {{ this }} as kept
+    left join {{ customers }} as current_customers
+        on kept.order_id = current_customers.order_id
+    where current_customers.customer_id is distinct from kept.customer_id
+{%- endmacro %}

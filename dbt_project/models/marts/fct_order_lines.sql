@@ -13,14 +13,7 @@ with
 
 {% if is_incremental() -%}
 changed_orders as (
-    select order_id from {{ ref('int_order_lines_latest') }}
-    where {{ made_in_this_build() }}
-    union
-    -- The lines probe the orders as they are: no distinct over every kept line first.
-    select kept.order_id
-    from {{ this }} as kept
-    inner join {{ ref('fct_orders') }} as orders on kept.order_id = orders.order_id
-    where orders.customer_id is distinct from kept.customer_id
+    {{ orders_to_take_up(ref('int_order_lines_latest'), ref('fct_orders')) }}
 ),
 
 {% endif -%}

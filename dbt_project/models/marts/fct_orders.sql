@@ -20,13 +20,7 @@ order_customers as (
 
 {% if is_incremental() -%}
 changed_orders as (
-    select order_id from {{ ref('int_orders_deduplicated') }}
-    where {{ made_in_this_build() }}
-    union
-    select kept.order_id
-    from {{ this }} as kept
-    left join order_customers on kept.order_id = order_customers.order_id
-    where order_customers.customer_id is distinct from kept.customer_id
+    {{ orders_to_take_up(ref('int_orders_deduplicated'), 'order_customers') }}
 ),
 
 {% endif -%}
