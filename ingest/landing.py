@@ -469,15 +469,15 @@ def _insert_rows(
     con, path, preset, source, selected, extras, sha256, file_seq, run_id, loaded_at
 ) -> tuple[int, int, list[str]]:
     con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
+    landed = f"{LANDED_SCHEMA}.{preset.raw_table}"
     # Types are applied in dbt staging; raw keeps the text exactly as the file had it.
     inserted = con.execute(
         f"""
-        insert into {LANDED_SCHEMA}.{preset.raw_table} by name
+        insert into {landed} by name
         select
             {"".join(s + ", " for s in selected)}
             {extras} as _extras,
             $file_name as _source_file,
-            row_number() over () as _source_record,
             $sha256 as _file_sha256,
             $file_seq as _ingest_file_seq,
             $run_id as _run_id,
@@ -492,6 +492,20 @@ def _insert_rows(
             "loaded_at": loaded_at,
         },
     ).fetchone()[0]
+    # Each row's number in the file, from the order the insert appended the rows in (it keeps
+    # the file's order). `row_number() over ()` in the insert would number them as they are
+    # read and fold DuckDB's parallel CSV reader into one thread: 23 s instead of 16 s for a
+    # 10M-line export.
+    con.execute(
+        f"""
+        update {landed}
+        set _source_record = rowid - (
+            select min(rowid) from {landed} where _ingest_file_seq = $file_seq
+        ) + 1
+        where _ingest_file_seq = $file_seq
+        """,
+        {"file_seq": file_seq},
+    )
     params = {"sha256": sha256, "file_name": path.name, "run_id": run_id}
     rejected = 0
     if source.reads_csv:

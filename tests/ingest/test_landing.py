@@ -44,6 +44,45 @@ def test_every_fixture_row_lands_in_its_raw_table_with_lineage(con, fixture_land
     ]
 
 
+def test_each_row_keeps_its_place_in_a_file_read_in_parallel(con, tmp_path: Path):
+    # Large enough that DuckDB reads it in chunks on every core: the numbers must still follow
+    # the file, since an order's lines are numbered in that order.
+    lines = 400_000
+    export = tmp_path / "landing" / "shop" / "orders_export_big.csv"
+    export.parent.mkdir(parents=True)
+    con.execute(
+        f"""
+        copy (
+            select
+                '#' || (1000 + n // 3) as "Name",
+                'buyer' || n // 3 || '@example.com' as "Email",
+                'product ' || n as "Lineitem name",
+                1 as "Lineitem quantity",
+                '1000.00' as "Lineitem price",
+                if(n % 3 = 0, '2026-03-05 14:03:00 +0900', null) as "Created at",
+                if(n % 3 = 0, 'paid', null) as "Financial Status",
+                if(n % 3 = 0, 5100000000000 + n, null) as "Id",
+                'KRW' as "Currency",
+                null as "Subtotal",
+                null as "Discount Amount",
+                null as "Cancelled at",
+                null as "Refunded Amount"
+            from range({lines}) as t(n)
+        ) to '{export}' (header)
+        """
+    )
+
+    ingest_landing(con, tmp_path / "landing", run_id="run-1", settings=INGEST_SETTINGS)
+
+    misplaced = count(
+        con,
+        "select count(*) from raw.shopify_orders"
+        " where lineitem_name is distinct from 'product ' || (_source_record - 1)",
+    )
+    assert count(con, "select count(*) from raw.shopify_orders") == lines
+    assert misplaced == 0
+
+
 def test_same_bytes_under_a_new_name_load_once(con, fixture_landing: Path):
     ingest_landing(con, fixture_landing, run_id="run-1", settings=INGEST_SETTINGS)
     shop = fixture_landing / "shop"
