@@ -213,6 +213,9 @@ create schema intermediate;
 create table intermediate.int_customer_identities as select * from (values
     ('order_id', 'shopify-1', 'c1'), ('order_id', 'shopify-2', 'c2'), ('email', 'x', 'c1')
 ) t(identifier_type, identifier_value, customer_id);
+create table intermediate.int_orders_deduplicated as select * from (values
+    ('shopify-1', 1), ('shopify-2', 1)
+) t(order_id, ingest_file_seq);
 create table intermediate.int_engagement_events as select * from (values ('e1'), ('e2'))
     t(event_id);
 create table marts.fct_engagement_events as select * from (values ('e1', 'c1'), ('e2', null))
