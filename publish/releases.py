@@ -213,50 +213,47 @@ def _quoted(name: str) -> str:
     return f'"{schema}"."{table}"'
 
 
-def _patch_table(con: duckdb.DuckDBPyConnection, name: str, content: TableContent) -> bool:
-    """Bring target's table to the build's rows by deleting and inserting only the rows that
-    differ; False (the table untouched, to be written whole) when too many differ or the patch
-    would not leave exactly the build's rows (a table with a row twice, say)."""
+def _patch_table(
+    con: duckdb.DuckDBPyConnection, name: str, kept: TableContent, content: TableContent
+) -> bool:
+    """Bring target's table, which holds `kept`, to the build's rows (`content`) by deleting
+    and inserting only the rows that differ; False (the table untouched, to be written whole)
+    when too many differ or the patch would not leave exactly the build's rows (a table with a
+    row twice, say)."""
     target, source = f"target.{_quoted(name)}", f"source.{_quoted(name)}"
     most = int(PATCH_MAX_CHANGED_SHARE * content.rows)
-    # A row is known by the hash of all its columns: each side hashed once, no key needed; the
-    # rows that differ are then found among 16-byte rows, not by hashing wide rows again.
+    # A row is known by the hash of all its columns: each side hashed once, no key needed, and
+    # one full join on the hashes finds the rows on one side only (gone, or arriving).
     con.execute(
-        "create or replace temp table target_rows as"
-        f" select rowid as row_id, hash(t) as row_hash from {target} t"
+        f"""
+        create or replace temp table differing as
+        select
+            target_rows.row_id as gone_id,
+            source_rows.row_id as arriving_id,
+            coalesce(target_rows.row_hash, source_rows.row_hash) as row_hash
+        from (select rowid as row_id, hash(t) as row_hash from {target} t) as target_rows
+        full join (select rowid as row_id, hash(s) as row_hash from {source} s) as source_rows
+            using (row_hash)
+        where target_rows.row_id is null or source_rows.row_id is null
+        limit {most + 1}
+        """
     )
-    con.execute(
-        "create or replace temp table source_rows as"
-        f" select rowid as row_id, hash(s) as row_hash from {source} s"
-    )
-    for side, other, kept in (("gone", "source_rows", "target_rows"),
-                              ("arriving", "target_rows", "source_rows")):  # fmt: skip
-        con.execute(
-            f"create or replace temp table {side} as"
-            f" from {kept} anti join {other} using (row_hash) limit {most + 1}"
-        )
-
-    def rows_and_hashes(relation: str) -> tuple[int, int]:
-        rows, hashes = con.execute(
-            f"select count(*), coalesce(sum(row_hash::hugeint), 0) from {relation}"
-        ).fetchone()
-        return rows, int(hashes)
-
-    (before, before_hashes), (gone, gone_hashes), (arriving, arriving_hashes) = map(
-        rows_and_hashes, ("target_rows", "gone", "arriving")
-    )
+    gone, gone_hashes, arriving, arriving_hashes = con.execute(
+        "select count(gone_id), coalesce(sum(row_hash::hugeint) filter (gone_id is not null), 0),"
+        " count(arriving_id),"
+        " coalesce(sum(row_hash::hugeint) filter (arriving_id is not null), 0)"
+        " from differing"
+    ).fetchone()
     # What the table would hold after the patch, told before touching it: row hashes that tie
     # (a row twice on one side) leave it unlike the build's, and the table is written whole.
-    after = (before - gone + arriving, before_hashes - gone_hashes + arriving_hashes)
+    after = (kept.rows - gone + arriving, kept.content - int(gone_hashes) + int(arriving_hashes))
     fits = gone + arriving <= most and after == (content.rows, content.content)
     if fits:
-        con.execute(f"delete from {target} where rowid in (select row_id from gone)")
+        con.execute(f"delete from {target} where rowid in (select gone_id from differing)")
         con.execute(
-            f"insert into {target} from {source} where rowid in (select row_id from arriving)"
+            f"insert into {target} from {source} where rowid in (select arriving_id from differing)"
         )
-    con.execute(
-        "drop table target_rows; drop table source_rows; drop table gone; drop table arriving"
-    )
+    con.execute("drop table differing")
     return fits
 
 
@@ -295,7 +292,7 @@ def _write_release(
                 writes[name] = TableWrite.KEPT
                 continue
             same_columns = name in kept and kept[name].columns == content.columns
-            if same_columns and _patch_table(con, name, content):
+            if same_columns and _patch_table(con, name, kept[name], content):
                 writes[name] = TableWrite.PATCHED
             else:
                 con.execute(f'create schema if not exists "{name.split(".")[0]}"')
