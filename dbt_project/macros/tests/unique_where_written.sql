@@ -1,0 +1,35 @@
+{#- dbt's unique test for the key of an incremental model that marks the rows a build writes
+    (this_build_marker). A row an earlier build wrote passed that build's test, and only a
+    written row can collide with another: so a build tests the keys it wrote, each against the
+    whole table, instead of grouping every key (10M order lines: 0.2 s, not 2-5 s). A full
+    refresh, a build that wrote no rows, and `dbt test` on its own (no row carries its
+    invocation) test every key. -#}
+{% test unique_where_written(model, column_name) %}
+    with
+
+    written as (
+        select {{ column_name }} as written_key
+        from {{ model }}
+        where {{ made_in_this_build() }}
+    ),
+
+    tested as (
+        select {{ column_name }} as unique_field
+        from {{ model }}
+        where
+            {{ column_name }} is not null
+            {%- if not flags.FULL_REFRESH %}
+                and (
+                    {{ column_name }} in (select written_key from written)
+                    or not exists (select 1 from written)
+                )
+            {%- endif %}
+    )
+
+    select
+        unique_field,
+        count(*) as n_records
+    from tested
+    group by unique_field
+    having count(*) > 1
+{% endtest %}

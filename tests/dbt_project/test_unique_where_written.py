@@ -1,0 +1,90 @@
+"""The unique test of an incremental key (macros/tests/unique_where_written.sql) on the real
+int_order_lines_latest, built by dbt on a DuckDB holding the tables it reads: a build tests the
+keys it wrote against the whole table, and `dbt test` on its own tests every key."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import duckdb
+
+from orchestration.config import load_config
+from orchestration.dbt_vars import dbt_vars
+from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
+
+UPSTREAM = """
+create schema staging;
+create schema intermediate;
+create table staging.stg_shopify__order_lines (
+    order_id varchar, ingest_file_seq bigint, source_record bigint, product_name varchar,
+    product_sku varchar, quantity integer, unit_price decimal(18, 2)
+);
+create table staging.stg_cafe24__order_items (
+    order_id varchar, ingest_file_seq bigint, source_record bigint, product_name varchar,
+    quantity integer, item_amount decimal(18, 2), line_state varchar
+);
+create table staging.stg_smartstore__product_orders as
+    from staging.stg_cafe24__order_items;
+create table intermediate.int_orders_deduplicated (
+    order_id varchar, ingest_file_seq bigint, discount_amount decimal(18, 2),
+    cancelled_at timestamptz, financial_status varchar, merchandise_amount decimal(18, 2),
+    refund_amount decimal(18, 2)
+);
+"""
+
+
+def add_order(con, order_id: str, file_seq: int, lines: int) -> None:
+    con.execute(
+        "insert into intermediate.int_orders_deduplicated values (?, ?, 0, null, 'paid', ?, 0)",
+        [order_id, file_seq, 1000 * lines],
+    )
+    for line in range(1, lines + 1):
+        con.execute(
+            "insert into staging.stg_shopify__order_lines values (?, ?, ?, 'Toner', null, 1, 1000)",
+            [order_id, file_seq, line],
+        )
+
+
+def dbt(command: str, build_db: Path, target: Path, *args: str) -> int:
+    """How many keys the unique test found twice in one dbt invocation on the build; each
+    invocation shares the target folder, so dbt parses the project once."""
+    run_vars = {**dbt_vars(load_config()), "dangol_build_db": str(build_db)}
+    subprocess.run(
+        [
+            *(str(dbt_executable()), command, "--select", "int_order_lines_latest", *args),
+            *("--exclude", "test_type:unit", "--profiles-dir", ".", "--vars", json.dumps(run_vars)),
+            *("--target-path", str(target), "--log-path", str(target / "logs"), "--quiet"),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+    )
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+    [unique] = [r for r in results["results"] if r["unique_id"].split(".")[2] == UNIQUE]
+    return unique["failures"]
+
+
+UNIQUE = "unique_where_written_int_order_lines_latest_order_line_id"
+STRAY_LINE = (
+    "insert into intermediate.int_order_lines_latest (order_line_id, order_id, ingest_file_seq,"
+    " line_number, dbt_invocation_id) values (?, 'stray', 1, 1, 'an earlier build')"
+)
+
+
+def test_a_build_tests_the_keys_it_wrote_and_dbt_test_every_key(tmp_path: Path):
+    build_db, target = tmp_path / "build.duckdb", tmp_path / "target"
+    with duckdb.connect(str(build_db)) as con:
+        con.execute(UPSTREAM)
+        add_order(con, "o1", 1, 2)
+        add_order(con, "o2", 1, 1)
+    assert dbt("build", build_db, target, "--full-refresh") == 0
+
+    with duckdb.connect(str(build_db)) as con:
+        # Kept rows under another order hold a key already kept (o1-1) and the key the new
+        # file's order o3 is about to write (o3-1).
+        con.executemany(STRAY_LINE, [["o1-1"], ["o3-1"]])
+        add_order(con, "o3", 2, 1)
+
+    # The build wrote o3-1: found. o1-1 was kept: the build that wrote it tested it.
+    assert dbt("build", build_db, target) == 1
+    # On its own, `dbt test` wrote nothing: it tests every key.
+    assert dbt("test", build_db, target) == 2
