@@ -5,6 +5,8 @@ Each run's results are written as great-expectations Data Docs (HTML) to its rep
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -18,13 +20,22 @@ import pandas as pd
 from great_expectations.data_context.data_context.context_factory import project_manager
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from data_quality.suites import ERROR, AuditTarget, QualityThresholds, audit_targets
+from data_quality.suites import (
+    ERROR,
+    ORDERS_AUDITED_AFTER,
+    AuditTarget,
+    QualityThresholds,
+    audit_targets,
+)
 from ingest.masking import masked
 from publish.builds import history_parsed_after
 from publish.duckdb_files import DuckDBResources, connect, sql_string
 
 # How many failing values a check keeps as its example (numbers only; see _result_format).
 SAMPLE_VALUES = 20
+# The checks the history of order facts passed: while they stay the same, a run audits the
+# orders it parsed; checks changed in code or in dangol.yaml `quality:` audit every order once.
+ORDER_FACTS_AUDIT = "meta.order_facts_audit"
 
 
 class Verdict(StrEnum):
@@ -113,6 +124,42 @@ class AuditReport:
         return f"All {len(self.audits)} quality checks passed." + where
 
 
+def order_facts_checks(targets: list[AuditTarget]) -> str | None:
+    """A fingerprint of the checks that audit the order facts by order; None without any."""
+    by_order = [t for t in targets if f"${ORDERS_AUDITED_AFTER}" in t.query]
+    if not by_order:
+        return None
+    digest = hashlib.sha256()
+    for target in by_order:
+        digest.update(f"{target.name}\n{target.query}\n".encode())
+        for expectation in target.expectations:
+            config = expectation.configuration.to_json_dict()
+            config.pop("id", None)  # given when a suite takes it
+            digest.update(json.dumps(config, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _orders_audited_after(con, checks: str | None, parsed_after: int) -> int:
+    """The file after which the order facts are audited: the history's while it passed these
+    very checks (the build starts from the last published one), else 0 (every order)."""
+    kept = con.execute(
+        "select count(*) from information_schema.tables"
+        " where table_schema = 'meta' and table_name = 'order_facts_audit'"
+    ).fetchone()[0]
+    if checks is None or not kept:
+        return 0
+    passed = con.execute(f"select checks from {ORDER_FACTS_AUDIT}").fetchone()
+    return parsed_after if passed and passed[0] == checks else 0
+
+
+def _record_order_facts_checks(build_db: Path, checks: str, resources: DuckDBResources) -> None:
+    """The build's order facts passed `checks`; kept in the build, which a publish makes the
+    state the next run starts from (a blocked build is never published)."""
+    with connect(build_db, resources) as con:
+        con.execute("create schema if not exists meta")
+        con.execute(f"create or replace table {ORDER_FACTS_AUDIT} as select ? as checks", [checks])
+
+
 def _fetch_batches(
     build_db: Path,
     published_db: Path | None,
@@ -125,13 +172,21 @@ def _fetch_batches(
             con.execute(f"attach {sql_string(str(published_db))} as published (read_only)")
         else:
             published_db = None
-        parsed_after = {"parsed_after_file_seq": history_parsed_after(con)}
+        parsed_after = history_parsed_after(con)
+        bound = {
+            "parsed_after_file_seq": parsed_after,
+            ORDERS_AUDITED_AFTER: _orders_audited_after(
+                con, order_facts_checks(targets), parsed_after
+            ),
+        }
         for target in targets:
             if target.needs_previous_release and published_db is None:
                 skipped[target.name] = "first release: nothing published to compare with"
                 continue
-            parameters = parsed_after if "$parsed_after_file_seq" in target.query else None
-            batches[target.name] = _with_wide_integers(con.execute(target.query, parameters).df())
+            parameters = {k: v for k, v in bound.items() if f"${k}" in target.query}
+            batches[target.name] = _with_wide_integers(
+                con.execute(target.query, parameters or None).df()
+            )
     return batches, skipped
 
 
@@ -260,6 +315,9 @@ def run_audit(
                 failures=_failures(result, target.non_personal_columns),
             )
         )
+    checks = order_facts_checks(targets)
+    if checks and not any(a.verdict == Verdict.BLOCKED for a in audits):
+        _record_order_facts_checks(build_db, checks, resources)
     if report_dir:
         # One Data Docs build for the whole audit: a build per checkpoint renders the site anew
         # each time (seconds per target).

@@ -16,7 +16,8 @@ settings dbt uses, which parses every file again, has them all audited again. Th
 are audited the same way, by order: an order's row and lines are built from its latest version
 alone, so those of an order whose latest version came from an earlier run's file are as that
 run's gate passed them (an identity merge re-keys them, and the anomaly and conservation checks
-over whole marts still see them).
+over whole marts still see them). Checks on them that the history has not passed (changed in
+this file or in dangol.yaml `quality:`) audit every order once (data_quality/gate.py).
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ import great_expectations.expectations as gxe
 ERROR, WARN = "error", "warn"
 # A few minutes of clock skew between the shop and this machine is not a future order.
 FUTURE_TOLERANCE_MINUTES = 24 * 60
-# The orders whose latest version came from a file this run's dbt build parsed: the rows of
-# the order facts this build made anew. After a rebuild (0) that is every order, without the
-# lookup (a second or two at 10M lines).
-ORDERS_PARSED_IN_THIS_RUN = """
-    $parsed_after_file_seq = 0 or order_id in (
+# The orders whose latest version came from a file after `$orders_audited_after_file_seq`
+# (bound by the gate): those this run's dbt build parsed, the rows of the order facts it made
+# anew. At 0 (a rebuild, or checks the history has not passed) that is every order, without
+# the lookup (a second or two at 10M lines).
+ORDERS_AUDITED_AFTER = "orders_audited_after_file_seq"
+ORDERS_PARSED_IN_THIS_RUN = f"""
+    ${ORDERS_AUDITED_AFTER} = 0 or order_id in (
         select order_id from intermediate.int_orders_deduplicated
-        where ingest_file_seq > $parsed_after_file_seq
+        where ingest_file_seq > ${ORDERS_AUDITED_AFTER}
     )
 """
 

@@ -195,27 +195,36 @@ def test_staging_rows_are_audited_by_the_run_that_parsed_them(build_db: Path):
 
 
 def test_order_facts_are_audited_by_the_run_that_parsed_their_latest_version(build_db: Path):
-    """An order from a file an earlier run parsed was audited by that run: its row and lines
-    are not fetched again. An order whose latest version is in this run's file is."""
+    """An order from a file an earlier run parsed passed that run's checks: its row and lines
+    are not fetched again while the checks stay the same. Checks the history has not passed (a
+    tightened limit, a state from before) audit every order once."""
     execute(
         build_db,
         "create schema meta;"
         " create table meta.incremental_history as select 'f' as fingerprint,"
-        " 1::bigint as parsed_after_file_seq;"
-        " update marts.fct_order_lines set net_amount = 2999.99 where quantity = 2;",
+        " 1::bigint as parsed_after_file_seq;",
     )
+    orders, lines = (
+        "marts.fct_orders.great_expectations_suite",
+        ("marts.fct_order_lines.great_expectations_suite"),
+    )
+    # Nothing says which checks the history passed: every order, and now it says.
+    _, audits = audit(build_db)
+    assert audits[orders].rows == 2 and audits[lines].rows == 2
 
+    execute(build_db, "update marts.fct_order_lines set net_amount = 2999.99 where quantity = 2")
     report, audits = audit(build_db)
-    orders = audits["marts.fct_orders.great_expectations_suite"]
-    lines = audits["marts.fct_order_lines.great_expectations_suite"]
-    assert report.passed and orders.rows == 0 and lines.rows == 0
+    assert report.passed and audits[orders].rows == 0 and audits[lines].rows == 0
 
+    tightened = replace(LENIENT, max_line_quantity=LENIENT.max_line_quantity - 1)
+    report, audits = audit(build_db, tightened)
+    assert not report.passed and audits[lines].rows == 2
+    assert [f.column for f in audits[lines].blocking_failures] == ["order_net_amount"]
+
+    # The blocked build recorded nothing: at the old limit, the orders of this run's file.
     execute(build_db, "update intermediate.int_orders_deduplicated set ingest_file_seq = 2")
     report, audits = audit(build_db)
-    lines = audits["marts.fct_order_lines.great_expectations_suite"]
-    assert audits["marts.fct_orders.great_expectations_suite"].rows == 2
-    assert not report.passed and lines.rows == 2
-    assert [f.column for f in lines.blocking_failures] == ["order_net_amount"]
+    assert not report.passed and audits[orders].rows == 2
 
 
 def test_stale_data_warns_by_default_and_blocks_when_the_brand_says_so(build_db: Path):
