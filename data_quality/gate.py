@@ -165,6 +165,7 @@ def _fetch_batches(
     published_db: Path | None,
     targets: list[AuditTarget],
     resources: DuckDBResources,
+    checks: str | None,
 ):
     batches, skipped = {}, {}
     with connect(build_db, resources, read_only=True) as con:
@@ -175,9 +176,7 @@ def _fetch_batches(
         parsed_after = history_parsed_after(con)
         bound = {
             "parsed_after_file_seq": parsed_after,
-            ORDERS_AUDITED_AFTER: _orders_audited_after(
-                con, order_facts_checks(targets), parsed_after
-            ),
+            ORDERS_AUDITED_AFTER: _orders_audited_after(con, checks, parsed_after),
         }
         for target in targets:
             if target.needs_previous_release and published_db is None:
@@ -263,7 +262,8 @@ def run_audit(
 ) -> AuditReport:
     """Validate the build read-only against the targets of `layers`; Data Docs to `report_dir`."""
     targets = [t for t in audit_targets(thresholds, raw_tables) if t.asset[0] in layers]
-    batches, skipped = _fetch_batches(build_db, published_db, targets, resources)
+    checks = order_facts_checks(targets)
+    batches, skipped = _fetch_batches(build_db, published_db, targets, resources, checks)
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -315,7 +315,6 @@ def run_audit(
                 failures=_failures(result, target.non_personal_columns),
             )
         )
-    checks = order_facts_checks(targets)
     if checks and not any(a.verdict == Verdict.BLOCKED for a in audits):
         _record_order_facts_checks(build_db, checks, resources)
     if report_dir:
