@@ -52,4 +52,8 @@ final as (
     left join visits on latest_versions.order_id = visits.order_id
 )
 
-select * from final
+select
+    *,
+    -- Which dbt build (re)computed the order's channel: its unique test probes those keys.
+    {{ this_build_marker() }}
+from final

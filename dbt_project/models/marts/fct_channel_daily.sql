@@ -16,14 +16,10 @@ order_channels as (
     select * from {{ ref('int_orders_attributed') }}
 ),
 
-purchase_sequence as (
-    select
-        order_id,
-        row_number() over (
-            partition by customer_id order by ordered_at, order_id
-        ) as purchase_number
-    from orders
-    where is_purchase
+-- A customer's first purchase as customer_first_purchases tells it (a cancelled order is no
+-- purchase: the customer's next one is the first), so the funnel's new customers are its own.
+first_purchases as (
+    select * from {{ ref('customer_first_purchases') }}
 ),
 
 attributed_orders as (
@@ -34,12 +30,15 @@ attributed_orders as (
         orders.net_amount,
         order_channels.channel,
         order_channels.campaign,
-        -- A cancelled order is no purchase: the customer's next one is the first.
-        coalesce(purchase_sequence.purchase_number = 1, false) as is_first_purchase,
-        coalesce(purchase_sequence.purchase_number > 1, false) as is_repeat_purchase
+        coalesce(
+            orders.is_purchase and orders.order_id = first_purchases.first_order_id, false
+        ) as is_first_purchase,
+        coalesce(
+            orders.is_purchase and orders.order_id != first_purchases.first_order_id, false
+        ) as is_repeat_purchase
     from orders
     inner join order_channels on orders.order_id = order_channels.order_id
-    left join purchase_sequence on orders.order_id = purchase_sequence.order_id
+    left join first_purchases on orders.customer_id = first_purchases.customer_id
 ),
 
 latest_stats as (
