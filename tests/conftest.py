@@ -179,14 +179,15 @@ create table staging.stg_shopify__order_lines as select * from (values
 create schema marts;
 create table marts.fct_orders as select * from (values
     ('shopify-1', 'c1', timestamptz '2026-03-01 10:00:00+09', 'paid', 'KRW',
-     10000.00::decimal(18,2), 9000.00::decimal(18,2), 1, true),
+     10000.00::decimal(18,2), 9000.00::decimal(18,2), 1, true, date '2026-03-01'),
     ('shopify-2', 'c2', timestamptz '2026-03-02 10:00:00+09', 'refunded', 'KRW',
-     5000.00::decimal(18,2), 0.00::decimal(18,2), 1, false)
+     5000.00::decimal(18,2), 0.00::decimal(18,2), 1, false, date '2026-03-02')
 ) t(order_id, customer_id, ordered_at, status, currency, gross_amount, net_amount, items_count,
-    is_purchase);
+    is_purchase, ordered_date);
 create table marts.fct_order_lines as select * from (values
-    ('shopify-1', 6000.00::decimal(18,2), 1), ('shopify-1', 3000.00::decimal(18,2), 2)
-) t(order_id, net_amount, quantity);
+    ('shopify-1', 6000.00::decimal(18,2), 1, date '2026-03-01'),
+    ('shopify-1', 3000.00::decimal(18,2), 2, date '2026-03-01')
+) t(order_id, net_amount, quantity, ordered_date);
 create table marts.fct_channel_daily as select * from (values
     ('naver_search', 1, 9000.00::decimal(18,2)), ('unattributed', 0, 0.00::decimal(18,2))
 ) t(channel, orders_count, net_revenue);

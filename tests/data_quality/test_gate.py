@@ -40,7 +40,7 @@ def test_a_clean_build_passes_every_check_and_writes_data_docs(build_db: Path, t
 
 DUPLICATE_ORDER_WITH_NEGATIVE_REVENUE = (
     "insert into marts.fct_orders values ('shopify-1', 'c1',"
-    " timestamptz '2026-03-03 10:00:00+09', 'paid', 'KRW', 100, -50, 1, true)"
+    " timestamptz '2026-03-03 10:00:00+09', 'paid', 'KRW', 100, -50, 1, true, date '2026-03-03')"
 )
 
 

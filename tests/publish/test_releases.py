@@ -5,6 +5,7 @@ import pytest
 
 import publish.releases as releases
 from publish.releases import (
+    Release,
     ReleaseError,
     TableWrite,
     list_releases,
@@ -60,6 +61,7 @@ def test_only_the_marts_reach_the_published_warehouse(build_db: Path, tmp_path: 
         "marts.clv_model_status",
         "meta.release",
         "meta.release_tables",
+        "meta.release_months",
     }
     assert release.table_rows["marts.fct_orders"] == 2
     assert published_release_id(tmp_path / "warehouse") == (release.release_id, release.fingerprint)
@@ -82,17 +84,19 @@ def test_a_parquet_snapshot_of_the_marts_sits_beside_each_release(build_db: Path
         "marts.dim_customers.parquet",
         "marts.fct_channel_daily.parquet",
         "marts.fct_engagement_events.parquet",
-        "marts.fct_order_lines.parquet",
-        "marts.fct_orders.parquet",
+        "marts.fct_order_lines",
+        "marts.fct_orders",
         "marts.flywheel_stages.parquet",
         "marts.revenue_concentration_summary.parquet",
         "marts.segment_members.parquet",
     ]
-    with duckdb.connect() as con:
-        parquet_orders = con.execute(
-            f"select count(*) from '{current / 'marts.fct_orders.parquet'}'"
-        ).fetchone()[0]
-    assert parquet_orders == 2
+    # The big facts are folders of monthly files, one Hive-partitioned dataset each.
+    assert sorted(p.name for p in (current / "marts.fct_orders").iterdir()) == [
+        "ordered_month=2026-03"
+    ]
+    assert published_rows(build_db, "marts.fct_orders") == parquet_rows(
+        current / "marts.fct_orders", without="ordered_month"
+    )
 
 
 def test_publishing_the_same_build_twice_changes_nothing(build_db: Path, tmp_path: Path):
@@ -136,12 +140,27 @@ def test_a_reader_keeps_its_release_while_the_next_one_is_published(build_db: Pa
 
 
 def grow_order_lines(build_db: Path, lines: int) -> None:
-    """Enough order lines that a daily change is a sliver of them, as at any real size."""
+    """Enough order lines, over two years, that a daily change is a sliver of them (and of the
+    months they span), as at any real size."""
     with duckdb.connect(str(build_db)) as con:
         con.execute(
-            "insert into marts.fct_order_lines select 'shopify-' || i, 1000.00, 1"
+            "insert into marts.fct_order_lines select 'shopify-' || i, 1000.00, 1,"
+            " date '2024-03-01' + (i * 7 % 730)::int"
             f" from range(3, {lines + 1}) t(i)"
         )
+
+
+def publish_daily_changes(build_db: Path, warehouse: Path, runs: int) -> list[Release]:
+    """Publish `runs` releases, each after a day changed one order's lines."""
+    published = []
+    for run in range(runs):
+        with duckdb.connect(str(build_db)) as con:
+            con.execute(
+                f"update marts.fct_order_lines set quantity = {run + 5}"
+                " where order_id = 'shopify-9'"
+            )
+        published.append(publish_release(build_db, warehouse, run_id=f"run-{run}-0000", **PUBLISH))
+    return published
 
 
 def published_rows(release_db: Path, table: str) -> list[tuple]:
@@ -149,15 +168,43 @@ def published_rows(release_db: Path, table: str) -> list[tuple]:
         return sorted(con.execute(f"from {table}").fetchall())
 
 
+def parquet_rows(dataset: Path, without: str) -> list[tuple]:
+    """The rows of a monthly Parquet dataset as a tool reads it, less the partition column."""
+    with duckdb.connect() as con:
+        return sorted(
+            con.execute(
+                f"select * exclude ({without})"
+                f" from read_parquet('{dataset}/*/*.parquet', hive_partitioning = true)"
+            ).fetchall()
+        )
+
+
+def month_files(release: Path, table: str) -> dict[str, int]:
+    """Each month's Parquet file of a monthly table in a release, by its inode."""
+    return {
+        part.parent.name: part.stat().st_ino
+        for part in (release / "parquet" / table).glob("*/*.parquet")
+    }
+
+
 def test_a_release_patches_the_few_rows_that_changed_and_reuses_unchanged_tables(
     build_db: Path, tmp_path: Path
 ):
     warehouse = tmp_path / "warehouse"
-    grow_order_lines(build_db, 100)
+    grow_order_lines(build_db, 200)
     first = publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
     with duckdb.connect(str(build_db)) as con:
         con.execute("update marts.fct_order_lines set quantity = 2 where order_id = 'shopify-7'")
-        con.execute("insert into marts.fct_order_lines values ('shopify-101', 500.00, 1)")
+        con.execute(
+            "insert into marts.fct_order_lines values ('shopify-201', 500.00, 1, '2026-03-02')"
+        )
+        changed = {  # shopify-7's month and the new line's
+            f"ordered_month={month}"
+            for (month,) in con.execute(
+                "select distinct strftime(ordered_date, '%Y-%m') from marts.fct_order_lines"
+                " where order_id in ('shopify-7', 'shopify-201')"
+            ).fetchall()
+        }
 
     second = publish_release(build_db, warehouse, run_id="run-two-0000", **PUBLISH)
 
@@ -171,14 +218,65 @@ def test_a_release_patches_the_few_rows_that_changed_and_reuses_unchanged_tables
     )
     lines = published_rows(build_db, "marts.fct_order_lines")
     assert published_rows(second.published, "marts.fct_order_lines") == lines
-    snapshot = second.folder / "parquet" / "marts.fct_order_lines.parquet"
-    assert published_rows(second.published, f"'{snapshot}'") == lines
-    kept = "parquet/marts.fct_orders.parquet"
+    snapshot = second.folder / "parquet" / "marts.fct_order_lines"
+    assert parquet_rows(snapshot, without="ordered_month") == lines
+    kept = "parquet/marts.dim_customers.parquet"
     assert (second.folder / kept).stat().st_ino == (first.folder / kept).stat().st_ino
+    # A monthly table's Parquet: new files for the months that changed, the others shared.
+    before, after = (month_files(r.folder, "marts.fct_order_lines") for r in (first, second))
+    assert len(after) == len(before) > 20
+    assert {month for month in after if after[month] != before[month]} == changed
     # The first release is untouched: a rollback finds it as it was published.
-    assert len(published_rows(first.folder / "dangol.duckdb", "marts.fct_order_lines")) == 100
+    assert len(published_rows(first.folder / "dangol.duckdb", "marts.fct_order_lines")) == 200
     # Nothing may write to what the next release starts from and shares.
-    assert {p.stat().st_mode & 0o777 for p in [*second.folder.rglob("*.*")]} == {0o444}
+    files = [path for path in second.folder.rglob("*") if path.is_file()]
+    assert {path.stat().st_mode & 0o777 for path in files} == {0o444}
+
+
+def test_a_month_whose_rows_all_went_leaves_the_release_and_its_snapshot(
+    build_db: Path, tmp_path: Path
+):
+    warehouse = tmp_path / "warehouse"
+    grow_order_lines(build_db, 200)
+    first = publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
+    with duckdb.connect(str(build_db)) as con:
+        con.execute(
+            "delete from marts.fct_order_lines"
+            " where ordered_date between '2025-01-01' and '2025-01-31'"
+        )
+
+    second = publish_release(build_db, warehouse, run_id="run-two-0000", **PUBLISH)
+
+    assert second.table_writes["marts.fct_order_lines"] == TableWrite.PATCHED
+    months = month_files(second.folder, "marts.fct_order_lines")
+    assert set(month_files(first.folder, "marts.fct_order_lines")) - set(months) == {
+        "ordered_month=2025-01"
+    }
+    lines = published_rows(build_db, "marts.fct_order_lines")
+    assert published_rows(second.published, "marts.fct_order_lines") == lines
+    snapshot = second.folder / "parquet" / "marts.fct_order_lines"
+    assert parquet_rows(snapshot, without="ordered_month") == lines
+
+
+def test_a_release_from_before_monthly_tables_is_followed_by_one_written_by_month(
+    build_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    warehouse = tmp_path / "warehouse"
+    grow_order_lines(build_db, 200)
+    with monkeypatch.context() as before_monthly_tables:
+        before_monthly_tables.setattr(releases, "MONTHLY_TABLES", {})
+        first = publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
+    assert (first.folder / "parquet" / "marts.fct_order_lines.parquet").is_file()
+
+    later = publish_daily_changes(build_db, warehouse, runs=2)
+
+    # Nothing said which months the first release's rows are in: written whole once.
+    writes = [release.table_writes["marts.fct_order_lines"] for release in later]
+    assert writes == [TableWrite.WRITTEN, TableWrite.PATCHED]
+    snapshot = later[-1].folder / "parquet" / "marts.fct_order_lines"
+    assert parquet_rows(snapshot, without="ordered_month") == published_rows(
+        build_db, "marts.fct_order_lines"
+    )
 
 
 def test_a_kept_table_whose_snapshot_went_missing_gets_a_new_one(build_db: Path, tmp_path: Path):
@@ -205,12 +303,12 @@ def test_a_table_changed_in_bulk_in_columns_or_in_duplicates_is_written_whole(
         con.execute("update marts.fct_order_lines set quantity = 3")  # every row changed
         con.execute("alter table marts.dim_customers add column is_member boolean")
         # A copy of a row it already holds: no row is new by its hash, yet there is one more.
-        con.execute("insert into marts.fct_orders from marts.fct_orders limit 1")
+        con.execute("insert into marts.customer_rfm from marts.customer_rfm limit 1")
         con.execute("drop table marts.cohort_retention")
 
     second = publish_release(build_db, warehouse, run_id="run-two-0000", **PUBLISH)
 
-    for table in ("fct_order_lines", "dim_customers", "fct_orders"):
+    for table in ("fct_order_lines", "dim_customers", "customer_rfm"):
         assert second.table_writes[f"marts.{table}"] == TableWrite.WRITTEN, table
     assert "marts.cohort_retention" not in tables(second.published)
     assert marts_fingerprint(second.published, PUBLISH["resources"]) == (
@@ -224,15 +322,11 @@ def test_every_so_many_releases_one_is_written_whole(
     monkeypatch.setattr(releases, "RELEASES_BETWEEN_WHOLE_WRITES", 2)
     warehouse = tmp_path / "warehouse"
     grow_order_lines(build_db, 100)
-    writes = []
-    for run in range(3):
-        with duckdb.connect(str(build_db)) as con:
-            con.execute(
-                f"update marts.fct_order_lines set quantity = {run + 5}"
-                " where order_id = 'shopify-9'"
-            )
-        release = publish_release(build_db, warehouse, run_id=f"run-{run}-0000", **PUBLISH)
-        writes.append(release.table_writes["marts.fct_order_lines"])
+
+    writes = [
+        release.table_writes["marts.fct_order_lines"]
+        for release in publish_daily_changes(build_db, warehouse, runs=3)
+    ]
 
     assert writes == [TableWrite.WRITTEN, TableWrite.PATCHED, TableWrite.WRITTEN]
 
