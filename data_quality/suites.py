@@ -29,12 +29,12 @@ import great_expectations.expectations as gxe
 ERROR, WARN = "error", "warn"
 # A few minutes of clock skew between the shop and this machine is not a future order.
 FUTURE_TOLERANCE_MINUTES = 24 * 60
-# The orders whose latest version came from a file after `$orders_audited_after_file_seq`
-# (bound by the gate): those this run's dbt build parsed, the rows of the order facts it made
-# anew. At 0 (a rebuild, or checks the history has not passed) that is every order, without
-# the lookup (a second or two at 10M lines).
+# The orders to audit: those whose latest version came from a file after
+# `$orders_audited_after_file_seq` (bound by the gate), which this run's dbt build parsed, the
+# rows of the order facts it made anew. At 0 (a rebuild, or checks the history has not passed)
+# that is every order, without the lookup (a second or two at 10M lines).
 ORDERS_AUDITED_AFTER = "orders_audited_after_file_seq"
-ORDERS_PARSED_IN_THIS_RUN = f"""
+ORDERS_TO_AUDIT = f"""
     ${ORDERS_AUDITED_AFTER} = 0 or order_id in (
         select order_id from intermediate.int_orders_deduplicated
         where ingest_file_seq > ${ORDERS_AUDITED_AFTER}
@@ -221,7 +221,7 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
                 select currency, gross_amount, net_amount, items_count,
                     date_diff('minute', now(), ordered_at) as minutes_in_future
                 from marts.fct_orders
-                where {ORDERS_PARSED_IN_THIS_RUN}
+                where {ORDERS_TO_AUDIT}
             """,
             expectations=[
                 matches("currency", r"^[A-Z]{3}$"),
@@ -290,13 +290,13 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
                 with
                 orders as (
                     select order_id, net_amount from marts.fct_orders
-                    where {ORDERS_PARSED_IN_THIS_RUN}
+                    where {ORDERS_TO_AUDIT}
                 ),
                 lines as (
                     select order_id, sum(net_amount) as lines_net_amount,
                         min(net_amount) as min_line_net_amount, max(quantity) as max_line_quantity
                     from marts.fct_order_lines
-                    where {ORDERS_PARSED_IN_THIS_RUN}
+                    where {ORDERS_TO_AUDIT}
                     group by order_id
                 )
                 select orders.net_amount as order_net_amount,
