@@ -404,6 +404,11 @@ def _write_release(
         # A release's rows have no order: without keeping it, DuckDB copies tables and writes
         # Parquet in parallel (fct_order_lines' snapshot at 10M lines: 5 s -> 4 s).
         con.execute("set preserve_insertion_order = false")
+        # A monthly table's Parquet is written by DuckDB's partitioned writer, which by default
+        # buffers half a million rows per month before writing: at 10M order lines that filled
+        # the whole memory budget (2.5 GiB). Flushing every 20,000 rows: 1.1 GiB, and no slower
+        # (6-9 s -> 6 s for fct_order_lines' 35 months).
+        con.execute("set partitioned_write_flush_threshold = 20000")
         # The storage version is the base's already (_patch_base); a new file is given it.
         options = "" if base else f" (storage_version {sql_string(storage_version)})"
         con.execute(f"attach {sql_string(str(db))} as target{options}")
