@@ -1,12 +1,14 @@
 """The unique test of an incremental key (macros/tests/unique_where_written.sql) on the real
-int_order_lines_latest, built by dbt on a DuckDB holding the tables it reads: a build tests the
-keys it wrote against the whole table, and `dbt test` on its own tests every key."""
+int_order_lines_latest and fct_order_lines, built by dbt on a DuckDB holding the tables they
+read: a build tests the keys it wrote against the whole table, and `dbt test` on its own tests
+every key."""
 
 import json
 import subprocess
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from orchestration.config import load_config
 from orchestration.dbt_vars import dbt_vars
@@ -30,6 +32,11 @@ create table intermediate.int_orders_deduplicated (
     cancelled_at timestamptz, financial_status varchar, merchandise_amount decimal(18, 2),
     refund_amount decimal(18, 2)
 );
+create schema marts;
+create table marts.fct_orders (
+    order_id varchar, customer_id varchar, ordered_at timestamptz, ordered_date date,
+    source varchar, status varchar, currency varchar
+);
 """
 
 
@@ -38,6 +45,11 @@ def add_order(con, order_id: str, file_seq: int, lines: int) -> None:
         "insert into intermediate.int_orders_deduplicated values (?, ?, 0, null, 'paid', ?, 0)",
         [order_id, file_seq, 1000 * lines],
     )
+    con.execute(
+        "insert into marts.fct_orders values (?, 'c1', '2026-03-01 10:00+09', '2026-03-01',"
+        " 'shopify', 'paid', 'KRW')",
+        [order_id],
+    )
     for line in range(1, lines + 1):
         con.execute(
             "insert into staging.stg_shopify__order_lines values (?, ?, ?, 'Toner', null, 1, 1000)",
@@ -45,13 +57,14 @@ def add_order(con, order_id: str, file_seq: int, lines: int) -> None:
         )
 
 
-def dbt(command: str, build_db: Path, target: Path, *args: str) -> int:
-    """How many keys the unique test found twice in one dbt invocation on the build; each
-    invocation shares the target folder, so dbt parses the project once."""
+def dbt(command: str, build_db: Path, target: Path, *args: str, unique: str, select: str) -> int:
+    """How many keys the unique test found twice in one dbt invocation of the models `select`
+    names on the build; each invocation shares the target folder, so dbt parses the project
+    once."""
     run_vars = {**dbt_vars(load_config()), "dangol_build_db": str(build_db)}
     subprocess.run(
         [
-            *(str(dbt_executable()), command, "--select", "int_order_lines_latest", *args),
+            *(str(dbt_executable()), command, "--select", *select.split(), *args),
             *("--exclude", "test_type:unit", "--profiles-dir", ".", "--vars", json.dumps(run_vars)),
             *("--target-path", str(target), "--log-path", str(target / "logs"), "--quiet"),
         ],
@@ -59,8 +72,8 @@ def dbt(command: str, build_db: Path, target: Path, *args: str) -> int:
         capture_output=True,
     )
     results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
-    [unique] = [r for r in results["results"] if r["unique_id"].split(".")[2] == UNIQUE]
-    return unique["failures"]
+    [result] = [r for r in results["results"] if r["unique_id"].split(".")[2] == unique]
+    return result["failures"]
 
 
 UNIQUE = "unique_where_written_int_order_lines_latest_order_line_id"
@@ -68,23 +81,39 @@ STRAY_LINE = (
     "insert into intermediate.int_order_lines_latest (order_line_id, order_id, ingest_file_seq,"
     " line_number, dbt_invocation_id) values (?, 'stray', 1, 1, 'an earlier build')"
 )
+# fct_order_lines carries no marker: it tests the keys int_order_lines_latest wrote.
+FACT_UNIQUE = "unique_where_written_fct_order_lines_order_line_id__ref_int_order_lines_latest_"
+STRAY_MART_LINE = (
+    "insert into marts.fct_order_lines (order_line_id, order_id, line_number)"
+    " values (?, 'stray', 1)"
+)
 
 
-def test_a_build_tests_the_keys_it_wrote_and_dbt_test_every_key(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("unique", "select", "stray_line"),
+    [
+        (UNIQUE, "int_order_lines_latest", STRAY_LINE),
+        (FACT_UNIQUE, "int_order_lines_latest fct_order_lines", STRAY_MART_LINE),
+    ],
+    ids=["int_order_lines_latest", "fct_order_lines"],
+)
+def test_a_build_tests_the_keys_it_wrote_and_dbt_test_every_key(
+    tmp_path: Path, unique: str, select: str, stray_line: str
+):
     build_db, target = tmp_path / "build.duckdb", tmp_path / "target"
     with duckdb.connect(str(build_db)) as con:
         con.execute(UPSTREAM)
         add_order(con, "o1", 1, 2)
         add_order(con, "o2", 1, 1)
-    assert dbt("build", build_db, target, "--full-refresh") == 0
+    assert dbt("build", build_db, target, "--full-refresh", unique=unique, select=select) == 0
 
     with duckdb.connect(str(build_db)) as con:
         # Kept rows under another order hold a key already kept (o1-1) and the key the new
         # file's order o3 is about to write (o3-1).
-        con.executemany(STRAY_LINE, [["o1-1"], ["o3-1"]])
+        con.executemany(stray_line, [["o1-1"], ["o3-1"]])
         add_order(con, "o3", 2, 1)
 
     # The build wrote o3-1: found. o1-1 was kept: the build that wrote it tested it.
-    assert dbt("build", build_db, target) == 1
+    assert dbt("build", build_db, target, unique=unique, select=select) == 1
     # On its own, `dbt test` wrote nothing: it tests every key.
-    assert dbt("test", build_db, target) == 2
+    assert dbt("test", build_db, target, unique=unique, select=select) == 2

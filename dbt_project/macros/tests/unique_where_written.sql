@@ -3,13 +3,17 @@
     written row can collide with another: so a build tests the keys it wrote, each against the
     whole table, instead of grouping every key (10M order lines: 0.2 s, not 2-5 s). A full
     refresh, a build that wrote no rows, and `dbt test` on its own (no row carries its
-    invocation) test every key. -#}
-{% test unique_where_written(model, column_name) %}
+    invocation) test every key.
+    `written_in` names another model whose written rows give the keys, for a model that carries
+    no marker but takes its rows from one that does (fct_order_lines, a published mart, inserts
+    the lines int_order_lines_latest wrote; the lines it re-inserts for a re-keyed order are
+    kept upstream rows, whose keys that model's own test proved unique). -#}
+{% test unique_where_written(model, column_name, written_in=none) %}
     with
 
     written as (
         select {{ column_name }} as written_key
-        from {{ model }}
+        from {{ written_in if written_in is not none else model }}
         where {{ made_in_this_build() }}
     ),
 
