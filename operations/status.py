@@ -166,10 +166,16 @@ def _quarantined(landing: Path) -> list[QuarantinedFile]:
 
 
 def disk_usage(folder: Path) -> int:
-    """Bytes of the files under `folder`, links not followed (the parquet link is a release)."""
+    """Bytes of the files under `folder`, links not followed (the parquet link is a release),
+    each file once: releases share their unchanged Parquet files by hard link."""
     if not folder.is_dir():
         return 0
-    return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    files = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            stat = path.lstat()
+            files[stat.st_dev, stat.st_ino] = stat.st_size
+    return sum(files.values())
 
 
 def home_status(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from operations.housekeeping import remove_old_run_files
 from operations.outcomes import disk_full_problem
+from operations.status import disk_usage
 from orchestration.config import DangolHome
 
 
@@ -62,3 +63,15 @@ def test_a_full_disk_is_one_line_naming_the_home(tmp_path: Path):
     assert "\n" not in line
     assert disk_full_problem("[Errno 28] writing the release", tmp_path) == line
     assert disk_full_problem("Binder Error: column not found", tmp_path) is None
+
+
+def test_disk_usage_counts_a_file_releases_share_once(tmp_path: Path):
+    first, second = tmp_path / "releases" / "first", tmp_path / "releases" / "second"
+    first.mkdir(parents=True)
+    second.mkdir()
+    (first / "data_0.parquet").write_bytes(b"x" * 1000)
+    os.link(first / "data_0.parquet", second / "data_0.parquet")  # a month both releases hold
+    (second / "data_1.parquet").write_bytes(b"y" * 10)
+    (tmp_path / "parquet").symlink_to(second)
+
+    assert disk_usage(tmp_path) == 1010
