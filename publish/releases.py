@@ -326,6 +326,12 @@ def _patch_table(
     return fits
 
 
+def _write_whole(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Copy the build's table whole into the target, over the one the base release had."""
+    con.execute(f'create schema if not exists "{name.split(".")[0]}"')
+    con.execute(f"create or replace table {_quoted(name)} as from source.{_quoted(name)}")
+
+
 def _monthly_snapshot(
     con: duckdb.DuckDBPyConnection, name: str, folder: Path, months: set[str] | None = None
 ) -> None:
@@ -366,8 +372,7 @@ def _write_monthly_table(
         and all((kept_snapshot / f"{partition}={month}").is_dir() for month in unchanged)
     )
     if not patchable:
-        con.execute(f'create schema if not exists "{name.split(".")[0]}"')
-        con.execute(f"create or replace table {_quoted(name)} as from source.{_quoted(name)}")
+        _write_whole(con, name)
         _monthly_snapshot(con, name, snapshot)
         return TableWrite.WRITTEN
     if changed:
@@ -432,10 +437,7 @@ def _write_release(
             if same_columns and _patch_table(con, name, kept[name], content):
                 writes[name] = TableWrite.PATCHED
             else:
-                con.execute(f'create schema if not exists "{name.split(".")[0]}"')
-                con.execute(
-                    f"create or replace table {_quoted(name)} as from source.{_quoted(name)}"
-                )
+                _write_whole(con, name)
                 writes[name] = TableWrite.WRITTEN
             con.execute(f"copy {_quoted(name)} to {sql_string(str(snapshot))} (format parquet)")
         patched = base.patched_releases + 1 if base else 0
@@ -472,11 +474,11 @@ def _write_release(
         con.execute("checkpoint")
     # Read-only: the next release starts from this file and shares these Parquet files, trusting
     # meta.release_tables to say what they hold; a tool must not write to them.
-    files = [db, *(path for path in parquet.rglob("*") if path.is_file())]
+    snapshots = list(parquet.rglob("*"))  # files, and a monthly table's folders
+    files = [db, *(path for path in snapshots if path.is_file())]
     for snapshot in files:
         snapshot.chmod(0o444)
-    folders = [path for path in parquet.rglob("*") if path.is_dir()]
-    for written in [*files, *folders, parquet, folder]:
+    for written in [*snapshots, db, parquet, folder]:
         fsync(written)
     return writes
 
