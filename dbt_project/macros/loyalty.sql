@@ -50,26 +50,89 @@
     {{ (var('lapse_multiplier') * var('expected_purchase_cycle_days')) | int }}
 {%- endmacro %}
 
-{#- The days a purchase day keeps its customer active, from `from_offset` days after it to the
-    end of the lapse window, as spans (customer_id, active_from, active_until) read from
-    `purchase_days` (customer_id, purchase_date, previous_purchase_date: fct_purchase_days). A
-    span holds only the days past the previous purchase day's window, so one customer's spans
-    never overlap: days joined to spans meet each active customer once, where joining days to
-    purchase days needs a distinct over every pair (most of a KPI mart's time at 10M lines). -#}
-{% macro lapse_window_spans(purchase_days, from_offset) -%}
+{#- How many customers are active on the first or the last day (`counted_on`: 'month_start',
+    'month_end') of each month in `months` (a CTE with kpi_month), as CTEs ending in `name`
+    (kpi_month, active_customers). A purchase day keeps its customer active from `from_offset`
+    days after it (1 at a month's start, so a purchase that day does not count; 0 at its end) to
+    the end of the lapse window, read from `purchase_days` (customer_id, purchase_date,
+    previous_purchase_date: fct_purchase_days). A span holds only the days past the previous
+    purchase day's window, so one customer's spans never overlap and each covers a run of
+    months once; a month's count is the runs begun by it less those ended before it. One pass
+    over the purchase days: joining months to spans made a row per active customer per month
+    (7.4M at 10M lines, most of a KPI mart's time). -#}
+{% macro active_customers_by_month(purchase_days, months, counted_on, name) -%}
     {%- set window_days = lapse_window_days() | int -%}
-    select
-        customer_id,
-        cast(
-            case
-                when
-                    previous_purchase_date is null
-                    or {{ dbt.datediff('previous_purchase_date', 'purchase_date', 'day') }}
-                    > {{ window_days - from_offset }}
-                    then {{ dbt.dateadd('day', from_offset, 'purchase_date') }}
-                else {{ dbt.dateadd('day', window_days + 1, 'previous_purchase_date') }}
-            end as date
-        ) as active_from,
-        cast({{ dbt.dateadd('day', window_days, 'purchase_date') }} as date) as active_until
-    from {{ purchase_days }}
+    {%- set from_offset = 1 if counted_on == 'month_start' else 0 -%}
+    {{ name }}_spans as (
+        select
+            cast(
+                case
+                    when
+                        previous_purchase_date is null
+                        or {{ dbt.datediff('previous_purchase_date', 'purchase_date', 'day') }}
+                        > {{ window_days - from_offset }}
+                        then {{ dbt.dateadd('day', from_offset, 'purchase_date') }}
+                    else {{ dbt.dateadd('day', window_days + 1, 'previous_purchase_date') }}
+                end as date
+            ) as active_from,
+            cast({{ dbt.dateadd('day', window_days, 'purchase_date') }} as date) as active_until
+        from {{ purchase_days }}
+    ),
+
+    -- The first and the last month whose counted day falls in the span.
+    {{ name }}_runs as (
+        select
+        {%- if counted_on == 'month_start' %}
+            cast({{ dbt.dateadd(
+                'month', 1, dbt.date_trunc('month', dbt.dateadd('day', -1, 'active_from'))
+            ) }} as date) as first_month,
+            cast({{ dbt.date_trunc('month', 'active_until') }} as date) as last_month
+        {%- else %}
+            cast({{ dbt.date_trunc('month', 'active_from') }} as date) as first_month,
+            cast({{ dbt.dateadd(
+                'month', -1, dbt.date_trunc('month', dbt.dateadd('day', 1, 'active_until'))
+            ) }} as date) as last_month
+        {%- endif %}
+        from {{ name }}_spans
+    ),
+
+    -- Spans counted by their run of months (a few hundred runs), so each run's start and end
+    -- are read from those counts, not from every span twice.
+    {{ name }}_run_counts as (
+        select
+            first_month,
+            last_month,
+            count(*) as spans
+        from {{ name }}_runs
+        where first_month <= last_month
+        group by first_month, last_month
+    ),
+
+    {{ name }}_changes as (
+        select
+            change_month,
+            sum(change) as change
+        from (
+            select
+                first_month as change_month,
+                spans as change
+            from {{ name }}_run_counts
+            union all
+            select
+                cast({{ dbt.dateadd('month', 1, 'last_month') }} as date) as change_month,
+                -spans as change
+            from {{ name }}_run_counts
+        ) as changes
+        group by change_month
+    ),
+
+    {{ name }} as (
+        select
+            {{ months }}.kpi_month,
+            sum({{ name }}_changes.change) as active_customers
+        from {{ months }}
+        inner join {{ name }}_changes
+            on {{ name }}_changes.change_month <= cast({{ months }}.kpi_month as date)
+        group by {{ months }}.kpi_month
+    )
 {%- endmacro %}

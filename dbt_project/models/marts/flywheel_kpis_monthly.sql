@@ -66,51 +66,49 @@ reaching_value as (
 ),
 
 -- Active at a month's start: a purchase day within the lapse window before it.
-active_spans as (
-    {{ lapse_window_spans('purchase_days', from_offset=1) }}
-),
+{{ active_customers_by_month(
+    'purchase_days', 'months', counted_on='month_start', name='active_at_start'
+) }},
 
-active_at_start as (
-    -- Distinct already: one customer's spans never overlap.
-    select
-        months.kpi_month,
-        active_spans.customer_id
-    from months
-    inner join active_spans
-        on
-            months.kpi_month >= active_spans.active_from
-            and months.kpi_month <= active_spans.active_until
-),
-
+-- One row per customer per month they bought in: their first purchase day that month, the one
+-- whose previous purchase day is in an earlier month.
 monthly_buyers as (
     select
-        order_month as kpi_month,
-        customer_id,
-        sum(net_amount) as net_revenue
-    from purchases
-    group by order_month, customer_id
+        kpi_month,
+        previous_purchase_date
+    from (
+        select
+            previous_purchase_date,
+            {{ dbt.date_trunc('month', 'purchase_date') }} as kpi_month
+        from purchase_days
+    ) as purchase_months
+    where previous_purchase_date is null or previous_purchase_date < kpi_month
 ),
 
-retention as (
+-- The month's buyers, and those retained: active at the month's start, as the purchase day
+-- before their first one that month is within the lapse window of the month's first day.
+buyer_counts as (
     select
-        active_at_start.kpi_month,
-        count(*) as active_customers_at_start,
-        count(monthly_buyers.customer_id) as retained_customers
-    from active_at_start
-    left join monthly_buyers
-        on
-            active_at_start.kpi_month = monthly_buyers.kpi_month
-            and active_at_start.customer_id = monthly_buyers.customer_id
-    group by active_at_start.kpi_month
+        kpi_month,
+        count(*) as buyers,
+        count(
+            case
+                when
+                    {{ dbt.datediff('previous_purchase_date', 'kpi_month', 'day') }}
+                    <= {{ lapse_window_days() }}
+                    then 1
+            end
+        ) as retained_customers
+    from monthly_buyers
+    group by kpi_month
 ),
 
 revenue as (
     select
-        kpi_month,
-        count(*) as buyers,
-        sum(net_revenue) as net_revenue
-    from monthly_buyers
-    group by kpi_month
+        order_month as kpi_month,
+        sum(net_amount) as net_revenue
+    from purchases
+    group by order_month
 ),
 
 monthly_growth as (
@@ -156,9 +154,9 @@ final as (
         coalesce(new_customers.new_customers, 0) as new_customers,
         coalesce(new_customers.new_customers_reaching_value, 0) as new_customers_reaching_value,
         coalesce(reaching_value.customers_reaching_value, 0) as customers_reaching_value,
-        coalesce(retention.active_customers_at_start, 0) as active_customers_at_start,
-        coalesce(retention.retained_customers, 0) as retained_customers,
-        coalesce(revenue.buyers, 0) as buyers,
+        coalesce(active_at_start.active_customers, 0) as active_customers_at_start,
+        coalesce(buyer_counts.retained_customers, 0) as retained_customers,
+        coalesce(buyer_counts.buyers, 0) as buyers,
         coalesce(revenue.net_revenue, 0) as net_revenue,
         coalesce(advocacy.referred_leads, 0) as referred_leads,
         coalesce(advocacy.referrals_made, 0) as referrals_made,
@@ -168,7 +166,8 @@ final as (
     left join leads on months.kpi_month = leads.kpi_month
     left join new_customers on months.kpi_month = new_customers.kpi_month
     left join reaching_value on months.kpi_month = reaching_value.kpi_month
-    left join retention on months.kpi_month = retention.kpi_month
+    left join active_at_start on months.kpi_month = active_at_start.kpi_month
+    left join buyer_counts on months.kpi_month = buyer_counts.kpi_month
     left join revenue on months.kpi_month = revenue.kpi_month
     left join cumulative on months.kpi_month = cumulative.kpi_month
     left join advocacy on months.kpi_month = advocacy.kpi_month

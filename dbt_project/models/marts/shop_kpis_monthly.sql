@@ -37,66 +37,61 @@ months as (
     from (select distinct kpi_month from monthly_purchase_days) as purchase_months
 ),
 
--- One row per customer per month they bought in; a returning customer's purchase days that
--- month include one after their first.
-monthly_buyers as (
+-- Counted month by month over purchase days, never per customer: a customer's first purchase
+-- day in a month is the one whose previous purchase day is in an earlier month, so it stands
+-- for the customer's month (one buyer); a returning customer's purchase days that month include
+-- one after their first ever, and the first such day is the first in the month or their second
+-- ever.
+revenue as (
     select
         kpi_month,
-        customer_id,
-        max(case when purchase_day_number > 1 then 1 else 0 end) as is_returning,
+        count(case when is_first_in_month then 1 end) as buyers,
+        count(
+            case
+                when purchase_day_number > 1 and (is_first_in_month or purchase_day_number = 2)
+                    then 1
+            end
+        ) as returning_customers,
         sum(net_amount) as net_revenue,
         sum(case when purchase_day_number > 1 then discount_amount else 0 end)
             as retention_discounts,
         sum(case when purchase_day_number = 1 then discount_amount else 0 end)
-            as first_purchase_discounts
-    from monthly_purchase_days
-    group by kpi_month, customer_id
-),
-
-revenue as (
-    select
-        kpi_month,
-        count(*) as buyers,
-        sum(is_returning) as returning_customers,
-        sum(net_revenue) as net_revenue,
-        sum(retention_discounts) as retention_discounts,
-        sum(first_purchase_discounts) as first_purchase_discounts
-    from monthly_buyers
+            as first_purchase_discounts,
+        -- Last month's buyers who bought again this month.
+        count(
+            case
+                when
+                    is_first_in_month
+                    and previous_purchase_date
+                    >= {{ dbt.dateadd('month', -1, 'kpi_month') }}
+                    then 1
+            end
+        ) as retained_customers
+    from (
+        select
+            *,
+            coalesce(previous_purchase_date < kpi_month, true) as is_first_in_month
+        from monthly_purchase_days
+    ) as purchase_days_in_month
     group by kpi_month
 ),
 
 retention as (
     select
         months.kpi_month,
-        count(*) as previous_period_buyers,
-        count(this_month.customer_id) as retained_customers
+        last_month.buyers as previous_period_buyers,
+        coalesce(this_month.retained_customers, 0) as retained_customers
     from months
-    inner join monthly_buyers as last_month
+    inner join revenue as last_month
         on last_month.kpi_month = {{ dbt.dateadd('month', -1, 'months.kpi_month') }}
-    left join monthly_buyers as this_month
-        on
-            months.kpi_month = this_month.kpi_month
-            and last_month.customer_id = this_month.customer_id
-    group by months.kpi_month
+    left join revenue as this_month on months.kpi_month = this_month.kpi_month
 ),
 
 -- The active base ARPU divides by: customers not lapsed at the month's end (a purchase day
 -- within loyalty.lapse_multiplier x expected_purchase_cycle_days before it).
-active_spans as (
-    {{ lapse_window_spans('purchase_days', from_offset=0) }}
-),
-
-active_base as (
-    select
-        months.kpi_month,
-        count(*) as active_customers  -- one customer's spans never overlap
-    from months
-    inner join active_spans
-        on
-            months.month_end >= active_spans.active_from
-            and months.month_end <= active_spans.active_until
-    group by months.kpi_month
-),
+{{ active_customers_by_month(
+    'purchase_days', 'months', counted_on='month_end', name='active_base'
+) }},
 
 -- A lead is someone seen before they bought (a contact, an engagement), not a buyer.
 leads as (
