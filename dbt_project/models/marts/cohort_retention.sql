@@ -1,39 +1,31 @@
 -- Monthly acquisition cohorts: who came back, and what they spent, N months after joining.
 with
 
-orders as (
-    select * from {{ ref('fct_orders') }}
-    where is_purchase
-),
-
--- ordered_date is already the brand's local day, so months are local months.
-purchases as (
+-- Each purchase day in its customer's cohort (the month of their first purchase day); dates
+-- are already the brand's local days, so months are local months.
+purchase_days as (
     select
-        customer_id,
-        net_amount,
-        {{ dbt.date_trunc('month', 'ordered_date') }} as order_month
-    from orders
-),
-
-cohorts as (
-    select
-        customer_id,
-        min(order_month) as cohort_month
-    from purchases
-    group by customer_id
+        {{ dbt.date_trunc('month', 'first_purchase_date') }} as cohort_month,
+        {{ dbt.date_trunc('month', 'purchase_date') }} as order_month,
+        purchase_day_number,
+        previous_purchase_date,
+        orders_count,
+        net_amount
+    from {{ ref('fct_purchase_days') }}
 ),
 
 cohort_sizes as (
     select
         cohort_month,
         count(*) as cohort_size
-    from cohorts
+    from purchase_days
+    where purchase_day_number = 1
     group by cohort_month
 ),
 
 -- Every month with a purchase in the shop, so a cohort's quiet month shows as zero.
 calendar as (
-    select distinct order_month from purchases
+    select distinct order_month from purchase_days
 ),
 
 cohort_months as (
@@ -45,16 +37,22 @@ cohort_months as (
     inner join calendar on cohort_sizes.cohort_month <= calendar.order_month
 ),
 
+-- A customer counts once in a month: on their first purchase day in it, the one whose previous
+-- purchase day is in an earlier month.
 activity as (
     select
-        cohorts.cohort_month,
-        purchases.order_month,
-        count(distinct purchases.customer_id) as active_customers,
-        count(*) as orders_count,
-        sum(purchases.net_amount) as net_revenue
-    from purchases
-    inner join cohorts on purchases.customer_id = cohorts.customer_id
-    group by cohorts.cohort_month, purchases.order_month
+        cohort_month,
+        order_month,
+        count(
+            case
+                when previous_purchase_date is null or previous_purchase_date < order_month
+                    then 1
+            end
+        ) as active_customers,
+        sum(orders_count) as orders_count,
+        sum(net_amount) as net_revenue
+    from purchase_days
+    group by cohort_month, order_month
 ),
 
 final as (

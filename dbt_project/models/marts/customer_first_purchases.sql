@@ -7,6 +7,16 @@ purchases as (
     where is_purchase
 ),
 
+-- Each buyer's first purchase day: their first order is among that day's orders, so only those
+-- are ranked, not every order of every customer.
+first_purchase_days as (
+    select
+        customer_id,
+        purchase_date
+    from {{ ref('fct_purchase_days') }}
+    where purchase_day_number = 1
+),
+
 order_lines as (
     select * from {{ ref('fct_order_lines') }}
 ),
@@ -17,12 +27,17 @@ products as (
 
 first_orders as (
     select
-        customer_id,
-        order_id,
-        ordered_at
-    from purchases
+        purchases.customer_id,
+        purchases.order_id,
+        purchases.ordered_at
+    from first_purchase_days
+    inner join purchases
+        on
+            first_purchase_days.customer_id = purchases.customer_id
+            and first_purchase_days.purchase_date = purchases.ordered_date
     qualify row_number() over (
-        partition by customer_id order by ordered_at asc, order_id asc
+        partition by purchases.customer_id
+        order by purchases.ordered_at asc, purchases.order_id asc
     ) = 1
 ),
 
