@@ -96,7 +96,7 @@ def test_the_daemon_runs_the_pipeline_when_a_file_lands_and_alerts_like_the_cli(
     with duckdb.connect(str(home.published_db), read_only=True) as con:
         assert con.execute("select count(*) from marts.fct_orders").fetchone() == (7,)
     # The run's dbt artifacts are in the home, not in the code checkout.
-    assert (home.dbt_target(published.run_id) / "run_results.json").exists()
+    assert "Completed successfully" in (home.dbt_target(published.run_id) / "dbt.log").read_text()
     assert failed and failed.verdict == RunVerdict.FAILED, shown
     assert len(posts) == 2 and len(mails) == 2
     assert "crm/contacts_broken.csv" in posts[1]["message"] and "contacts_broken" in mails[1]
