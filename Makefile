@@ -58,9 +58,10 @@ browser:
 		apt-get update && apt-get install -y --no-install-recommends chromium fonts-nanum; \
 	fi
 
-# Test files run on both cores: each test owns its tmp home, build file and dbt target.
+# Test files run on both cores: each test owns its tmp home, build file and dbt target. The
+# slowest tests are listed at the end: `make test` should stay within 8 minutes.
 pytest: $(INSTALLED) $(DBT_MANIFEST) browser
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not daemon"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not daemon" --durations 15
 
 # The production daemon for real (`dangol serve`, a sensor-started run that publishes): a minute
 # or more of daemon start-up and a whole run, so CI runs it after `make test`, as test-spark.
