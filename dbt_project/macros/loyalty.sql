@@ -50,6 +50,13 @@
     {{ (var('lapse_multiplier') * var('expected_purchase_cycle_days')) | int }}
 {%- endmacro %}
 
+{#- True on a customer's first purchase day in the month `month` (the purchase day's month):
+    its previous purchase day is in an earlier month, or there is none. Counting these days
+    counts each month's buyers once, without grouping purchase days by customer. -#}
+{% macro is_first_purchase_day_in_month(month) -%}
+    coalesce(previous_purchase_date < {{ month }}, true)
+{%- endmacro %}
+
 {#- How many customers are active on the first or the last day (`counted_on`: 'month_start',
     'month_end') of each month in `months` (a CTE with kpi_month), as CTEs ending in `name`
     (kpi_month, active_customers). A purchase day keeps its customer active from `from_offset`

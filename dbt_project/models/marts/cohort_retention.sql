@@ -43,12 +43,8 @@ activity as (
     select
         cohort_month,
         order_month,
-        count(
-            case
-                when previous_purchase_date is null or previous_purchase_date < order_month
-                    then 1
-            end
-        ) as active_customers,
+        count(case when {{ is_first_purchase_day_in_month('order_month') }} then 1 end)
+            as active_customers,
         sum(orders_count) as orders_count,
         sum(net_amount) as net_revenue
     from purchase_days

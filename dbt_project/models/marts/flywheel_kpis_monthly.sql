@@ -82,7 +82,7 @@ monthly_buyers as (
             {{ dbt.date_trunc('month', 'purchase_date') }} as kpi_month
         from purchase_days
     ) as purchase_months
-    where previous_purchase_date is null or previous_purchase_date < kpi_month
+    where {{ is_first_purchase_day_in_month('kpi_month') }}
 ),
 
 -- The month's buyers, and those retained: active at the month's start, as the purchase day

@@ -70,7 +70,7 @@ revenue as (
     from (
         select
             *,
-            coalesce(previous_purchase_date < kpi_month, true) as is_first_in_month
+            {{ is_first_purchase_day_in_month('kpi_month') }} as is_first_in_month
         from monthly_purchase_days
     ) as purchase_days_in_month
     group by kpi_month
