@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import (
     DagsterDbtTranslator,
     DbtCliResource,
@@ -19,6 +20,7 @@ from dagster_dbt import (
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging.version import Version
 
+from data_quality.dbt_tests import null_columns
 from operations import progress
 from operations.outcomes import disk_full_problem
 from orchestration.dbt_process import WORKDIR_FLAG
@@ -134,19 +136,41 @@ def _dbt_build(
     progress.stage(stage)
     invocation = dbt.cli(args, context=context, target_path=target)
     record_dbt_process(build_db, invocation.process.pid)
+    # Failed tests are said once dbt has let go of the build: a not-null test's own rows then
+    # name the columns with nulls (dbt says only how many rows it returned).
+    failed_tests: list[dg.AssetCheckResult] = []
     try:
         for done, event in enumerate(invocation.stream(), start=1):
-            yield event
+            if isinstance(event, dg.AssetCheckResult) and not event.passed:
+                failed_tests.append(event)
+            else:
+                yield event
             progress.advance(done, nodes)
             failpoint("transform.running")
+        yield from _described(failed_tests, target, build_db, dangol)
         keep_parse(target, dangol.paths.dbt_parse_cache)
     except DagsterDbtCliRuntimeError as error:
+        yield from _described(failed_tests, target, build_db, dangol)
         log = target / "dbt.log"
         text = str(error) + (log.read_text("utf-8", errors="replace") if log.exists() else "")
         full = disk_full_problem(text, dangol.paths.root)
         if full:
             raise dg.Failure(description=full) from None
         raise
+
+
+def _described(
+    failed_tests: list[dg.AssetCheckResult], target: Path, build_db: Path, dangol: DangolResource
+):
+    for check in failed_tests:
+        unique_id = check.metadata["unique_id"].value
+        try:
+            found = null_columns(
+                dangol_dbt_project.manifest_path, unique_id, target, build_db, dangol.duckdb
+            )
+        except (OSError, KeyError, duckdb.Error):
+            found = None  # the check fails all the same; only the columns go unsaid
+        yield check._replace(description="; ".join(map(str, found))) if found else check
 
 
 def reuse_parse(cache: Path, target: Path) -> None:

@@ -9,8 +9,9 @@ import duckdb
 from data_quality.suites import audit_targets
 from orchestration.config import load_config
 from orchestration.dbt_vars import dbt_vars
-from orchestration.manifest import DBT_MANIFEST, DBT_PROJECT_DIR, dbt_executable
+from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
 from tests.data_quality.test_gate import DEFAULTS, DUPLICATE_ORDER_WITH_NEGATIVE_REVENUE
+from tests.dbt_project.column_tests import dbt_tests_by_column
 
 # The row rules the suites once checked too: dbt must keep testing every one of them.
 DBT_OWNS = {
@@ -34,18 +35,11 @@ ROW_RULE_EXPECTATIONS = {
 }
 
 
-def dbt_tests_by_column() -> dict[tuple[str, str], set[str]]:
-    manifest = json.loads(DBT_MANIFEST.read_text(encoding="utf-8"))
-    tests: dict[tuple[str, str], set[str]] = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] == "test" and node.get("test_metadata"):
-            model = node["attached_node"].split(".")[-1]
-            tests.setdefault((model, node["column_name"]), set()).add(node["test_metadata"]["name"])
-    return tests
-
-
 def test_dbt_tests_every_row_rule_and_the_suites_test_none():
-    tests = dbt_tests_by_column()
+    tests = {
+        (unique_id.split(".")[-1], column): names
+        for (unique_id, column), names in dbt_tests_by_column().items()
+    }
 
     missing = {key: rules - tests.get(key, set()) for key, rules in DBT_OWNS.items()}
     assert not {key: rules for key, rules in missing.items() if rules}

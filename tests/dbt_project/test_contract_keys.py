@@ -6,6 +6,7 @@ import json
 import duckdb
 
 from orchestration.manifest import DBT_MANIFEST
+from tests.dbt_project.column_tests import dbt_tests_by_column
 
 # unique_where_written proves a key as dbt's unique does, build after build: each build tests
 # the keys it wrote against the whole table, and a full refresh or `dbt test` every key.
@@ -25,12 +26,7 @@ def contract_keys() -> list[tuple[str, str]]:
 
 
 def test_every_contract_primary_key_is_tested_unique_and_not_null():
-    manifest = json.loads(DBT_MANIFEST.read_text(encoding="utf-8"))
-    tests: dict[tuple[str, str], set[str]] = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] == "test" and node.get("test_metadata"):
-            key = (node["attached_node"], node["column_name"])
-            tests.setdefault(key, set()).add(node["test_metadata"]["name"])
+    tests = dbt_tests_by_column()
     keys = contract_keys()
 
     assert ("model.dangol.fct_order_lines", "order_line_id") in keys

@@ -850,7 +850,7 @@ def test_a_failed_audit_leaves_the_published_warehouse_byte_for_byte(
 
     assert result.returncode == 1
     assert "did not publish" in result.stderr
-    assert "not_null_stg_shopify__orders_ordered_at" in result.stderr
+    assert "not_null_stg_shopify__orders failed: ordered_at: 1 null row" in result.stderr
     assert fingerprint(home.published_db) == published_before
     assert fingerprint(home.state_db) == state_before
 
