@@ -64,14 +64,14 @@ shop_lines as (
     select * from korean_shop_lines
 ),
 
+-- A line's place in its order is its row in the file (one file holds all of an order's lines),
+-- so every window below orders by source_record: DuckDB sorts the lines once for the line
+-- numbers, the order's gross and the running gross, and once more for the second pass.
 latest_lines as (
     select
         shop_lines.*,
         latest_versions.order_discount_amount,
-        latest_versions.order_net_amount,
-        row_number() over (
-            partition by shop_lines.order_id order by shop_lines.source_record
-        ) as line_number
+        latest_versions.order_net_amount
     from shop_lines
     inner join latest_versions
         on
@@ -79,22 +79,29 @@ latest_lines as (
             and shop_lines.ingest_file_seq = latest_versions.ingest_file_seq
 ),
 
--- The discount is shared by line gross; what the order did not keep (gross − discount − net)
--- comes first off the lines the shop marked returned or cancelled, the rest off the other
--- lines, each by line amount after discount; all in whole cents, so the lines of an order add
--- up to fct_orders.net_amount exactly.
 running_amounts as (
     select
         *,
-        sum(gross_amount) over (partition by order_id) as order_gross_amount,
+        row_number() over (
+            partition by order_id order by source_record
+        ) as line_number,
         sum(gross_amount) over (
             partition by order_id
-            order by line_number
+            order by source_record
+            rows between unbounded preceding and unbounded following
+        ) as order_gross_amount,
+        sum(gross_amount) over (
+            partition by order_id
+            order by source_record
             rows between unbounded preceding and current row
         ) as running_gross_amount
     from latest_lines
 ),
 
+-- The discount is shared by line gross; what the order did not keep (gross − discount − net)
+-- comes first off the lines the shop marked returned or cancelled, the rest off the other
+-- lines, each by line amount after discount; all in whole cents, so the lines of an order add
+-- up to fct_orders.net_amount exactly.
 discounted as (
     select
         *,
@@ -113,21 +120,31 @@ after_discount as (
         sum(case when is_returned_or_cancelled then gross_amount - discount_amount else 0 end)
             over (
                 partition by order_id
-                order by line_number
+                order by source_record
                 rows between unbounded preceding and current row
             )
             as running_returned_discounted_amount,
         sum(case when is_returned_or_cancelled then 0 else gross_amount - discount_amount end)
             over (
                 partition by order_id
-                order by line_number
+                order by source_record
                 rows between unbounded preceding and current row
             )
             as running_kept_discounted_amount,
         sum(case when is_returned_or_cancelled then gross_amount - discount_amount else 0 end)
-            over (partition by order_id) as returned_discounted_amount,
+            over (
+                partition by order_id
+                order by source_record
+                rows between unbounded preceding and unbounded following
+            )
+            as returned_discounted_amount,
         sum(case when is_returned_or_cancelled then 0 else gross_amount - discount_amount end)
-            over (partition by order_id) as kept_discounted_amount,
+            over (
+                partition by order_id
+                order by source_record
+                rows between unbounded preceding and unbounded following
+            )
+            as kept_discounted_amount,
         order_gross_amount - order_discount_amount - order_net_amount as order_not_kept_amount
     from discounted
 ),

@@ -15,36 +15,37 @@ renamed as (
         {{ to_money('lineitem_price') }} as unit_price,
         coalesce({{ to_money('lineitem_discount') }}, 0) as line_discount_amount,
         _source_record as source_record,
-        _ingest_file_seq as ingest_file_seq
-    from source
-),
-
--- Line rows carry only the order's Name; its Id sits on the first row of the same file.
-order_ids as (
-    select
         _ingest_file_seq as ingest_file_seq,
-        trim(name) as order_name,
-        'shopify-' || trim(id) as order_id
+        id
     from source
-    where id is not null
 ),
 
+-- Line rows carry only the order's Name; its Id sits on the first row of the same file, so
+-- a line's order is found among the rows of its Name in its file (not by joining the file to
+-- itself: 10.5 -> 6.8 s at 10M lines), and numbered in the same window.
 numbered as (
     select
-        renamed.*,
-        order_ids.order_id,
+        *,
+        max(case when id is not null then 'shopify-' || trim(id) end) over (
+            partition by ingest_file_seq, order_name
+        ) as order_id,
         row_number() over (
-            partition by order_ids.order_id, renamed.ingest_file_seq
-            order by renamed.source_record
+            partition by ingest_file_seq, order_name
+            order by source_record
         ) as line_number
     from renamed
-    left join order_ids
-        on
-            renamed.ingest_file_seq = order_ids.ingest_file_seq
-            and renamed.order_name = order_ids.order_name
 )
 
 select
-    *,
+    order_name,
+    product_name,
+    product_sku,
+    quantity,
+    unit_price,
+    line_discount_amount,
+    source_record,
+    ingest_file_seq,
+    order_id,
+    line_number,
     order_id || '-' || line_number as order_line_id
 from numbered
