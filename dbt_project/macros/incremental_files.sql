@@ -45,16 +45,26 @@
 {%- endmacro %}
 
 {#- The orders an incremental model by order takes up: those `recomputed` (re)computed in this
-    build, and those whose customer changed since the model kept them (an identity merge re-keys
-    old orders). `customers` maps each order_id to its customer_id as it is now; the kept rows
-    probe it as they are, with no distinct over them first (fct_order_lines keeps one a line). -#}
-{% macro orders_to_take_up(recomputed, customers) -%}
+    build, and those whose customer changed since the last build (`customer_changes`, the model
+    int_order_customer_changes: an identity merge re-keys old orders). -#}
+{% macro orders_to_take_up(recomputed, customer_changes) -%}
     select order_id from {{ recomputed }}
     where {{ made_in_this_build() }}
     union
-    select kept.order_id
-    from {{ this }} as kept
-    left join {{ customers }} as current_customers
-        on kept.order_id = current_customers.order_id
-    where current_customers.customer_id is distinct from kept.customer_id
+    select order_id from {{ customer_changes }}
+{%- endmacro %}
+
+{#- The customers whose purchase days fct_purchase_days takes up (kept by customer): the
+    customers now of the orders int_orders_deduplicated (re)computed in this build, and both
+    customers of an order that changed customer (the one that lost it, the one that has it). -#}
+{% macro purchase_day_customers_to_take_up() -%}
+    select customer_id from {{ ref('fct_orders') }}
+    where order_id in (
+        select order_id from {{ ref('int_orders_deduplicated') }}
+        where {{ made_in_this_build() }}
+    )
+    union
+    select customer_id from {{ ref('int_order_customer_changes') }}
+    union
+    select previous_customer_id from {{ ref('int_order_customer_changes') }}
 {%- endmacro %}

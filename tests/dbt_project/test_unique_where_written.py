@@ -32,6 +32,9 @@ create table intermediate.int_orders_deduplicated (
     cancelled_at timestamptz, financial_status varchar, merchandise_amount decimal(18, 2),
     refund_amount decimal(18, 2)
 );
+create table intermediate.int_order_customer_changes (
+    order_id varchar, previous_customer_id varchar, customer_id varchar
+);
 create schema marts;
 create table marts.fct_orders (
     order_id varchar, customer_id varchar, ordered_at timestamptz, ordered_date date,

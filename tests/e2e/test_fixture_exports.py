@@ -71,18 +71,20 @@ def test_a_later_run_on_the_same_home_reuses_dbts_parse(runs):
 
 
 @pytest.mark.parametrize(
-    "model",
+    ("model", "key"),
     [
-        "intermediate/int_orders_deduplicated",
-        "intermediate/int_order_lines_latest",
-        "intermediate/int_orders_attributed",
-        "marts/fct_orders",
-        "marts/fct_order_lines",
+        ("intermediate/int_orders_deduplicated", "order_id"),
+        ("intermediate/int_order_lines_latest", "order_id"),
+        ("intermediate/int_orders_attributed", "order_id"),
+        ("marts/fct_orders", "order_id"),
+        ("marts/fct_order_lines", "order_id"),
+        ("marts/fct_purchase_days", "customer_id"),
     ],
 )
-def test_a_later_run_recomputes_the_orders_in_its_files_only(runs, model: str):
-    """Orders and their lines are history-sized: run 2 replaces the orders its files brought
-    (delete+insert by order) instead of rebuilding every order."""
+def test_a_later_run_recomputes_the_orders_in_its_files_only(runs, model: str, key: str):
+    """Orders, their lines and purchase days are history-sized: run 2 replaces the orders its
+    files brought (delete+insert by order), and the purchase days of those orders' customers
+    (by customer), instead of rebuilding every order."""
     home, _, _ = runs
     last = RunOutcome.load(home.last_run_file)
     executed = (home.dbt_target(last.run_id) / f"run/dangol/models/{model}.sql").read_text(
@@ -90,7 +92,7 @@ def test_a_later_run_recomputes_the_orders_in_its_files_only(runs, model: str):
     )
     name = model.split("/")[1]
 
-    assert re.search(rf"delete from \S+{name}\"\s+where \(\s*order_id\)", executed)
+    assert re.search(rf"delete from \S+{name}\"\s+where \(\s*{key}\)", executed)
     assert "create  table" not in executed and "create table" not in executed
 
 
@@ -293,6 +295,11 @@ def test_a_run_on_the_last_state_plus_new_files_equals_one_run_over_all_files(ru
     fingerprint = history_fingerprint(load_config(DEFAULT_CONFIG).dbt_vars(), DBT_PROJECT_DIR)
     resources = load_config(DEFAULT_CONFIG).duckdb_resources(home)
     assert not needs_full_refresh(home.state_db, fingerprint, resources)
+    # And its files moved an old order to another customer (an identity merge): what is kept by
+    # order or by customer took up that order and both customers, not every row.
+    with duckdb.connect(str(home.state_db), read_only=True) as con:
+        sql = "select count(*) from intermediate.int_order_customer_changes"
+        assert con.execute(sql).fetchone()[0] >= 1
     fresh = fresh_run_over_every_file(tmp_path, DEFAULT_CONFIG)
 
     incremental, from_scratch = (

@@ -4,6 +4,7 @@
     incremental_strategy=history_incremental_strategy(),
     on_schema_change='fail',
 ) }}
+-- depends_on: {{ ref('int_order_customer_changes') }} (read by incremental builds only)
 -- Order lines with their order's customer, date, status and currency. The lines and their
 -- shares of the order's amounts are int_order_lines_latest's, kept by order from run to run.
 -- Incremental by order: a run takes up the orders whose lines this dbt build replaced and the
@@ -13,7 +14,7 @@ with
 
 {% if is_incremental() -%}
 changed_orders as (
-    {{ orders_to_take_up(ref('int_order_lines_latest'), ref('fct_orders')) }}
+    {{ orders_to_take_up(ref('int_order_lines_latest'), ref('int_order_customer_changes')) }}
 ),
 
 {% endif -%}

@@ -4,9 +4,10 @@
     incremental_strategy=history_incremental_strategy(),
     on_schema_change='fail',
 ) }}
+-- depends_on: {{ ref('int_order_customer_changes') }} (read by incremental builds only)
 -- Incremental by order: a run takes up the orders int_orders_deduplicated replaced in this dbt
--- build and the orders whose customer changed (an identity merge re-keys old orders); every
--- other order's row depends on that order alone and stays as it was.
+-- build and the orders whose customer changed (int_order_customer_changes: an identity merge
+-- re-keys old orders); every other order's row depends on that order alone and stays as it was.
 with
 
 -- The person behind each order, resolved across shops, the CRM and memberships.
@@ -20,7 +21,7 @@ order_customers as (
 
 {% if is_incremental() -%}
 changed_orders as (
-    {{ orders_to_take_up(ref('int_orders_deduplicated'), 'order_customers') }}
+    {{ orders_to_take_up(ref('int_orders_deduplicated'), ref('int_order_customer_changes')) }}
 ),
 
 {% endif -%}

@@ -1,11 +1,28 @@
+{{ config(
+    materialized=history_materialization(),
+    unique_key='customer_id',
+    incremental_strategy=history_incremental_strategy(),
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where customer_id in ("
+        ~ "{{ purchase_day_customers_to_take_up() }}){% endif %}",
+) }}
+-- depends_on: {{ ref('int_orders_deduplicated') }} {{ ref('int_order_customer_changes') }}
+-- (read by incremental builds only)
 -- A purchase day (구매일) is a local calendar day on which a customer bought: several orders on
 -- one day are one purchase occasion, as in the customer-base literature (BG/NBD). Repeat,
 -- frequency and the predicted-value model count purchase days, never orders.
+-- Incremental by customer: a customer's rows depend on that customer's orders alone, so a run
+-- takes up the customers of the orders it (re)computed and of the orders that changed customer.
+-- Their old rows go first (pre_hook): a customer whose last purchase was cancelled, or who was
+-- merged into another, has no new row to replace them by key.
 with
 
 purchases as (
     select * from {{ ref('fct_orders') }}
     where is_purchase
+    {%- if is_incremental() %}
+        and customer_id in ({{ purchase_day_customers_to_take_up() }})
+    {%- endif %}
 ),
 
 purchase_days as (
