@@ -120,3 +120,37 @@ def test_a_build_tests_the_keys_it_wrote_and_dbt_test_every_key(
     assert dbt("build", build_db, target, unique=unique, select=select) == 1
     # On its own, `dbt test` wrote nothing: it tests every key.
     assert dbt("test", build_db, target, unique=unique, select=select) == 2
+
+
+# fct_order_lines' order must be in fct_orders: a build checks the lines of the orders
+# int_order_lines_latest wrote (macros/tests/relationships_where_written.sql).
+RELATIONSHIP = (
+    "relationships_where_written_fct_order_lines_order_id__order_id__ref_fct_orders___ref_int"
+    "_order_lines_latest_"
+)
+
+
+def test_a_build_tests_the_parents_of_the_orders_it_wrote_and_dbt_test_every_row(tmp_path: Path):
+    build_db, target = tmp_path / "build.duckdb", tmp_path / "target"
+    select = "int_order_lines_latest fct_order_lines"
+    with duckdb.connect(str(build_db)) as con:
+        con.execute(UPSTREAM)
+        add_order(con, "o1", 1, 2)
+    assert dbt("build", build_db, target, "--full-refresh", unique=RELATIONSHIP, select=select) == 0
+
+    with duckdb.connect(str(build_db)) as con:
+        # Kept lines of orders fct_orders does not have: one the new file does not touch
+        # (ghost), one of an order the new file brings (o4, which fct_orders lacks).
+        con.executemany(STRAY_MART_LINE, [["ghost-1"], ["o4-9"]])
+        con.execute(
+            "update marts.fct_order_lines set order_id = 'ghost' where order_line_id = 'ghost-1'"
+        )
+        con.execute("update marts.fct_order_lines set order_id = 'o4' where order_line_id = 'o4-9'")
+        add_order(con, "o3", 2, 1)
+        add_order(con, "o4", 2, 1)
+        con.execute("delete from marts.fct_orders where order_id = 'o4'")
+
+    # The build wrote o3's and o4's lines: o4 has no order. ghost was kept: not looked at.
+    assert dbt("build", build_db, target, unique=RELATIONSHIP, select=select) == 1
+    # On its own, `dbt test` looks at every line.
+    assert dbt("test", build_db, target, unique=RELATIONSHIP, select=select) == 2

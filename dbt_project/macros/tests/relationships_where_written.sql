@@ -1,0 +1,39 @@
+{#- dbt's relationships test for a model kept from build to build, on the rows this build
+    wrote: a kept row passed the build that wrote it, and its parent stays (the parents are kept
+    by key too, never deleted). `written_in` names the model whose marked rows (this_build_marker)
+    give the keys written, as in unique_where_written: fct_order_lines carries no marker and
+    inserts the lines int_order_lines_latest wrote (10M order lines: each daily build probed all
+    of them against fct_orders, 2.5 s). A full refresh, a build that wrote no rows, and
+    `dbt test` on its own (no row carries its invocation) test every row. -#}
+{% test relationships_where_written(model, column_name, to, field, written_in) %}
+    with
+
+    written as (
+        select {{ column_name }} as written_key
+        from {{ written_in }}
+        where {{ made_in_this_build() }}
+    ),
+
+    child as (
+        select {{ column_name }} as from_field
+        from {{ model }}
+        where
+            {{ column_name }} is not null
+            {%- if not flags.FULL_REFRESH %}
+                and (
+                    {{ column_name }} in (select written_key from written)
+                    or not exists (select 1 from written)
+                )
+            {%- endif %}
+    ),
+
+    parent as (
+        select {{ field }} as to_field
+        from {{ to }}
+    )
+
+    select child.from_field
+    from child
+    left join parent on child.from_field = parent.to_field
+    where parent.to_field is null
+{% endtest %}
