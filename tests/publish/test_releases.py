@@ -258,6 +258,31 @@ def test_a_month_whose_rows_all_went_leaves_the_release_and_its_snapshot(
     assert parquet_rows(snapshot, without="ordered_month") == lines
 
 
+def test_a_monthly_tables_sums_come_by_month_and_add_up_to_the_tables():
+    with duckdb.connect() as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.fct_orders as select * from (values"
+            " ('o1', date '2026-10-31'), ('o2', date '2026-11-01'), ('o3', date '2026-11-30'),"
+            " ('o4', null)) t(order_id, ordered_date)"
+        )
+        content = releases.table_content(con, "memory", "marts", "fct_orders")
+        whole = con.execute("select sum(hash(t)::hugeint) from marts.fct_orders t").fetchone()[0]
+        november = con.execute(
+            "select sum(hash(t)::hugeint) from marts.fct_orders t"
+            " where ordered_date >= date '2026-11-01' and ordered_date < date '2026-12-01'"
+        ).fetchone()[0]
+
+    assert [(m.month, m.rows) for m in content.months] == [
+        ("2026-10", 1),
+        ("2026-11", 2),
+        ("unknown", 1),
+    ]
+    assert content.months[1].content == november
+    assert (content.rows, content.content) == (4, whole)
+    assert sum(m.content for m in content.months) == whole
+
+
 def test_a_release_from_before_monthly_tables_is_followed_by_one_written_by_month(
     build_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
