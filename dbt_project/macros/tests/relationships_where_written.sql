@@ -4,27 +4,12 @@
     give the keys written, as in unique_where_written: fct_order_lines carries no marker and
     inserts the lines int_order_lines_latest wrote (10M order lines: each daily build probed all
     of them against fct_orders, 2.5 s). A full refresh, a build that wrote no rows, and
-    `dbt test` on its own (no row carries its invocation) test every row. -#}
+    `dbt test` on its own test every row (keys_written_in_this_build). -#}
 {% test relationships_where_written(model, column_name, to, field, written_in) %}
     with
 
-    written as (
-        select {{ column_name }} as written_key
-        from {{ written_in }}
-        where {{ made_in_this_build() }}
-    ),
-
     child as (
-        select {{ column_name }} as from_field
-        from {{ model }}
-        where
-            {{ column_name }} is not null
-            {%- if not flags.FULL_REFRESH %}
-                and (
-                    {{ column_name }} in (select written_key from written)
-                    or not exists (select 1 from written)
-                )
-            {%- endif %}
+        {{ keys_written_in_this_build(model, column_name, written_in) }}
     ),
 
     parent as (
@@ -32,8 +17,8 @@
         from {{ to }}
     )
 
-    select child.from_field
+    select child.tested_key as from_field
     from child
-    left join parent on child.from_field = parent.to_field
+    left join parent on child.tested_key = parent.to_field
     where parent.to_field is null
 {% endtest %}

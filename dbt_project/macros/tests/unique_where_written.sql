@@ -3,7 +3,7 @@
     written row can collide with another: so a build tests the keys it wrote, each against the
     whole table, instead of grouping every key (10M order lines: 0.2 s, not 2-5 s). A full
     refresh, a build that wrote no rows, and `dbt test` on its own (no row carries its
-    invocation) test every key.
+    invocation) test every key (keys_written_in_this_build).
     `written_in` names another model whose written rows give the keys, for a model that carries
     no marker but takes its rows from one that does (fct_order_lines, a published mart, inserts
     the lines int_order_lines_latest wrote; the lines it re-inserts for a re-keyed order are
@@ -11,29 +11,16 @@
 {% test unique_where_written(model, column_name, written_in=none) %}
     with
 
-    written as (
-        select {{ column_name }} as written_key
-        from {{ written_in if written_in is not none else model }}
-        where {{ made_in_this_build() }}
-    ),
-
     tested as (
-        select {{ column_name }} as unique_field
-        from {{ model }}
-        where
-            {{ column_name }} is not null
-            {%- if not flags.FULL_REFRESH %}
-                and (
-                    {{ column_name }} in (select written_key from written)
-                    or not exists (select 1 from written)
-                )
-            {%- endif %}
+        {{ keys_written_in_this_build(
+            model, column_name, written_in if written_in is not none else model
+        ) }}
     )
 
     select
-        unique_field,
+        tested_key as unique_field,
         count(*) as n_records
     from tested
-    group by unique_field
+    group by tested_key
     having count(*) > 1
 {% endtest %}
