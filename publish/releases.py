@@ -75,10 +75,15 @@ MONTHLY_TABLES = {
 NO_DATE_MONTH = "unknown"  # the month of a row without a date
 
 
+def _month_name(date_sql: str) -> str:
+    """SQL naming the month of a date as partition folders and release_months name it."""
+    return f"coalesce(strftime({date_sql}, '%Y-%m'), '{NO_DATE_MONTH}')"
+
+
 def _month_of(name: str) -> str:
     """SQL for the month a row of a monthly table belongs to, as its partition folder names it."""
     date_column, _ = MONTHLY_TABLES[name]
-    return f"coalesce(strftime(\"{date_column}\", '%Y-%m'), '{NO_DATE_MONTH}')"
+    return _month_name(f'"{date_column}"')
 
 
 def _in_months(name: str, months: set[str]) -> str:
@@ -130,7 +135,7 @@ def table_content(
     if name in MONTHLY_TABLES:
         date_column, _ = MONTHLY_TABLES[name]
         month_start = f"date_trunc('month', \"{date_column}\")"
-        month = f"coalesce(strftime(month_start, '%Y-%m'), '{NO_DATE_MONTH}')"
+        month = _month_name("month_start")
     else:
         month_start, month = "null", "''"
     months = con.execute(
