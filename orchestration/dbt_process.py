@@ -21,6 +21,8 @@ import gc
 import os
 import sys
 
+from orchestration.warm_dbt import hand_over
+
 WORKDIR_FLAG = "--dangol-workdir"
 
 
@@ -39,6 +41,10 @@ def main() -> None:
         os.environ.setdefault("DBT_PROFILES_DIR", os.getcwd())
         os.chdir(sys.argv[at + 1])
         del sys.argv[at : at + 2]
+    # A run's warm dbt (orchestration/warm_dbt.py) has done the imports: it runs the command.
+    handed_over = hand_over(sys.argv, os.getcwd(), dict(os.environ))
+    if handed_over is not None:
+        sys.exit(handed_over)
     from dbt.cli.main import cli
 
     gc.freeze()

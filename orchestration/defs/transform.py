@@ -3,7 +3,8 @@
 import json
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -33,6 +34,7 @@ from orchestration.manifest import (
     dbt_executable,
     ensure_dbt_manifest,
 )
+from orchestration.warm_dbt import warm_dbt
 from publish.builds import (
     history_fingerprint,
     needs_full_refresh,
@@ -202,6 +204,13 @@ class DangolDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         return None
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["DbtCliResource"]:
+        """For the run: a dbt that imports itself while the first steps work, and then runs each
+        of the run's dbt commands in a fork (orchestration/warm_dbt.py)."""
+        with warm_dbt(), super().yield_for_execution(context) as resource:
+            yield resource
 
 
 def dbt_resource() -> DbtCliResource:

@@ -1,0 +1,229 @@
+"""A dbt that has done its imports before a run needs it: each dbt command forks from it.
+
+dagster-dbt starts `dangol-dbt` as a new process for each dbt command, and a run has two. Each
+paid about 2.5 s of dbt's imports (3,000 modules) before its first node, on the run's critical
+path. A run now starts one warm process as it begins (`warm_dbt`, held by the dbt resource for
+the run); it imports dbt while the run ingests its files, on the machine's other core, and waits.
+`dangol-dbt` stays the command dagster-dbt starts, with the same arguments, output and exit
+status, but hands its command over: it sends its arguments, folder, environment and standard
+streams (the file descriptors themselves) over a Unix socket, the warm process forks, and the
+fork runs the command as the process would have. The hand-over is all or nothing, and anything
+that fails before the fork leaves `dangol-dbt` to run dbt itself, as before.
+
+Nothing outlives its owner: the warm process ends when the run's process ends (it watches a pipe
+only that process holds open, so even SIGKILL ends it), a fork is killed when its warm process
+ends, and a fork whose `dangol-dbt` went away (killed by Dagster or by the next run) is killed.
+Signals `dangol-dbt` receives (Dagster interrupts dbt with SIGINT) are passed on to the fork.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import gc
+import importlib
+import json
+import logging
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+SERVER_ENV = "DANGOL_WARM_DBT"  # the socket a run's warm dbt listens on
+STREAMS = (0, 1, 2)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+# -- the run's side -------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def warm_dbt() -> Iterator[None]:
+    """For the `with` block: a warm dbt, named to every `dangol-dbt` started meanwhile."""
+    folder = Path(tempfile.mkdtemp(prefix="dangol-dbt-"))  # short: socket paths are limited
+    address = folder / "socket"
+    # The warm process's end of the pipe reads end-of-file when this process is gone.
+    alive_read, alive_write = os.pipe()
+    os.set_inheritable(alive_read, True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.warm_dbt", str(address), str(alive_read)],
+        pass_fds=(alive_read,),
+        # A fork's streams are its dangol-dbt's; the warm process itself says nothing, unless
+        # it fails to start (stderr), and then each dangol-dbt runs dbt itself.
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    os.close(alive_read)
+    before = os.environ.get(SERVER_ENV)
+    os.environ[SERVER_ENV] = str(address)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(SERVER_ENV, None)
+        else:
+            os.environ[SERVER_ENV] = before
+        os.close(alive_write)  # the warm process ends its forks and exits
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        address.unlink(missing_ok=True)
+        folder.rmdir()
+
+
+# -- dangol-dbt's side ----------------------------------------------------------------------------
+
+
+def hand_over(argv: list[str], cwd: str, env: dict[str, str]) -> int | None:
+    """Run the command in a fork of the warm dbt; None when there is none to take it."""
+    address = env.get(SERVER_ENV)
+    if not address:
+        return None
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(address)
+        request = json.dumps({"argv": argv, "cwd": cwd, "env": env}).encode()
+        socket.send_fds(connection, [len(request).to_bytes(8, "big") + request], list(STREAMS))
+        reply = connection.makefile("r", encoding="utf-8")
+        pid = int(reply.readline())
+    except (OSError, ValueError):
+        connection.close()
+        return None  # nothing was forked: run dbt here
+    # From here on the fork owns the command: its exit status is this process's.
+    for name in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(name, lambda number, _frame: _signal_fork(pid, number))
+    line = reply.readline()
+    return int(line) if line.strip() else 1  # the warm process died: say the command failed
+
+
+def _signal_fork(pid: int, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, number)
+
+
+# -- the warm process -----------------------------------------------------------------------------
+
+
+def serve(address: str, alive: int) -> None:
+    # Ctrl-C in a terminal reaches every process of the run: the run's own process decides, and
+    # ends this one by closing the pipe. A fork takes SIGINT as dbt does (_run_command).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Listening first: a dbt command that comes before the imports are done waits for them,
+    # rather than paying for a second import beside them.
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address)
+    listener.listen()
+    # Everything dbt imports for a build on DuckDB, before the first command comes.
+    for module in ("dbt.cli.main", "dbt.task.build", "dbt.adapters.duckdb"):
+        importlib.import_module(module)
+
+    gc.freeze()  # see dbt_process.py: none of these objects is ever garbage
+    forks: dict[int, socket.socket] = {}  # pid -> the connection of its dangol-dbt
+    try:
+        while True:
+            ready, _, _ = select.select([alive, listener, *forks.values()], [], [], 0.1)
+            if alive in ready:
+                return  # the run's process closed its end: it is done or gone
+            if listener in ready:
+                connection, _ = listener.accept()
+                pid = _fork_command(connection, [listener, *forks.values()], alive)
+                if pid is not None:
+                    forks[pid] = connection
+            for pid, connection in list(forks.items()):
+                if connection in ready:  # its dangol-dbt went away: so does the fork
+                    _signal_fork(pid, signal.SIGKILL)
+                finished, status = os.waitpid(pid, os.WNOHANG)
+                if finished:
+                    with contextlib.suppress(OSError):
+                        connection.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+                    connection.close()
+                    del forks[pid]
+    finally:
+        for pid in forks:
+            _signal_fork(pid, signal.SIGKILL)
+        for pid in forks:
+            os.waitpid(pid, 0)
+
+
+def _fork_command(connection: socket.socket, others: list[socket.socket], alive: int) -> int | None:
+    try:
+        header, fds, _, _ = socket.recv_fds(connection, 8, len(STREAMS))
+        size = int.from_bytes(header, "big")
+        body = b""
+        while len(body) < size:
+            chunk = connection.recv(size - len(body))
+            if not chunk:
+                raise OSError("dangol-dbt went away before its command arrived")
+            body += chunk
+        request = json.loads(body)
+        if len(fds) != len(STREAMS):
+            raise OSError("dangol-dbt sent no standard streams")
+    except (OSError, ValueError):
+        connection.close()
+        return None
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    pid = os.fork()
+    if pid == 0:
+        for held in (*others, connection):
+            held.close()
+        os.close(alive)
+        os._exit(_run_command(request, fds))
+    for fd in fds:
+        os.close(fd)
+    connection.sendall(f"{pid}\n".encode())
+    return pid
+
+
+def _run_command(request: dict, fds: list[int]) -> int:
+    """In the fork: become the process dangol-dbt would have started, and run its command."""
+    _die_with_parent()
+    for name in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(name, signal.default_int_handler if name == signal.SIGINT else signal.SIG_DFL)
+    for fd, stream in zip(fds, STREAMS, strict=True):
+        os.dup2(fd, stream)
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.argv = request["argv"]
+    from dbt.cli.main import cli
+
+    try:
+        cli()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    except KeyboardInterrupt:
+        code = 130
+    except BaseException:
+        logging.getLogger(__name__).exception("dbt failed in a fork of the warm dbt")
+        code = 1
+    # What a process's normal exit does: dbt's exit handlers (closing DuckDB), flushed streams.
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    return code
+
+
+def _die_with_parent() -> None:
+    """A fork must not go on writing the build after its warm process was killed."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:
+        os._exit(1)
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], int(sys.argv[2]))

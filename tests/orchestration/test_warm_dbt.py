@@ -1,0 +1,101 @@
+"""A run's dbt commands run in forks of one warm dbt (orchestration/warm_dbt.py): the output and
+exit status are dbt's own, `dangol-dbt` itself never imports dbt, and nothing outlives the run."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from orchestration.warm_dbt import SERVER_ENV, warm_dbt
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def dangol_dbt(*args: str) -> tuple[int, str, str, bool]:
+    """Exit code, stdout and stderr of dangol-dbt, and whether that process imported dbt."""
+    done = subprocess.run(
+        # dangol-dbt's own module, as its console script runs it, telling what it imports.
+        [sys.executable, "-X", "importtime", "-m", "orchestration.dbt_process", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    imports = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    stderr = "\n".join(line for line in done.stderr.splitlines() if line not in imports)
+    imported_dbt = any(line.rsplit("|", 1)[-1].strip() == "dbt.cli.main" for line in imports)
+    return done.returncode, done.stdout, stderr, imported_dbt
+
+
+def test_a_command_runs_in_a_fork_with_dbts_own_output_and_exit_status(monkeypatch):
+    monkeypatch.delenv(SERVER_ENV, raising=False)
+    alone = dangol_dbt("--version")
+    alone_failing = dangol_dbt("build", "--no-such-option")
+
+    with warm_dbt():
+        warm = dangol_dbt("--version")
+        warm_failing = dangol_dbt("build", "--no-such-option")
+
+    assert warm[:2] == alone[:2]
+    assert alone[0] == 0 and "Core:" in alone[1]
+    assert warm_failing[0] == alone_failing[0] == 2
+    assert "No such option" in warm_failing[2]
+    # Alone it imports dbt; handed over, the warm process had done it.
+    assert alone[3] and alone_failing[3]
+    assert not warm[3] and not warm_failing[3]
+
+
+def _warm_children(pid: int) -> list[int]:
+    """The warm dbt processes a process started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if parent == pid and b"orchestration.warm_dbt" in command:
+                found.append(int(entry.name))
+    return found
+
+
+def _gone(pid: int, within: float = 60.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_the_warm_dbt_ends_with_its_run_even_a_killed_one(monkeypatch):
+    with warm_dbt():
+        address = Path(os.environ[SERVER_ENV])
+        (warm,) = _warm_children(os.getpid()) or [None]
+    assert warm is not None and _gone(warm, within=1.0)  # the block ended: so did the process
+    assert not address.exists() and not address.parent.exists()
+    assert SERVER_ENV not in os.environ
+
+    # A run's process killed with SIGKILL cannot end it: the pipe it held open does.
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from orchestration.warm_dbt import warm_dbt\n"
+            "with warm_dbt():\n    print('ready', flush=True); time.sleep(600)",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert run.stdout.readline().strip() == "ready"
+    (warm,) = _warm_children(run.pid)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert _gone(warm)
