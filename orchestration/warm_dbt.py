@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,6 +60,11 @@ def warm_dbt() -> Iterator[None]:
         stdout=subprocess.DEVNULL,
     )
     os.close(alive_read)
+    # It listens about 0.1 s after it starts (before its imports): a dbt command started sooner
+    # would not find it and import dbt itself.
+    deadline = time.monotonic() + 5
+    while not address.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     before = os.environ.get(SERVER_ENV)
     os.environ[SERVER_ENV] = str(address)
     try:
@@ -123,7 +129,7 @@ def serve(address: str, alive: int) -> None:
     # Everything dbt imports for a build on DuckDB, before the first command comes.
     for module in ("dbt.cli.main", "dbt.task.build", "dbt.adapters.duckdb"):
         importlib.import_module(module)
-
+    _warm_up()
     gc.freeze()  # see dbt_process.py: none of these objects is ever garbage
     forks: dict[int, socket.socket] = {}  # pid -> the connection of its dangol-dbt
     try:
@@ -150,6 +156,28 @@ def serve(address: str, alive: int) -> None:
             _signal_fork(pid, signal.SIGKILL)
         for pid in forks:
             os.waitpid(pid, 0)
+
+
+def _warm_up() -> bool:
+    """What every dbt command otherwise does afresh, once: dbt's config classes build their JSON
+    schemas, and mashumaro compiles each class's decoder the first time it decodes one (the
+    manifest's nodes, from the last parse). About 1.5-2 s of each command, on the demo."""
+    try:
+        from dbt.adapters.duckdb.credentials import DuckDBCredentials
+        from dbt.contracts.graph.manifest import Manifest
+        from dbt.contracts.project import PackageConfig, Project, ProjectFlags
+        from dbt.parser.manifest import extended_mashumuro_decoder
+
+        from orchestration.manifest import DBT_PROJECT_DIR
+
+        for config in (ProjectFlags, Project, PackageConfig, DuckDBCredentials):
+            config.json_schema()
+        parse = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"  # `make`'s
+        if parse.exists():
+            Manifest.from_msgpack(parse.read_bytes(), decoder=extended_mashumuro_decoder)
+    except Exception:  # only a head start: each command does all of this itself if need be
+        return False
+    return True
 
 
 def _fork_command(connection: socket.socket, others: list[socket.socket], alive: int) -> int | None:
