@@ -45,8 +45,14 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 @contextlib.contextmanager
 def warm_dbt() -> Iterator[None]:
-    """For the `with` block: a warm dbt, named to every `dangol-dbt` started meanwhile."""
-    folder = Path(tempfile.mkdtemp(prefix="dangol-dbt-"))  # short: socket paths are limited
+    """For the `with` block: a warm dbt, named to every `dangol-dbt` started meanwhile. Only a
+    head start: when it cannot start (no temporary folder, say), each command imports dbt."""
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="dangol-dbt-"))  # short: socket paths are limited
+    except OSError as error:
+        logging.getLogger(__name__).warning(f"No warm dbt for this run: {error}")
+        yield
+        return
     address = folder / "socket"
     # The warm process's end of the pipe reads end-of-file when this process is gone.
     alive_read, alive_write = os.pipe()
@@ -55,7 +61,7 @@ def warm_dbt() -> Iterator[None]:
         [sys.executable, "-m", "orchestration.warm_dbt", str(address), str(alive_read)],
         pass_fds=(alive_read,),
         # A fork's streams are its dangol-dbt's; the warm process itself says nothing, unless
-        # it fails to start (stderr), and then each dangol-dbt runs dbt itself.
+        # it cannot listen (stderr), and then each dangol-dbt runs dbt itself.
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
     )
@@ -124,8 +130,15 @@ def serve(address: str, alive: int) -> None:
     # Listening first: a dbt command that comes before the imports are done waits for them,
     # rather than paying for a second import beside them.
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(address)
-    listener.listen()
+    try:
+        listener.bind(address)
+        listener.listen()
+    except OSError as error:  # a socket path longer than the system allows, say
+        print(
+            f"dangol: no warm dbt at {address} ({error}); each dbt command imports dbt",
+            file=sys.stderr,
+        )
+        sys.exit(1)
     # Everything dbt imports for a build on DuckDB, before the first command comes.
     for module in ("dbt.cli.main", "dbt.task.build", "dbt.adapters.duckdb"):
         importlib.import_module(module)
