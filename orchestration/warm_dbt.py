@@ -194,6 +194,7 @@ def _warm_up() -> bool:
 
 
 def _fork_command(connection: socket.socket, others: list[socket.socket], alive: int) -> int | None:
+    fds: list[int] = []
     try:
         header, fds, _, _ = socket.recv_fds(connection, 8, len(STREAMS))
         size = int.from_bytes(header, "big")
@@ -207,6 +208,8 @@ def _fork_command(connection: socket.socket, others: list[socket.socket], alive:
         if len(fds) != len(STREAMS):
             raise OSError("dangol-dbt sent no standard streams")
     except (OSError, ValueError):
+        for fd in fds:
+            os.close(fd)
         connection.close()
         return None
     for stream in (sys.stdout, sys.stderr):
@@ -219,7 +222,13 @@ def _fork_command(connection: socket.socket, others: list[socket.socket], alive:
         os._exit(_run_command(request, fds))
     for fd in fds:
         os.close(fd)
-    connection.sendall(f"{pid}\n".encode())
+    try:
+        connection.sendall(f"{pid}\n".encode())
+    except OSError:  # its dangol-dbt is gone: nobody waits for this command
+        _signal_fork(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        connection.close()
+        return None
     return pid
 
 
