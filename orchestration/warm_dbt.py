@@ -142,6 +142,9 @@ def serve(address: str, alive: int) -> None:
     # Everything dbt imports for a build on DuckDB, before the first command comes.
     for module in ("dbt.cli.main", "dbt.task.build", "dbt.adapters.duckdb"):
         importlib.import_module(module)
+    from orchestration.dbt_process import write_only_lines_a_log_keeps
+
+    write_only_lines_a_log_keeps()  # the forks inherit it
     _warm_up()
     gc.freeze()  # see dbt_process.py: none of these objects is ever garbage
     forks: dict[int, socket.socket] = {}  # pid -> the connection of its dangol-dbt
