@@ -180,6 +180,18 @@ def test_ingest_settings_come_from_the_config_and_the_password_from_the_environm
     assert config.ingest_settings().excel_password == "from-the-env"
 
 
+def test_a_file_that_is_not_yaml_is_refused_quoting_the_line(tmp_path: Path):
+    path = tmp_path / "dangol.yaml"
+    path.write_text("timezone: Asia/Seoul\nrfm:\n  score_bins: [5\n  as_of: run_date\n", "utf-8")
+
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+
+    message = str(error.value)
+    assert message.startswith(f"{path}: not valid YAML")
+    assert "line 3, column 15" in message and "score_bins: [5" in message  # the line, quoted
+
+
 def test_a_reject_rate_above_one_is_refused_naming_the_key(tmp_path: Path):
     path = write_config(tmp_path, lambda d: d["ingest"].update(max_reject_rate=5))
 
