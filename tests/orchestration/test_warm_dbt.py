@@ -46,17 +46,30 @@ def test_a_command_runs_in_a_fork_with_dbts_own_output_and_exit_status(monkeypat
     assert not warm[3] and not warm_failing[3]
 
 
+WARM_UP = """
+from dbt_common.clients.jinja import template_cache
+from orchestration.warm_dbt import _compile_templates, _warm_up
+
+macros = _warm_up()
+print(len(macros), macros[0].package_name, macros[-1].package_name)
+while macros:
+    _compile_templates(macros)
+print(len(template_cache.file_cache))
+"""
+
+
 def test_the_warm_up_still_finds_what_it_warms():
     """It is only a head start and says nothing when a dbt upgrade moves what it names; here
-    it must find all of it, in a process of its own (it fills dbt's class-level caches)."""
+    it must find all of it, in a process of its own (it fills dbt's class-level caches), and
+    compile every macro of the last parse into dbt's template cache, the project's first."""
     done = subprocess.run(
-        [sys.executable, "-c", "from orchestration.warm_dbt import _warm_up; print(_warm_up())"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", WARM_UP], cwd=REPO, capture_output=True, text=True, check=False
     )
-    assert done.stdout.strip() == "True", done.stderr[-2000:]
+    assert done.returncode == 0, done.stderr[-2000:]
+    found, compiled = done.stdout.splitlines()
+    count, first, last = found.split()
+    assert int(count) > 500 and (first, last) == ("dangol", "dbt")
+    assert int(compiled) > 500  # one template a distinct macro source
 
 
 def _warm_children(pid: int) -> list[int]:
