@@ -3,6 +3,7 @@ import fcntl
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from orchestration.config import (
     PublishConfig,
     load_config,
 )
+from orchestration.dbt_process import WORKDIR_FLAG
+from orchestration.dbt_vars import BUILD_VARS, run_dbt_vars
+from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
 from orchestration.runner import RunOutcome, run_pipeline
 from orchestration.serve import prepare_dagster_home
 from tests.fixtures.hostile_exports import write_hostile_config, write_hostile_landing
@@ -150,6 +154,25 @@ def good_run_of_today(home: DangolHome) -> DangolHome:
     return home
 
 
+def dbt_like_a_run(
+    args: list[str], build_db: Path, target: Path, config: Path = DEFAULT_CONFIG, **run
+) -> subprocess.CompletedProcess:
+    """dbt on a test's build as a run calls it: `dangol-dbt` in the build's folder with the
+    run's vars (BUILD_VARS name the build relative to it), starting from the parse `make` did.
+    With the shipped config dbt parses nothing (the same vars and profile; else the whole
+    project, 13 s). The build is named as BUILD_VARS name it; dbt's log is in `target`."""
+    from orchestration.defs.transform import PARTIAL_PARSE, reuse_parse
+
+    assert build_db.name == BUILD_VARS["dangol_build_db"], build_db
+    reuse_parse(DBT_PROJECT_DIR / "target" / PARTIAL_PARSE, target)
+    run_vars = json.dumps(run_dbt_vars(load_config(config)))
+    command = [str(dbt_executable()), *args, "--vars", run_vars]
+    command += ["--target-path", str(target), "--log-path", str(target)]
+    return subprocess.run(
+        [*command, WORKDIR_FLAG, str(build_db.parent)], cwd=DBT_PROJECT_DIR, **run
+    )
+
+
 @pytest.fixture
 def empty_landing(tmp_path: Path) -> Path:
     landing = tmp_path / "landing"
@@ -240,7 +263,7 @@ create table marts.clv_model_status as select * from (values
 @pytest.fixture
 def build_db(tmp_path: Path) -> Path:
     """A small build warehouse that passes every check; tests break it on purpose."""
-    path = tmp_path / "build.duckdb"
+    path = tmp_path / BUILD_VARS["dangol_build_db"]  # as a run's dbt finds it (dbt_like_a_run)
     with duckdb.connect(str(path)) as con:
         con.execute(BUILD_DDL)
     return path

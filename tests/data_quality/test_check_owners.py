@@ -1,15 +1,12 @@
 """Each check has one owner: dbt tests the row and schema rules, the suites everything else."""
 
 import json
-import subprocess
 from pathlib import Path
 
 import duckdb
 
 from data_quality.suites import audit_targets
-from orchestration.config import load_config
-from orchestration.dbt_vars import dbt_vars
-from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
+from tests.conftest import dbt_like_a_run
 from tests.data_quality.test_gate import DEFAULTS, DUPLICATE_ORDER_WITH_NEGATIVE_REVENUE
 from tests.dbt_project.column_tests import dbt_tests_by_column
 
@@ -51,19 +48,13 @@ def test_dbt_tests_every_row_rule_and_the_suites_test_none():
 def test_dbt_catches_a_duplicate_order_the_suites_leave_to_it(build_db: Path, tmp_path: Path):
     with duckdb.connect(str(build_db)) as con:
         con.execute(DUPLICATE_ORDER_WITH_NEGATIVE_REVENUE)
-    run_vars = {**dbt_vars(load_config()), "dangol_build_db": str(build_db)}
 
-    subprocess.run(
-        [
-            # fct_orders' own tests: not those of models the small build does not hold that
-            # only look up orders in it (fct_order_lines' relationship test).
-            *(str(dbt_executable()), "test", "--select", "fct_orders,test_type:data"),
-            *("--indirect-selection", "cautious"),
-            *("--profiles-dir", ".", "--vars", json.dumps(run_vars)),
-            *("--target-path", str(tmp_path / "target")),
-            *("--log-path", str(tmp_path / "logs"), "--quiet"),
-        ],
-        cwd=DBT_PROJECT_DIR,
+    dbt_like_a_run(
+        # fct_orders' own tests: not those of models the small build does not hold that only
+        # look up orders in it (fct_order_lines' relationship test).
+        ["test", "--select", "fct_orders,test_type:data", "--indirect-selection", "cautious"],
+        build_db,
+        tmp_path / "target",
         capture_output=True,
     )
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import duckdb
 
 from data_quality.dbt_tests import NullColumn, null_columns
-from orchestration.config import load_config
-from orchestration.dbt_vars import dbt_vars
-from orchestration.manifest import DBT_MANIFEST, DBT_PROJECT_DIR, dbt_executable
+from orchestration.manifest import DBT_MANIFEST
+from tests.conftest import dbt_like_a_run
 
 
 def unique_id_of(name: str) -> str:
@@ -20,14 +19,10 @@ def unique_id_of(name: str) -> str:
 
 
 def dbt_test(build_db: Path, target: Path) -> subprocess.CompletedProcess:
-    run_vars = {**dbt_vars(load_config()), "dangol_build_db": str(build_db)}
-    return subprocess.run(
-        [
-            *(str(dbt_executable()), "test", "--select", "not_null_fct_orders"),
-            *("--profiles-dir", ".", "--vars", json.dumps(run_vars)),
-            *("--target-path", str(target), "--log-path", str(target / "logs")),
-        ],
-        cwd=DBT_PROJECT_DIR,
+    return dbt_like_a_run(
+        ["test", "--select", "not_null_fct_orders"],
+        build_db,
+        target,
         capture_output=True,
         text=True,
     )

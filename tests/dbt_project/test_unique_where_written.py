@@ -4,15 +4,13 @@ read: a build tests the keys it wrote against the whole table, and `dbt test` on
 every key."""
 
 import json
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.config import load_config
-from orchestration.dbt_vars import dbt_vars
-from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
+from orchestration.dbt_vars import BUILD_VARS
+from tests.conftest import dbt_like_a_run
 
 UPSTREAM = """
 create schema staging;
@@ -62,16 +60,11 @@ def add_order(con, order_id: str, file_seq: int, lines: int) -> None:
 
 def dbt(command: str, build_db: Path, target: Path, *args: str, unique: str, select: str) -> int:
     """How many keys the unique test found twice in one dbt invocation of the models `select`
-    names on the build; each invocation shares the target folder, so dbt parses the project
-    once."""
-    run_vars = {**dbt_vars(load_config()), "dangol_build_db": str(build_db)}
-    subprocess.run(
-        [
-            *(str(dbt_executable()), command, "--select", *select.split(), *args),
-            *("--exclude", "test_type:unit", "--profiles-dir", ".", "--vars", json.dumps(run_vars)),
-            *("--target-path", str(target), "--log-path", str(target / "logs"), "--quiet"),
-        ],
-        cwd=DBT_PROJECT_DIR,
+    names on the build, as a run calls dbt (from `make`'s parse)."""
+    dbt_like_a_run(
+        [command, "--select", *select.split(), *args, "--exclude", "test_type:unit", "--quiet"],
+        build_db,
+        target,
         capture_output=True,
     )
     results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
@@ -103,7 +96,7 @@ STRAY_MART_LINE = (
 def test_a_build_tests_the_keys_it_wrote_and_dbt_test_every_key(
     tmp_path: Path, unique: str, select: str, stray_line: str
 ):
-    build_db, target = tmp_path / "build.duckdb", tmp_path / "target"
+    build_db, target = tmp_path / BUILD_VARS["dangol_build_db"], tmp_path / "target"
     with duckdb.connect(str(build_db)) as con:
         con.execute(UPSTREAM)
         add_order(con, "o1", 1, 2)
@@ -131,7 +124,7 @@ RELATIONSHIP = (
 
 
 def test_a_build_tests_the_parents_of_the_orders_it_wrote_and_dbt_test_every_row(tmp_path: Path):
-    build_db, target = tmp_path / "build.duckdb", tmp_path / "target"
+    build_db, target = tmp_path / BUILD_VARS["dangol_build_db"], tmp_path / "target"
     select = "int_order_lines_latest fct_order_lines"
     with duckdb.connect(str(build_db)) as con:
         con.execute(UPSTREAM)

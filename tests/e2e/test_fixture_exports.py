@@ -2,10 +2,8 @@
 state across exports and formats, and a file it cannot take blocks the release untouched."""
 
 import hashlib
-import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -15,11 +13,11 @@ import yaml
 
 from operations.outcomes import RunOutcome
 from orchestration.config import DEFAULT_CONFIG, DangolHome, load_config
-from orchestration.dbt_vars import dbt_vars as all_dbt_vars
-from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
+from orchestration.dbt_vars import BUILD_VARS
+from orchestration.manifest import DBT_PROJECT_DIR
 from orchestration.runner import run_pipeline
 from publish.builds import history_fingerprint, history_parsed_after, needs_full_refresh
-from tests.conftest import EXPORTS, FIXTURES, SMARTSTORE_PASSWORD, copy_home
+from tests.conftest import EXPORTS, FIXTURES, SMARTSTORE_PASSWORD, copy_home, dbt_like_a_run
 
 pytestmark = pytest.mark.e2e
 
@@ -159,18 +157,15 @@ def test_the_same_customer_is_one_customer_across_shops(runs):
 
 def test_engagement_events_loaded_run_by_run_equal_a_full_rebuild(runs, tmp_path: Path):
     home, _, _ = runs
-    rebuilt = tmp_path / "rebuilt.duckdb"
+    rebuilt = tmp_path / "rebuilt" / BUILD_VARS["dangol_build_db"]
+    rebuilt.parent.mkdir()
     shutil.copy(home.state_db, rebuilt)
-    dbt_vars = {**all_dbt_vars(load_config(DEFAULT_CONFIG)), "dangol_build_db": str(rebuilt)}
 
-    subprocess.run(
-        [
-            *(str(dbt_executable()), "run", "--full-refresh", "--quiet", "--profiles-dir", "."),
-            *("--select", "int_engagement_events", "fct_engagement_events"),
-            *("--vars", json.dumps(dbt_vars), "--target-path", str(tmp_path / "target")),
-            *("--log-path", str(tmp_path / "logs")),
-        ],
-        cwd=DBT_PROJECT_DIR,
+    models = ["int_engagement_events", "fct_engagement_events"]
+    dbt_like_a_run(
+        ["run", "--full-refresh", "--quiet", "--select", *models],
+        rebuilt,
+        tmp_path / "target",
         check=True,
     )
 
@@ -192,7 +187,7 @@ def test_business_rule_unit_tests_hold_whatever_the_brand_configures(
     dangol.yaml, and with every brand setting changed, since a test whose expected rows assume
     the shipped settings must pin them or it fails for any brand that tunes them."""
     home, _, _ = runs
-    build = tmp_path / "build.duckdb"
+    build = tmp_path / BUILD_VARS["dangol_build_db"]
     shutil.copy(home.state_db, build)
     settings = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     settings |= {"timezone": "America/New_York", "default_currency": "USD"}
@@ -224,15 +219,12 @@ def test_business_rule_unit_tests_hold_whatever_the_brand_configures(
     config = tmp_path / "dangol.yaml"
     config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     brand_config = DEFAULT_CONFIG if brand == "shipped" else config
-    dbt_vars = {**all_dbt_vars(load_config(brand_config)), "dangol_build_db": str(build)}
 
-    tested = subprocess.run(
-        [
-            *(str(dbt_executable()), "test", "--select", "test_type:unit", "--profiles-dir", "."),
-            *("--vars", json.dumps(dbt_vars), "--target-path", str(tmp_path / "target")),
-            *("--log-path", str(tmp_path / "logs")),
-        ],
-        cwd=DBT_PROJECT_DIR,
+    tested = dbt_like_a_run(
+        ["test", "--select", "test_type:unit"],
+        build,
+        tmp_path / "target",
+        brand_config,
         capture_output=True,
         text=True,
     )
