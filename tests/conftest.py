@@ -1,3 +1,4 @@
+import contextlib
 import dataclasses
 import fcntl
 import json
@@ -23,6 +24,7 @@ from orchestration.dbt_vars import BUILD_VARS, run_dbt_vars
 from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
 from orchestration.runner import RunOutcome, run_pipeline
 from orchestration.serve import prepare_dagster_home
+from orchestration.warm_dbt import SERVER_ENV, warm_dbt
 from tests.fixtures.hostile_exports import write_hostile_config, write_hostile_landing
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -154,13 +156,35 @@ def good_run_of_today(home: DangolHome) -> DangolHome:
     return home
 
 
+# One warm dbt per test process for the tests' own dbt commands (dbt_like_a_run), as a run
+# holds one for its commands: each forks from it instead of importing dbt (~3 s a command).
+_warm_dbt = contextlib.ExitStack()
+_warm_dbt_address: list[str | None] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_the_tests_warm_dbt():
+    with _warm_dbt:
+        yield
+
+
+def _tests_warm_dbt() -> str | None:
+    """Its socket, started on first use; never in os.environ, so a run or a test that starts
+    dbt itself sees no warm dbt but its own."""
+    if not _warm_dbt_address:
+        _warm_dbt.enter_context(warm_dbt())
+        _warm_dbt_address.append(os.environ.pop(SERVER_ENV, None))
+    return _warm_dbt_address[0]
+
+
 def dbt_like_a_run(
     args: list[str], build_db: Path, target: Path, config: Path = DEFAULT_CONFIG, **run
 ) -> subprocess.CompletedProcess:
     """dbt on a test's build as a run calls it: `dangol-dbt` in the build's folder with the
-    run's vars (BUILD_VARS name the build relative to it), starting from the parse `make` did.
-    With the shipped config dbt parses nothing (the same vars and profile; else the whole
-    project, 13 s). The build is named as BUILD_VARS name it; dbt's log is in `target`."""
+    run's vars (BUILD_VARS name the build relative to it), starting from the parse `make` did,
+    handed to a warm dbt as a run's commands are. With the shipped config dbt parses nothing
+    (the same vars and profile; else the whole project, 13 s). The build is named as BUILD_VARS
+    name it; dbt's log is in `target`."""
     from orchestration.defs.transform import PARTIAL_PARSE, reuse_parse
 
     assert build_db.name == BUILD_VARS["dangol_build_db"], build_db
@@ -168,8 +192,12 @@ def dbt_like_a_run(
     run_vars = json.dumps(run_dbt_vars(load_config(config)))
     command = [str(dbt_executable()), *args, "--vars", run_vars]
     command += ["--target-path", str(target), "--log-path", str(target)]
+    env = {k: v for k, v in os.environ.items() if k != SERVER_ENV}
+    address = _tests_warm_dbt()
+    if address:
+        env[SERVER_ENV] = address
     return subprocess.run(
-        [*command, WORKDIR_FLAG, str(build_db.parent)], cwd=DBT_PROJECT_DIR, **run
+        [*command, WORKDIR_FLAG, str(build_db.parent)], cwd=DBT_PROJECT_DIR, env=env, **run
     )
 
 
