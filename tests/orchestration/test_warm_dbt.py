@@ -72,8 +72,9 @@ def test_the_warm_up_still_finds_what_it_warms():
     assert int(compiled) > 500  # one template a distinct macro source
 
 
-def _warm_children(pid: int) -> list[int]:
-    """The warm dbt processes a process started."""
+def _warm_children(pid: int, address: Path | None = None) -> list[int]:
+    """The warm dbt processes a process started (the one listening at `address`: a test
+    process holds one more for the tests' own dbt commands, tests/conftest.py)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -82,7 +83,8 @@ def _warm_children(pid: int) -> list[int]:
                 command = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if parent == pid and b"orchestration.warm_dbt" in command:
+            listens = address is None or str(address).encode() in command
+            if parent == pid and b"orchestration.warm_dbt" in command and listens:
                 found.append(int(entry.name))
     return found
 
@@ -103,7 +105,7 @@ def _gone(pid: int, within: float = 60.0) -> bool:
 def test_the_warm_dbt_ends_with_its_run_even_a_killed_one(monkeypatch):
     with warm_dbt():
         address = Path(os.environ[SERVER_ENV])
-        (warm,) = _warm_children(os.getpid()) or [None]
+        (warm,) = _warm_children(os.getpid(), address) or [None]
     assert warm is not None and _gone(warm, within=1.0)  # the block ended: so did the process
     assert not address.exists() and not address.parent.exists()
     assert SERVER_ENV not in os.environ
