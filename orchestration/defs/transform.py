@@ -21,7 +21,7 @@ from dagster_dbt import (
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging.version import Version
 
-from data_quality.dbt_tests import null_columns
+from data_quality.dbt_tests import broken_rules
 from operations import progress
 from operations.outcomes import disk_full_problem
 from orchestration.dbt_process import WORKDIR_FLAG
@@ -138,8 +138,8 @@ def _dbt_build(
     progress.stage(stage)
     invocation = dbt.cli(args, context=context, target_path=target)
     record_dbt_process(build_db, invocation.process.pid)
-    # Failed tests are said once dbt has let go of the build: a not-null test's own rows then
-    # name the columns with nulls (dbt says only how many rows it returned).
+    # Failed tests are said once dbt has let go of the build: a model's column-rules test's own
+    # rows then name each broken rule and column (dbt says only how many rows it returned).
     failed_tests: list[dg.AssetCheckResult] = []
     try:
         for done, event in enumerate(invocation.stream(), start=1):
@@ -167,11 +167,11 @@ def _described(
     for check in failed_tests:
         unique_id = check.metadata["unique_id"].value
         try:
-            found = null_columns(
+            found = broken_rules(
                 dangol_dbt_project.manifest_path, unique_id, target, build_db, dangol.duckdb
             )
         except (OSError, KeyError, duckdb.Error):
-            found = None  # the check fails all the same; only the columns go unsaid
+            found = None  # the check fails all the same; only the broken rules go unsaid
         yield check._replace(description="; ".join(map(str, found))) if found else check
 
 

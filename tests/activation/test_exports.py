@@ -145,7 +145,6 @@ def test_the_exclusion_reasons_are_those_segment_audience_may_give():
     models = yaml.safe_load(
         (DBT_PROJECT_DIR / "models" / "restricted" / "segment_audience.yml").read_text("utf-8")
     )
-    (column,) = models["models"][0]["columns"]
-    (accepted,) = column["data_tests"]
+    [rules] = [t["column_rules"] for t in models["models"][0]["data_tests"] if "column_rules" in t]
 
-    assert tuple(accepted["accepted_values"]["arguments"]["values"]) == EXCLUSION_REASONS
+    assert tuple(rules["arguments"]["accepted_values"]["exclusion_reason"]) == EXCLUSION_REASONS

@@ -60,4 +60,4 @@ def test_dbt_catches_a_duplicate_order_the_suites_leave_to_it(build_db: Path, tm
 
     results = json.loads((tmp_path / "target" / "run_results.json").read_text(encoding="utf-8"))
     failed = {r["unique_id"].split(".")[2] for r in results["results"] if r["status"] != "pass"}
-    assert failed == {"unique_fct_orders_order_id"}
+    assert failed == {"column_rules_fct_orders"}

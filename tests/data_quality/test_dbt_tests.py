@@ -1,6 +1,7 @@
-"""A model's not-null test (dbt_project/macros/tests/not_null_columns.sql), run by real dbt on a
-real build: one test fails for every never-null column that has nulls, and its own rows say
-which columns and how many rows (data_quality/dbt_tests.py), as the run's outcome shows them."""
+"""A model's column rules (dbt_project/macros/tests/column_rules.sql), run by real dbt on a real
+build: one test fails for every never-null column with nulls, key found twice and column holding
+a value it may not, and its own rows say which rule, which column and how many rows
+(data_quality/dbt_tests.py), as the run's outcome shows them."""
 
 import json
 import subprocess
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from data_quality.dbt_tests import NullColumn, null_columns
+from data_quality.dbt_tests import BrokenRule, broken_rules
 from orchestration.manifest import DBT_MANIFEST
 from tests.conftest import dbt_like_a_run
 
@@ -20,7 +21,7 @@ def unique_id_of(name: str) -> str:
 
 def dbt_test(build_db: Path, target: Path) -> subprocess.CompletedProcess:
     return dbt_like_a_run(
-        ["test", "--select", "not_null_fct_orders"],
+        ["test", "--select", "column_rules_fct_orders"],
         build_db,
         target,
         capture_output=True,
@@ -28,31 +29,42 @@ def dbt_test(build_db: Path, target: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_one_test_names_every_column_with_nulls(build_db: Path, tmp_path: Path):
+def test_one_test_names_every_broken_rule_and_column(build_db: Path, tmp_path: Path):
     with duckdb.connect(str(build_db)) as con:
-        con.execute("update marts.fct_orders set status = null")
+        con.execute("update marts.fct_orders set status = 'lost' where order_id = 'shopify-1'")
         con.execute("update marts.fct_orders set customer_id = null where order_id = 'shopify-2'")
+        # Twice the same order, a key found more than once; a null status is not a wrong value.
+        con.execute("insert into marts.fct_orders select * from marts.fct_orders")
+        con.execute("update marts.fct_orders set status = null where customer_id is null")
 
     result = dbt_test(build_db, tmp_path / "target")
 
     assert result.returncode == 1
-    assert "FAIL 2 not_null_fct_orders" in result.stdout
-    found = null_columns(
-        DBT_MANIFEST, unique_id_of("not_null_fct_orders"), tmp_path / "target", build_db, None
+    assert "FAIL 4 column_rules_fct_orders" in result.stdout
+    found = broken_rules(
+        DBT_MANIFEST, unique_id_of("column_rules_fct_orders"), tmp_path / "target", build_db, None
     )
-    assert found == [NullColumn("customer_id", 1), NullColumn("status", 2)]
-    assert [str(column) for column in found] == ["customer_id: 1 null row", "status: 2 null rows"]
+    assert sorted(found, key=str) == [
+        BrokenRule("not_null", "customer_id", 2),
+        BrokenRule("unique", "order_id", 2),
+        BrokenRule("not_null", "status", 2),
+        BrokenRule("accepted_values", "status", 2),
+    ]
+    assert sorted(map(str, found)) == [
+        "customer_id: 2 null rows",
+        "order_id: 2 keys found more than once",
+        "status: 2 null rows",
+        "status: 2 rows with a value not accepted",
+    ]
 
 
-def test_it_passes_without_nulls_and_says_nothing_of_other_tests(build_db: Path, tmp_path: Path):
+def test_it_passes_when_every_rule_holds_and_says_nothing_of_other_tests(
+    build_db: Path, tmp_path: Path
+):
     result = dbt_test(build_db, tmp_path / "target")
 
     assert result.returncode == 0, result.stdout
-    assert (
-        null_columns(
-            DBT_MANIFEST, unique_id_of("not_null_fct_orders"), tmp_path / "target", build_db, None
-        )
-        == []
-    )
-    other = unique_id_of("unique_fct_orders_order_id")
-    assert null_columns(DBT_MANIFEST, other, tmp_path / "target", build_db, None) is None
+    rules = unique_id_of("column_rules_fct_orders")
+    assert broken_rules(DBT_MANIFEST, rules, tmp_path / "target", build_db, None) == []
+    other = unique_id_of("relationships_fct_orders_customer_id__customer_id__ref_dim_customers_")
+    assert broken_rules(DBT_MANIFEST, other, tmp_path / "target", build_db, None) is None

@@ -833,7 +833,7 @@ def test_a_failed_audit_leaves_the_published_warehouse_byte_for_byte(
     shutil.copytree(published_home.landing, landing)
     home = DangolHome(root=tmp_path / "home", landing=landing)
     shutil.copytree(published_home.root, home.root, symlinks=True)
-    # A later export whose order has an unreadable date: the staging not_null test must block.
+    # A later export whose order has an unreadable date: the staging column rules must block.
     rows = pd.read_csv(exports.shop_orders, dtype=str, keep_default_na=False).head(1)
     rows["Id"], rows["Name"], rows["Created at"] = "9999999999999", "#99999", "last Tuesday"
     rows.to_csv(landing / "shop" / "orders_export_2.csv", index=False)
@@ -850,7 +850,7 @@ def test_a_failed_audit_leaves_the_published_warehouse_byte_for_byte(
 
     assert result.returncode == 1
     assert "did not publish" in result.stderr
-    assert "not_null_stg_shopify__orders failed: ordered_at: 1 null row" in result.stderr
+    assert "column_rules_stg_shopify__orders failed: ordered_at: 1 null row" in result.stderr
     assert fingerprint(home.published_db) == published_before
     assert fingerprint(home.state_db) == state_before
 

@@ -62,7 +62,7 @@ def test_publish_is_gated_by_blocking_checks(tmp_path: Path):
     }
 
     assert fct_orders_checks["great_expectations_suite"].blocking
-    assert "unique_fct_orders_order_id" in fct_orders_checks  # a dbt test, as a check
+    assert "column_rules_fct_orders" in fct_orders_checks  # a dbt test, as a check
     published = graph.get(dg.AssetKey(["warehouse", "published"]))
     assert fct_orders in published.parent_keys
 

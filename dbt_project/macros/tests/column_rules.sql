@@ -1,0 +1,83 @@
+{#- A model's column rules in one test: the columns that must never be null, its unique keys (a
+    column, or columns that together are unique) and the values a column may hold. dbt's own
+    not_null, unique and accepted_values are a node per column, each with its own compile, query
+    and log entry (~0.07 s of dbt's time even on a tiny build: 127 tests were 40% of a build's
+    time on the fixtures); here the null and value counts share one scan and each key its own.
+    A failing row names the rule, the column (or key) and how many rows break it; never a value
+    of the row, so it can go into alerts and `dangol status`. The rules mean what dbt's mean: a
+    single-column key ignores nulls (dbt's unique), a key of several columns counts them
+    (unique_combination_of_columns); a null is never an unexpected value (accepted_values). -#}
+{% test column_rules(model, not_null=[], unique=[], accepted_values={}, quote_values=true) %}
+    {%- set counted = [] -%}
+    {%- for column in not_null -%}
+        {%- do counted.append(("not_null", column, "count(*) - count(" ~ column ~ ")")) -%}
+    {%- endfor -%}
+    {%- for column, values in accepted_values.items() -%}
+        {%- set listed = [] -%}
+        {%- for value in values -%}
+            {%- do listed.append(("'" ~ (value | string | replace("'", "''")) ~ "'") if quote_values else value | string) -%}
+        {%- endfor -%}
+        {%- do counted.append(
+            ("accepted_values", column,
+             "count(case when " ~ column ~ " not in (" ~ listed | join(", ") ~ ") then 1 end)")
+        ) -%}
+    {%- endfor -%}
+    {%- set keys = [] -%}
+    {%- for key in unique -%}
+        {%- do keys.append([key] if key is string else key) -%}
+    {%- endfor -%}
+
+    with
+
+    {% if counted -%}
+        column_counts as (
+            select
+                {%- for rule, column, expression in counted %}
+                    {{ expression }} as broken_{{ loop.index }}{{ "," if not loop.last }}
+                {%- endfor %}
+            from {{ model }}
+        ),
+    {%- endif %}
+
+    {% for key in keys -%}
+        duplicated_{{ loop.index }} as (
+            select count(*) as keys_more_than_once
+            from (
+                select {{ key | join(", ") }}
+                from {{ model }}
+                {%- if key | length == 1 %}
+                    where {{ key[0] }} is not null
+                {%- endif %}
+                group by {{ key | join(", ") }}
+                having count(*) > 1
+            ) as repeated_keys
+        ),
+    {%- endfor %}
+
+    broken_rules as (
+        {%- for rule, column, expression in counted %}
+            select
+                '{{ rule }}' as rule_name,
+                '{{ column }}' as column_name,
+                broken_{{ loop.index }} as broken_rows
+            from column_counts
+            union all
+        {%- endfor %}
+        {%- for key in keys %}
+            select
+                'unique' as rule_name,
+                '{{ key | join(", ") }}' as column_name,
+                keys_more_than_once as broken_rows
+            from duplicated_{{ loop.index }}
+            union all
+        {%- endfor %}
+        select
+            'none' as rule_name,
+            'none' as column_name,
+            0 as broken_rows
+    )
+
+    select rule_name, column_name, broken_rows
+    from broken_rules
+    where broken_rows > 0
+{% endtest %}
