@@ -15,7 +15,9 @@
     {%- for column, values in accepted_values.items() -%}
         {%- set listed = [] -%}
         {%- for value in values -%}
-            {%- do listed.append(("'" ~ (value | string | replace("'", "''")) ~ "'") if quote_values else value | string) -%}
+            {%- set text = value | string -%}
+            {%- set quoted = "'" ~ text | replace("'", "''") ~ "'" -%}
+            {%- do listed.append(quoted if quote_values else text) -%}
         {%- endfor -%}
         {%- do counted.append(
             ("accepted_values", column,
@@ -26,6 +28,20 @@
     {%- for key in unique -%}
         {%- do keys.append([key] if key is string else key) -%}
     {%- endfor -%}
+    {#- Each broken-rule row: its rule, its column or key, and the count that says how many. -#}
+    {%- set rules = [] -%}
+    {%- for rule, column, expression in counted -%}
+        {%- do rules.append((rule, column, "broken_" ~ loop.index, "column_counts")) -%}
+    {%- endfor -%}
+    {%- for key in keys -%}
+        {%- set counted_in = "duplicated_" ~ loop.index -%}
+        {%- do rules.append(("unique", key | join(", "), "keys_more_than_once", counted_in)) -%}
+    {%- endfor -%}
+    {%- if not rules -%}
+        {#- dbt names the test and its YAML file above this line. -#}
+        {{ exceptions.raise_compiler_error(
+            "column_rules names no not_null, unique or accepted_values column") }}
+    {%- endif %}
 
     with
 
@@ -55,26 +71,14 @@
     {%- endfor %}
 
     broken_rules as (
-        {%- for rule, column, expression in counted %}
+        {%- for rule, column, count, counted_in in rules %}
             select
                 '{{ rule }}' as rule_name,
                 '{{ column }}' as column_name,
-                broken_{{ loop.index }} as broken_rows
-            from column_counts
-            union all
+                {{ count }} as broken_rows
+            from {{ counted_in }}
+            {% if not loop.last %}union all{% endif %}
         {%- endfor %}
-        {%- for key in keys %}
-            select
-                'unique' as rule_name,
-                '{{ key | join(", ") }}' as column_name,
-                keys_more_than_once as broken_rows
-            from duplicated_{{ loop.index }}
-            union all
-        {%- endfor %}
-        select
-            'none' as rule_name,
-            'none' as column_name,
-            0 as broken_rows
     )
 
     select rule_name, column_name, broken_rows
