@@ -10,8 +10,6 @@ no difference for granola (within TOLERANCE) and members buying more for nuts; t
 """
 
 import datetime as dt
-import json
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -19,9 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.config import DEFAULT_CONFIG, load_config
-from orchestration.dbt_vars import dbt_vars
-from orchestration.manifest import DBT_PROJECT_DIR, dbt_executable
+from orchestration.dbt_vars import BUILD_VARS
+from tests.conftest import dbt_like_a_run
 
 START = dt.date(2024, 1, 1)
 HISTORY_DAYS = 1_000
@@ -149,17 +146,10 @@ def customers() -> dict[str, np.ndarray]:
 @pytest.fixture(scope="module")
 def effect(customers, tmp_path_factory) -> pd.DataFrame:
     work = tmp_path_factory.mktemp("membership-effect")
-    db = work / "build.duckdb"
+    db = work / BUILD_VARS["dangol_build_db"]
     write_mart_inputs(db, customers)
-    values = {**dbt_vars(load_config(DEFAULT_CONFIG)), "dangol_build_db": str(db)}
-    subprocess.run(
-        [
-            *(str(dbt_executable()), "run", "--quiet", "--profiles-dir", "."),
-            *("--select", "membership_effect", "--vars", json.dumps(values)),
-            *("--target-path", str(work / "target"), "--log-path", str(work / "logs")),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        check=True,
+    dbt_like_a_run(
+        ["run", "--quiet", "--select", "membership_effect"], db, work / "target", check=True
     )
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute("from marts.membership_effect").df()
