@@ -1,6 +1,7 @@
 import contextlib
 import dataclasses
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -159,7 +160,6 @@ def good_run_of_today(home: DangolHome) -> DangolHome:
 # One warm dbt per test process for the tests' own dbt commands (dbt_like_a_run), as a run
 # holds one for its commands: each forks from it instead of importing dbt (~3 s a command).
 _warm_dbt = contextlib.ExitStack()
-_warm_dbt_address: list[str | None] = []
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -168,13 +168,12 @@ def _end_the_tests_warm_dbt():
         yield
 
 
+@functools.cache
 def _tests_warm_dbt() -> str | None:
     """Its socket, started on first use; never in os.environ, so a run or a test that starts
     dbt itself sees no warm dbt but its own."""
-    if not _warm_dbt_address:
-        _warm_dbt.enter_context(warm_dbt())
-        _warm_dbt_address.append(os.environ.pop(SERVER_ENV, None))
-    return _warm_dbt_address[0]
+    _warm_dbt.enter_context(warm_dbt())
+    return os.environ.pop(SERVER_ENV, None)
 
 
 def dbt_like_a_run(

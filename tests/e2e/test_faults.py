@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import duckdb
@@ -70,6 +71,9 @@ def dangol_run_killed_at(home: DangolHome, failpoint: str | None, output: Path) 
                 cli.app(args, prog_name="dangol")
             except SystemExit as exit_:
                 code = exit_.code if isinstance(exit_.code, int) else 1
+            except BaseException:
+                traceback.print_exc()  # into the output file, for the assertion's message
+                sys.stderr.flush()
         finally:
             os._exit(code)
     status = os.waitpid(pid, 0)[1]
