@@ -8,14 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 # GX would otherwise try to phone home for usage statistics; there is no network here.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import great_expectations as gx
+import great_expectations.expectations as gxe
 import pandas as pd
 from great_expectations.data_context.data_context.context_factory import project_manager
 from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -24,9 +23,11 @@ from data_quality.suites import (
     ERROR,
     ORDERS_AUDITED_AFTER,
     AuditTarget,
+    Expect,
     QualityThresholds,
     audit_targets,
 )
+from data_quality.verdicts import AuditReport, FailedExpectation, TargetAudit, Verdict
 from ingest.masking import masked
 from publish.builds import history_parsed_after
 from publish.duckdb_files import DuckDBResources, connect, sql_string
@@ -38,92 +39,6 @@ SAMPLE_VALUES = 20
 ORDER_FACTS_AUDIT = "meta.order_facts_audit"
 
 
-class Verdict(StrEnum):
-    """What a check's result means for publication."""
-
-    PASSED = "passed"
-    WARNED = "warned"  # only "warn" expectations failed: reported, publication goes on
-    BLOCKED = "blocked"
-
-
-@dataclass(frozen=True)
-class FailedExpectation:
-    expectation: str
-    column: str | None
-    severity: str
-    unexpected_count: int | None
-    sample: list
-
-    def describe(self) -> str:
-        where = f" on {self.column}" if self.column else ""
-        shown = [f"{self.unexpected_count} rows"] if self.unexpected_count else []
-        shown += [f"e.g. {self.sample[:3]}"] if self.sample else []
-        return f"{self.expectation}{where}" + (f" ({', '.join(shown)})" if shown else "")
-
-
-@dataclass(frozen=True)
-class TargetAudit:
-    target: AuditTarget
-    rows: int = 0
-    evaluated: int = 0
-    failures: list[FailedExpectation] = field(default_factory=list)
-    skipped: str | None = None
-
-    @property
-    def blocking_failures(self) -> list[FailedExpectation]:
-        return [f for f in self.failures if f.severity == ERROR]
-
-    @property
-    def passed(self) -> bool:
-        return not self.blocking_failures
-
-    @property
-    def verdict(self) -> Verdict:
-        if self.blocking_failures:
-            return Verdict.BLOCKED
-        return Verdict.WARNED if self.failures else Verdict.PASSED
-
-    @property
-    def anomaly_blocked(self) -> bool:
-        """Blocked by a change against the last release, which a run may accept as expected."""
-        return self.target.needs_previous_release and self.verdict == Verdict.BLOCKED
-
-    def summary(self) -> str:
-        if self.skipped:
-            return f"{self.target.name}: skipped, {self.skipped}"
-        if not self.failures:
-            return f"{self.target.name}: {self.evaluated} expectations passed on {self.rows} rows"
-        return f"{self.target.name}: " + "; ".join(
-            f"[{f.severity}] {f.describe()}" for f in self.failures
-        )
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    audits: list[TargetAudit]
-    data_docs: Path | None
-
-    @property
-    def passed(self) -> bool:
-        return all(audit.passed for audit in self.audits)
-
-    def summary(self) -> str:
-        """One paragraph for a person: what blocked (or warned) and where the report is."""
-        blocked = [a for a in self.audits if a.verdict == Verdict.BLOCKED]
-        warned = [a for a in self.audits if a.verdict == Verdict.WARNED]
-        where = f" Full report: {self.data_docs}" if self.data_docs else ""
-        if blocked:
-            return (
-                f"Publication blocked by {len(blocked)} failed check(s): "
-                + " | ".join(a.summary() for a in blocked)
-                + "."
-                + where
-            )
-        if warned:
-            return "Passed with warnings: " + " | ".join(a.summary() for a in warned) + "." + where
-        return f"All {len(self.audits)} quality checks passed." + where
-
-
 def order_facts_checks(targets: list[AuditTarget]) -> str | None:
     """A fingerprint of the checks that audit the order facts by order; None without any."""
     by_order = [t for t in targets if f"${ORDERS_AUDITED_AFTER}" in t.query]
@@ -133,7 +48,7 @@ def order_facts_checks(targets: list[AuditTarget]) -> str | None:
     for target in by_order:
         digest.update(f"{target.name}\n{target.query}\n".encode())
         for expectation in target.expectations:
-            config = expectation.configuration.to_json_dict()
+            config = gx_expectation(expectation).configuration.to_json_dict()
             config.pop("id", None)  # given when a suite takes it
             digest.update(json.dumps(config, sort_keys=True, default=str).encode())
     return digest.hexdigest()
@@ -206,7 +121,7 @@ def _result_format(target: AuditTarget, frame: pd.DataFrame) -> dict:
     numbers, dates or booleans: a text value may be a person's email, phone or name, and the
     examples reach the run's messages, Dagster's event log and the Data Docs under reports/."""
     checked = {
-        expectation.configuration.kwargs.get(key)
+        expectation.kwargs.get(key)
         for expectation in target.expectations
         for key in ("column", "column_A", "column_B")
     } - {None}
@@ -221,6 +136,11 @@ def _result_format(target: AuditTarget, frame: pd.DataFrame) -> dict:
         )
     ]
     return {"result_format": "SUMMARY", "partial_unexpected_count": 0 if text else SAMPLE_VALUES}
+
+
+def gx_expectation(expect: Expect) -> gxe.Expectation:
+    """The great-expectations object a suite names; its severity travels in its meta."""
+    return getattr(gxe, expect.type)(**expect.kwargs, meta={"severity": expect.severity})
 
 
 def _failures(result, non_personal_columns: frozenset[str]) -> list[FailedExpectation]:
@@ -291,7 +211,9 @@ def run_audit(
             "all"
         )
         suite = context.suites.add(
-            gx.ExpectationSuite(name=target.name, expectations=target.expectations)
+            gx.ExpectationSuite(
+                name=target.name, expectations=[gx_expectation(e) for e in target.expectations]
+            )
         )
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(name=target.name, data=batch, suite=suite)

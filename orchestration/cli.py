@@ -64,22 +64,26 @@ def _run(
 ) -> None:
     if not force and _nothing_new(home, config, quiet):
         return
-    from operations.progress import progress_display
-    from orchestration.runner import run_pipeline
-    from publish.builds import RunLocked
+    from orchestration.warm_gate import warm_gate
 
     def say(line: str) -> None:
         if not quiet:  # cron mails whatever a job prints: a good run prints nothing
             typer.echo(line)
 
     say(f"Running the pipeline on {home.landing}")
-    display = progress_display(sys.stdout, quiet=quiet or verbose)
-    try:
-        with _refused_before_work():
-            outcome = run_pipeline(home, config, verbose, accept_anomalies, display)
-    except RunLocked as error:
-        typer.echo(f"Not started: {error}", err=True)
-        raise typer.Exit(3) from None
+    # Before the imports below: the gate imports great-expectations beside them.
+    with warm_gate():
+        from operations.progress import progress_display
+        from orchestration.runner import run_pipeline
+        from publish.builds import RunLocked
+
+        display = progress_display(sys.stdout, quiet=quiet or verbose)
+        try:
+            with _refused_before_work():
+                outcome = run_pipeline(home, config, verbose, accept_anomalies, display)
+        except RunLocked as error:
+            typer.echo(f"Not started: {error}", err=True)
+            raise typer.Exit(3) from None
     if not outcome.published:
         typer.echo(
             f"Run {outcome.run_id} did not publish; the published warehouse is unchanged.",

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from data_quality.gate import Verdict
+from data_quality.verdicts import Verdict
 from operations.alerts import run_alert, send_alert
 from operations.housekeeping import remove_old_run_files
 from operations.outcomes import RunOutcome, RunVerdict, disk_full_problem

@@ -262,7 +262,7 @@ def _fork_command(connection: socket.socket, others: list[socket.socket], alive:
 
 def _run_command(request: dict, fds: list[int]) -> int:
     """In the fork: become the process dangol-dbt would have started, and run its command."""
-    _die_with_parent()
+    die_with_parent()
     for name in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(name, signal.default_int_handler if name == signal.SIGINT else signal.SIG_DFL)
     for fd, stream in zip(fds, STREAMS, strict=True):
@@ -292,8 +292,8 @@ def _run_command(request: dict, fds: list[int]) -> int:
     return code
 
 
-def _die_with_parent() -> None:
-    """A fork must not go on writing the build after its warm process was killed."""
+def die_with_parent() -> None:
+    """A fork must not go on writing the build (or reading it) after its parent was killed."""
     with contextlib.suppress(Exception):
         import ctypes
 

@@ -6,13 +6,13 @@ expectations are reported on the check and let the run go on.
 
 import dagster as dg
 
-from data_quality.gate import run_audit
 from data_quality.suites import audit_targets
 from ingest.landing import loaded_raw_tables
 from operations import progress
 from orchestration.config import QualityConfig, RfmConfig
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
+from orchestration.warm_gate import run_audit
 
 LOADED_RAW_TABLES = loaded_raw_tables()
 # Check names and assets do not depend on the thresholds, only the verdicts do.
@@ -44,10 +44,10 @@ def _quality_gate(name: str, layers: tuple[str, ...], description: str):
         if dangol.accept_anomalies:
             thresholds = thresholds.accepting_anomalies()
         report = run_audit(
-            dangol.run_build(context.run.run_id),
-            thresholds,
-            LOADED_RAW_TABLES,
-            dangol.duckdb,
+            build_db=dangol.run_build(context.run.run_id),
+            thresholds=thresholds,
+            raw_tables=LOADED_RAW_TABLES,
+            resources=dangol.duckdb,
             published_db=paths.published_db,
             report_dir=paths.reports_dir / "quality" / context.run.run_id / name,
             layers=layers,
