@@ -5,8 +5,8 @@ from pathlib import Path
 import duckdb
 
 from data_quality.gate import run_audit
-from data_quality.verdicts import Verdict
 from data_quality.suites import ERROR, WARN, Threshold
+from data_quality.verdicts import Verdict
 from orchestration.config import QualityConfig, RfmConfig
 from tests.conftest import duckdb_resources
 
