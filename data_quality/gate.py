@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 # GX would otherwise try to phone home for usage statistics; there is no network here.
@@ -179,8 +180,11 @@ def run_audit(
     published_db: Path | None = None,
     report_dir: Path | None = None,
     layers: tuple[str, ...] = ("raw", "staging", "marts"),
+    report_ready: Callable[[AuditReport], None] | None = None,
 ) -> AuditReport:
-    """Validate the build read-only against the targets of `layers`; Data Docs to `report_dir`."""
+    """Validate the build read-only against the targets of `layers`; Data Docs to `report_dir`.
+    `report_ready` hears the verdicts before the Data Docs are built (about a second), which
+    no verdict waits for."""
     targets = [t for t in audit_targets(thresholds, raw_tables) if t.asset[0] in layers]
     checks = order_facts_checks(targets)
     batches, skipped = _fetch_batches(build_db, published_db, targets, resources, checks)
@@ -239,12 +243,16 @@ def run_audit(
         )
     if checks and not any(a.verdict == Verdict.BLOCKED for a in audits):
         _record_order_facts_checks(build_db, checks, resources)
-    if report_dir:
-        # One Data Docs build for the whole audit: a build per checkpoint renders the site anew
-        # each time (seconds per target).
-        context.build_data_docs(site_names=["quality"])
-    # GX keeps the last context, and through it every batch, in a module global: the run's
-    # next steps would carry them (10M lines: 0.8 GiB more when publish peaks).
-    project_manager.set_project(None)
-    index = report_dir / "index.html" if report_dir else None
-    return AuditReport(audits=audits, data_docs=index if index and index.exists() else None)
+    report = AuditReport(audits=audits, data_docs=report_dir / "index.html" if report_dir else None)
+    if report_ready:
+        report_ready(report)
+    try:
+        if report_dir:
+            # One Data Docs build for the whole audit: a build per checkpoint renders the site
+            # anew each time (seconds per target).
+            context.build_data_docs(site_names=["quality"])
+    finally:
+        # GX keeps the last context, and through it every batch, in a module global: the run's
+        # next steps would carry them (10M lines: 0.8 GiB more when publish peaks).
+        project_manager.set_project(None)
+    return report

@@ -6,10 +6,11 @@ it starts (`warm_gate`, before its own imports of Dagster and dbt, with no threa
 fork imports great-expectations on the machine's other core while the run imports the rest,
 then waits. The two audits of the run (raw, then the models) run there: the run's process
 sends `run_audit`'s arguments and reads back the report, plain data (data_quality/verdicts.py),
-or the error the audit raised. The suites are data as well (data_quality/suites.py), so the
-run's own process never imports great-expectations. Where there is no warm gate (a run the
-Dagster UI launched, a test calling the pipeline in its own process), the audit runs in the
-process that asks for it, as before.
+or the error the audit raised; the gate then builds the audit's Data Docs (about a second)
+while the run goes on, and the run waits for them only as it ends. The suites are data as well
+(data_quality/suites.py), so the run's own process never imports great-expectations. Where
+there is no warm gate (a run the Dagster UI launched, a test calling the pipeline in its own
+process), the audit runs in the process that asks for it, as before.
 
 Nothing outlives its owner: the gate is killed when the process that forked it ends (even by
 SIGKILL), and exits when that process closes its end of the socket.
@@ -44,15 +45,21 @@ class RemoteTraceback(Exception):
 
 
 class _Gate:
+    """The run's end of the socket. Each audit is answered twice: its report (or its error),
+    then, once the gate has built them, whether its Data Docs were written."""
+
     def __init__(self, pid: int, connection: socket.socket) -> None:
         self.pid = pid
         self.connection = connection
         self.lock = threading.Lock()
+        self.data_docs_pending = False
 
     def ask(self, arguments: dict) -> AuditReport:
         with self.lock:
+            self._wait_for_data_docs()
             _send(self.connection, arguments)
             answer = _receive(self.connection)
+            self.data_docs_pending = answer is not None
         if answer is None:
             _, status = os.waitpid(self.pid, 0)
             raise RuntimeError(
@@ -64,7 +71,18 @@ class _Gate:
             return value
         raise value from RemoteTraceback(where)
 
+    def _wait_for_data_docs(self) -> None:
+        if not self.data_docs_pending:
+            return
+        self.data_docs_pending = False
+        answer = _receive(self.connection)
+        problem = "the gate's process ended" if answer is None else answer[1]
+        if problem:  # the verdicts stand; the report for people is missing
+            print(f"dangol: quality Data Docs not written: {problem}", file=sys.stderr)
+
     def close(self) -> None:
+        with self.lock:
+            self._wait_for_data_docs()  # the run's outcome names them: they exist when it ends
         self.connection.close()  # the gate reads end-of-file and exits
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
@@ -130,13 +148,24 @@ def _serve(connection: socket.socket) -> None:
     else:
         failed_import = None
     while (arguments := _receive(connection)) is not None:
+        answered = False
+
+        def answer_now(report: AuditReport) -> None:
+            nonlocal answered
+            _send(connection, ("report", report, ""))
+            answered = True  # the run goes on while the Data Docs are built
+
+        data_docs_problem = None
         try:
             if failed_import:
                 raise failed_import
-            answer = ("report", audit(**arguments), "")
+            audit(**arguments, report_ready=answer_now)
         except Exception as error:
-            answer = ("error", _portable(error), traceback.format_exc())
-        _send(connection, answer)
+            if answered:
+                data_docs_problem = f"{type(error).__name__}: {error}"
+            else:
+                _send(connection, ("error", _portable(error), traceback.format_exc()))
+        _send(connection, ("data docs", data_docs_problem, ""))
 
 
 def _portable(error: Exception) -> Exception:
