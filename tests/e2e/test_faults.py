@@ -49,6 +49,7 @@ def dangol_run_killed_at(home: DangolHome, failpoint: str | None, output: Path) 
     (so the kill takes dbt down too), as `dangol_run` would start it, but with Dagster, dbt
     and great-expectations already imported: the six runs below would import them six times
     (about 9 s each). Returns its exit status as subprocess does (-9 when killed)."""
+    from data_quality import gate  # noqa: F401  (the run's warm gate, forked from the run)
     from orchestration import cli, runner  # noqa: F401  (imported once, before the fork)
     from orchestration.defs import build_definitions  # noqa: F401
 
