@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import duckdb
@@ -294,3 +295,17 @@ def build_db(tmp_path: Path) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute(BUILD_DDL)
     return path
+
+
+def process_gone(pid: int, within: float = 60.0) -> bool:
+    """Whether process `pid` has ended (or is a zombie its parent has not reaped) within."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.1)
+    return False

@@ -5,10 +5,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from orchestration.warm_dbt import SERVER_ENV, warm_dbt
+from tests.conftest import process_gone
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -89,24 +89,12 @@ def _warm_children(pid: int, address: Path | None = None) -> list[int]:
     return found
 
 
-def _gone(pid: int, within: float = 60.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return True
-        if state == "Z":
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_the_warm_dbt_ends_with_its_run_even_a_killed_one(monkeypatch):
     with warm_dbt():
         address = Path(os.environ[SERVER_ENV])
         (warm,) = _warm_children(os.getpid(), address) or [None]
-    assert warm is not None and _gone(warm, within=1.0)  # the block ended: so did the process
+    # The block ended: so did the process.
+    assert warm is not None and process_gone(warm, within=1.0)
     assert not address.exists() and not address.parent.exists()
     assert SERVER_ENV not in os.environ
 
@@ -126,4 +114,4 @@ def test_the_warm_dbt_ends_with_its_run_even_a_killed_one(monkeypatch):
     (warm,) = _warm_children(run.pid)
     run.send_signal(signal.SIGKILL)
     run.wait()
-    assert _gone(warm)
+    assert process_gone(warm)

@@ -5,13 +5,12 @@ A test process runs threads (pytest-xdist's), where the warm gate refuses to for
 test starts a fresh interpreter that forks it as `dangol run` does."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from tests.conftest import process_gone
 from tests.data_quality.test_gate import DUPLICATE_ORDER_WITH_NEGATIVE_REVENUE, audit, execute
 
 # Arguments: a build file and "audit" or "kill". Prints one JSON line.
@@ -66,17 +65,6 @@ def probe(build_db: Path, action: str = "audit") -> tuple[subprocess.CompletedPr
     return process, json.loads(process.stdout.splitlines()[-1]) if process.stdout else {}
 
 
-def gone(pid: int, within: float = 10) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_an_audit_in_the_warm_gate_reports_what_one_here_does(build_db: Path):
     execute(build_db, DUPLICATE_ORDER_WITH_NEGATIVE_REVENUE)  # one blocking failure to carry
 
@@ -92,11 +80,11 @@ def test_an_audit_in_the_warm_gate_reports_what_one_here_does(build_db: Path):
     # The run's process asked, having imported its runner and definitions; the gate imported
     # great-expectations and audited. It exited with the `with` block.
     assert there["imported_here"] is False
-    assert gone(there["gate"])
+    assert process_gone(there["gate"], within=10)
 
 
 def test_the_gate_ends_when_the_run_is_killed(build_db: Path):
     process, there = probe(build_db, "kill")
 
     assert process.returncode == -signal.SIGKILL
-    assert gone(there["gate"])
+    assert process_gone(there["gate"], within=10)
