@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -86,8 +87,8 @@ def warm_dbt() -> Iterator[None]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        address.unlink(missing_ok=True)
-        folder.rmdir()
+        # The warm process removes them as it ends; a run killed before it could is cleaned here.
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # -- dangol-dbt's side ----------------------------------------------------------------------------
@@ -176,6 +177,9 @@ def serve(address: str, alive: int) -> None:
             _signal_fork(pid, signal.SIGKILL)
         for pid in forks:
             os.waitpid(pid, 0)
+        # Its socket and folder go with it: a run killed with SIGKILL cannot remove them, and
+        # each such run left a folder in the temporary directory.
+        shutil.rmtree(Path(address).parent, ignore_errors=True)
 
 
 def _warm_up() -> list | None:

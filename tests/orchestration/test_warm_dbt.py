@@ -112,6 +112,10 @@ def test_the_warm_dbt_ends_with_its_run_even_a_killed_one(monkeypatch):
     )
     assert run.stdout.readline().strip() == "ready"
     (warm,) = _warm_children(run.pid)
+    # python -m orchestration.warm_dbt ADDRESS FD
+    address = Path(Path(f"/proc/{warm}/cmdline").read_bytes().split(b"\0")[3].decode())
     run.send_signal(signal.SIGKILL)
     run.wait()
     assert process_gone(warm)
+    # Nor its socket's folder, which the killed run could not remove.
+    assert address.name == "socket" and not address.parent.exists()
