@@ -1,5 +1,11 @@
 -- sqlfluff:ignore:parsing
 -- (its duckdb dialect does not know USING KEY, which duckdb__component_labels uses)
+{{ config(
+    materialized=recomputed_table_materialization(),
+    incremental_strategy='changed_keys',
+    unique_key=['identifier_type', 'identifier_value'],
+    on_schema_change='fail',
+) }}
 -- Every identifier of a person mapped to one customer_id: the connected components of the
 -- identity links (A~B and B~C make A, B and C one customer).
 with recursive

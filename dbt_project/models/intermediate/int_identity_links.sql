@@ -1,3 +1,13 @@
+{%- set link_columns = [
+    'left_identifier_type', 'left_identifier_value', 'right_identifier_type',
+    'right_identifier_value', 'link_rule', 'is_used',
+] %}
+{{ config(
+    materialized=recomputed_table_materialization(),
+    incremental_strategy='changed_keys',
+    unique_key=link_columns,
+    on_schema_change='fail',
+) }}
 -- Every link between two identifiers of one person, with the record and rule that made it.
 -- Records sharing a normalised email or phone meet at that identifier; the links say which
 -- record put which identifiers together.
@@ -229,10 +239,8 @@ links as (
 )
 
 -- The link to an order id comes from that order alone: at 10M lines most links, none to fold.
-{%- set link = [
-    'left_identifier_type', 'left_identifier_value', 'right_identifier_type',
-    'right_identifier_value', 'link_rule', 'is_used',
-] | join(', ') %}
+-- A link is known by its columns (link_columns), once: the others are folded by group by.
+{%- set link = link_columns | join(', ') %}
 select
     {{ link }},
     min(source_model) as source_model,

@@ -1,0 +1,75 @@
+{#- A table computed whole by every build whose rows mostly stay as they were: identity
+    resolution, where a day's file changes a few customers among millions of orders. The build
+    still computes every row (so the table is exactly what a build from scratch makes), but on
+    DuckDB it writes only the keys whose rows changed: writing 3.3M rows of text cost DuckDB
+    more than computing them (compressing each column), 4.5-5 s of each of these models at 10M
+    order lines. Spark rebuilds it as a table. -#}
+{% macro recomputed_table_materialization() -%}
+    {{ return(adapter.dispatch('recomputed_table_materialization')()) }}
+{%- endmacro %}
+
+{% macro default__recomputed_table_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__recomputed_table_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
+{#- The incremental strategy `changed_keys`: the new rows (the model's whole result, in the temp
+    relation) against the table, matched by unique_key, which must be unique. A key whose row
+    differs in any column, or that is on one side only, is deleted and inserted; the others are
+    left alone. One full join finds them all. The table must then hold as many rows as the
+    result: a repeated key would break that, and stops the build rather than keep wrong rows. -#}
+{% macro get_incremental_changed_keys_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set new_rows = arg_dict['temp_relation'] -%}
+    {%- set unique_key = arg_dict['unique_key'] -%}
+    {%- set keys = [unique_key] if unique_key is string else unique_key -%}
+    {%- if not keys -%}
+        {{ exceptions.raise_compiler_error(
+            "incremental_strategy 'changed_keys' needs a unique_key (model " ~ target ~ ")"
+        ) }}
+    {%- endif -%}
+    {%- set key_names = keys | map('lower') | list -%}
+    {%- set differences = [] -%}
+    {%- for column in arg_dict['dest_columns'] if column.name | lower not in key_names -%}
+        {%- do differences.append(
+            'kept.' ~ column.quoted ~ ' is distinct from computed.' ~ column.quoted
+        ) -%}
+    {%- endfor -%}
+    {%- set changes = new_rows.identifier ~ '__changed_keys' -%}
+    create temp table {{ changes }} as
+    select
+        kept.rowid as kept_row,
+        computed.rowid as computed_row
+    from {{ target }} as kept
+    full join {{ new_rows }} as computed
+        on
+        {%- for key in keys %}
+            {% if not loop.first %}and {% endif -%}
+            kept.{{ adapter.quote(key) }} is not distinct from computed.{{ adapter.quote(key) }}
+        {%- endfor %}
+    where
+        kept.rowid is null
+        or computed.rowid is null
+        {%- for difference in differences %}
+        or {{ difference }}
+        {%- endfor %};
+
+    delete from {{ target }}
+    where rowid in (select kept_row from {{ changes }} where kept_row is not null);
+
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) %}
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ new_rows }}
+    where rowid in (select computed_row from {{ changes }} where computed_row is not null);
+
+    drop table {{ changes }};
+
+    select case
+        when (select count(*) from {{ target }}) <> (select count(*) from {{ new_rows }})
+            then error('{{ target }}: its unique_key (' || '{{ keys | join(", ") }}'
+                || ') repeats in the rows the build computed, so its changed rows cannot be told')
+    end
+{%- endmacro %}
