@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 SERVER_ENV = "DANGOL_WARM_DBT"  # the socket a run's warm dbt listens on
+FOLDER_PREFIX = "dangol-dbt-"  # its socket's folder, in the temporary directory
 STREAMS = (0, 1, 2)
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -48,8 +49,9 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 def warm_dbt() -> Iterator[None]:
     """For the `with` block: a warm dbt, named to every `dangol-dbt` started meanwhile. Only a
     head start: when it cannot start (no temporary folder, say), each command imports dbt."""
+    _remove_stale_folders()
     try:
-        folder = Path(tempfile.mkdtemp(prefix="dangol-dbt-"))  # short: socket paths are limited
+        folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))  # short: socket paths are limited
     except OSError as error:
         logging.getLogger(__name__).warning(f"No warm dbt for this run: {error}")
         yield
@@ -89,6 +91,33 @@ def warm_dbt() -> Iterator[None]:
             process.wait()
         # The warm process removes them as it ends; a run killed before it could is cleaned here.
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_stale_folders(grace_seconds: float = 60.0) -> None:
+    """Folders of warm dbts that were killed with their whole run (a process group killed at
+    once: nothing was left to remove them). A folder is stale when it is this user's and
+    nothing listens on its socket (Linux lists bound sockets in /proc/net/unix), or, without a
+    socket, when it is older than a warm process takes to bind one."""
+    try:
+        listening = {
+            line.split()[-1]
+            for line in Path("/proc/net/unix").read_text().splitlines()[1:]
+            if len(line.split()) == 8
+        }
+    except OSError:
+        return  # no /proc/net/unix: leave them
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            info = folder.lstat()
+            if info.st_uid != os.geteuid() or not folder.is_dir() or folder.is_symlink():
+                continue
+            socket_path = folder / "socket"
+            if socket_path.exists():
+                stale = str(socket_path) not in listening
+            else:
+                stale = time.time() - info.st_mtime > grace_seconds
+            if stale:
+                shutil.rmtree(folder)
 
 
 # -- dangol-dbt's side ----------------------------------------------------------------------------

@@ -3,11 +3,14 @@ exit status are dbt's own, `dangol-dbt` itself never imports dbt, and nothing ou
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
-from orchestration.warm_dbt import SERVER_ENV, warm_dbt
+from orchestration.warm_dbt import FOLDER_PREFIX, SERVER_ENV, warm_dbt
 from tests.conftest import process_gone
 
 REPO = Path(__file__).resolve().parents[2]
@@ -119,3 +122,29 @@ def test_the_warm_dbt_ends_with_its_run_even_a_killed_one(monkeypatch):
     assert process_gone(warm)
     # Nor its socket's folder, which the killed run could not remove.
     assert address.name == "socket" and not address.parent.exists()
+
+
+def test_a_run_removes_the_folders_of_warm_dbts_killed_with_their_whole_run(
+    tmp_path: Path, monkeypatch
+):
+    """A process group killed at once (the fault test's failpoints) kills the warm dbt too, and
+    its socket's folder stays: the next run removes it, never a live one or one just made."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    killed, live, starting, old = (tmp_path / f"{FOLDER_PREFIX}{n}" for n in "klso")
+    for folder in (killed, live, starting, old):
+        folder.mkdir()
+    bound = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    bound.bind(str(killed / "socket"))
+    bound.close()  # its file stays, nothing listens: what a killed warm dbt leaves
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(live / "socket"))
+    listener.listen()
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))  # no socket, and long past binding one
+    try:
+        with warm_dbt():
+            made = Path(os.environ[SERVER_ENV]).parent
+            assert made.parent == tmp_path
+            assert sorted(tmp_path.iterdir()) == sorted([live, starting, made])
+    finally:
+        listener.close()
