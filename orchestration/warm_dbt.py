@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -38,6 +37,7 @@ from pathlib import Path
 
 SERVER_ENV = "DANGOL_WARM_DBT"  # the socket a run's warm dbt listens on
 FOLDER_PREFIX = "dangol-dbt-"  # its socket's folder, in the temporary directory
+SOCKET_NAME = "socket"  # the one file in that folder
 STREAMS = (0, 1, 2)
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -56,7 +56,7 @@ def warm_dbt() -> Iterator[None]:
         logging.getLogger(__name__).warning(f"No warm dbt for this run: {error}")
         yield
         return
-    address = folder / "socket"
+    address = folder / SOCKET_NAME
     # The warm process's end of the pipe reads end-of-file when this process is gone.
     alive_read, alive_write = os.pipe()
     os.set_inheritable(alive_read, True)
@@ -90,7 +90,14 @@ def warm_dbt() -> Iterator[None]:
             process.kill()
             process.wait()
         # The warm process removes them as it ends; a run killed before it could is cleaned here.
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove_socket_folder(folder)
+
+
+def _remove_socket_folder(folder: Path) -> None:
+    """A warm dbt's folder and its socket; nothing else, so a folder that is not one stays."""
+    with contextlib.suppress(OSError):
+        (folder / SOCKET_NAME).unlink(missing_ok=True)
+        folder.rmdir()
 
 
 def _remove_stale_folders(grace_seconds: float = 60.0) -> None:
@@ -100,9 +107,9 @@ def _remove_stale_folders(grace_seconds: float = 60.0) -> None:
     socket, when it is older than a warm process takes to bind one."""
     try:
         listening = {
-            line.split()[-1]
+            fields[-1]
             for line in Path("/proc/net/unix").read_text().splitlines()[1:]
-            if len(line.split()) == 8
+            if len(fields := line.split()) == 8
         }
     except OSError:
         return  # no /proc/net/unix: leave them
@@ -111,13 +118,13 @@ def _remove_stale_folders(grace_seconds: float = 60.0) -> None:
             info = folder.lstat()
             if info.st_uid != os.geteuid() or not folder.is_dir() or folder.is_symlink():
                 continue
-            socket_path = folder / "socket"
+            socket_path = folder / SOCKET_NAME
             if socket_path.exists():
                 stale = str(socket_path) not in listening
             else:
                 stale = time.time() - info.st_mtime > grace_seconds
             if stale:
-                shutil.rmtree(folder)
+                _remove_socket_folder(folder)
 
 
 # -- dangol-dbt's side ----------------------------------------------------------------------------
@@ -208,7 +215,7 @@ def serve(address: str, alive: int) -> None:
             os.waitpid(pid, 0)
         # Its socket and folder go with it: a run killed with SIGKILL cannot remove them, and
         # each such run left a folder in the temporary directory.
-        shutil.rmtree(Path(address).parent, ignore_errors=True)
+        _remove_socket_folder(Path(address).parent)
 
 
 def _warm_up() -> list | None:

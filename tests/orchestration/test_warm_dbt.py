@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from orchestration.warm_dbt import FOLDER_PREFIX, SERVER_ENV, warm_dbt
+from orchestration.warm_dbt import FOLDER_PREFIX, SERVER_ENV, SOCKET_NAME, warm_dbt
 from tests.conftest import process_gone
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,7 +121,7 @@ def test_the_warm_dbt_ends_with_its_run_even_a_killed_one(monkeypatch):
     run.wait()
     assert process_gone(warm)
     # Nor its socket's folder, which the killed run could not remove.
-    assert address.name == "socket" and not address.parent.exists()
+    assert address.name == SOCKET_NAME and not address.parent.exists()
 
 
 def test_a_run_removes_the_folders_of_warm_dbts_killed_with_their_whole_run(
@@ -134,10 +134,10 @@ def test_a_run_removes_the_folders_of_warm_dbts_killed_with_their_whole_run(
     for folder in (killed, live, starting, old):
         folder.mkdir()
     bound = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    bound.bind(str(killed / "socket"))
+    bound.bind(str(killed / SOCKET_NAME))
     bound.close()  # its file stays, nothing listens: what a killed warm dbt leaves
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(live / "socket"))
+    listener.bind(str(live / SOCKET_NAME))
     listener.listen()
     an_hour_ago = time.time() - 3600
     os.utime(old, (an_hour_ago, an_hour_ago))  # no socket, and long past binding one
