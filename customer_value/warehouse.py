@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from customer_value.clv import ClvResult, ClvSettings, predict
-from publish.duckdb_files import DuckDBResources, connect
+from publish.duckdb_files import DuckDBResources, connect_build
 
 SUMMARY = "marts.customer_purchase_summary"
 TABLES: dict[str, str] = {
@@ -91,7 +91,7 @@ def predict_in_warehouse(
     build_db: Path, settings: ClvSettings, resources: DuckDBResources
 ) -> ClvResult:
     """Fit and score on the build's summary and write the CLV marts back, in one transaction."""
-    with connect(build_db, resources) as con:
+    with connect_build(build_db, resources) as con:
         result = predict(read_summary(con), settings)
         write_clv_tables(con, result)
     return result

@@ -31,7 +31,7 @@ from data_quality.suites import (
 from data_quality.verdicts import AuditReport, FailedExpectation, TargetAudit, Verdict
 from ingest.masking import masked
 from publish.builds import history_parsed_after
-from publish.duckdb_files import DuckDBResources, connect, sql_string
+from publish.duckdb_files import DuckDBResources, connect, connect_build, sql_string
 
 # How many failing values a check keeps as its example (numbers only; see _result_format).
 SAMPLE_VALUES = 20
@@ -71,7 +71,7 @@ def _orders_audited_after(con, checks: str | None, parsed_after: int) -> int:
 def _record_order_facts_checks(build_db: Path, checks: str, resources: DuckDBResources) -> None:
     """The build's order facts passed `checks`; kept in the build, which a publish makes the
     state the next run starts from (a blocked build is never published)."""
-    with connect(build_db, resources) as con:
+    with connect_build(build_db, resources) as con:
         con.execute("create schema if not exists meta")
         con.execute(f"create or replace table {ORDER_FACTS_AUDIT} as select ? as checks", [checks])
 

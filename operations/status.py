@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +50,22 @@ class SourceFreshness:
 StaleSource = SourceFreshness
 
 
+class StateInUse(RuntimeError):
+    """A run is building on the state file (publish.builds) and holds its lock for now."""
+
+
+@contextmanager
+def _reading_state(state_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    try:
+        con = duckdb.connect(str(state_db), read_only=True)
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise StateInUse(f"a run is building on {state_db}") from None
+    with con:
+        yield con
+
+
 @dataclass(frozen=True)
 class QuarantinedFile:
     file: str
@@ -70,6 +87,8 @@ class HomeStatus:
     disk_bytes: dict[str, int] = field(default_factory=dict)
     # Whether the next `dangol run` would find nothing new (None: not checked).
     next_run: NothingNew | None = None
+    # A run is building on the state: sources and waiting files are unknown until it ends.
+    state_in_use: bool = False
 
     @property
     def stale_sources(self) -> list[SourceFreshness]:
@@ -106,7 +125,7 @@ def source_freshness(
     now = now or dt.datetime.now(dt.UTC)
     newest: dict[str, tuple[str, dt.datetime]] = {}
     if state_db.exists():
-        with duckdb.connect(str(state_db), read_only=True) as con:
+        with _reading_state(state_db) as con:
             rows = con.execute(
                 "select source_family, arg_max(file_name, ingested_at), max(ingested_at)"
                 " from raw.ingest_files group by source_family"
@@ -139,7 +158,7 @@ def _waiting_files(landing: Path, state_db: Path) -> list[str]:
     """Landing files whose contents the published state has not loaded yet."""
     ledger = Ledger(contents=set(), files=set())
     if state_db.exists():
-        with duckdb.connect(str(state_db), read_only=True) as con:
+        with _reading_state(state_db) as con:
             ledger = Ledger.read(con)
     return [
         f"{family}/{path.relative_to(landing / family)}"
@@ -183,17 +202,24 @@ def home_status(
 ) -> HomeStatus:
     release_id, published_at, newest_orders = _published_release(home.warehouse_dir)
     landing_exists = home.landing.is_dir()
+    try:
+        sources = source_freshness(home.state_db, max_days)
+        waiting = _waiting_files(home.landing, home.state_db) if landing_exists else []
+        state_in_use = False
+    except StateInUse:
+        sources, waiting, state_in_use = [], [], True
     return HomeStatus(
         home=str(home.root),
         landing=str(home.landing),
         release_id=release_id,
         published_at=published_at,
         last_run=RunOutcome.load(home.last_run_file),
-        sources=source_freshness(home.state_db, max_days),
+        sources=sources,
         newest_orders=newest_orders,
-        waiting_files=_waiting_files(home.landing, home.state_db) if landing_exists else [],
+        waiting_files=waiting,
         quarantined=_quarantined(home.landing) if landing_exists else [],
         next_run=next_run,
+        state_in_use=state_in_use,
         disk_bytes={
             "releases": disk_usage(home.warehouse_dir),
             "state and builds": disk_usage(home.build_dir) + disk_usage(home.state_db.parent),
@@ -244,14 +270,18 @@ def render_status(status: HomeStatus) -> list[str]:
         )
     elif check:
         lines.append(f"Next run: runs. {check.describe()}")
-    lines.append("Sources:")
+    if status.state_in_use:
+        lines.append("Sources and waiting files: a run is building on the state; ask after it")
+    else:
+        lines.append("Sources:")
     for source in status.sources:
         marker = "STALE " if source.stale else ""
         lines.append(f"  {marker}{source.describe()}")
     for shop, newest in status.newest_orders.items():
         lines.append(f"  newest {shop} order: {newest}")
-    lines.append(f"Waiting in {status.landing}: {len(status.waiting_files)} file(s)")
-    lines += [f"  {name}" for name in status.waiting_files]
+    if not status.state_in_use:
+        lines.append(f"Waiting in {status.landing}: {len(status.waiting_files)} file(s)")
+        lines += [f"  {name}" for name in status.waiting_files]
     if status.quarantined:
         lines.append(f"In quarantine: {len(status.quarantined)} file(s) (fix, then put back)")
         lines += [f"  {q.file}: {q.reason}" for q in status.quarantined]

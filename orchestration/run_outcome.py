@@ -14,7 +14,7 @@ from operations.alerts import run_alert, send_alert
 from operations.housekeeping import remove_old_run_files
 from operations.outcomes import RunOutcome, RunVerdict, disk_full_problem
 from operations.run_inputs import record_good_run
-from operations.status import source_freshness
+from operations.status import StateInUse, source_freshness
 from orchestration.config import ConfigError, DangolConfig, DangolHome
 
 PIPELINE_JOB = "dangol_pipeline"
@@ -96,7 +96,10 @@ def finish_run(
     entries = context.instance.all_logs(run.run_id, of_type=OUTCOME_EVENTS)
     events = [entry.dagster_event for entry in entries if entry.dagster_event is not None]
     outcome = outcome_of_run(run.run_id, events, config, home)
-    freshness = source_freshness(home.state_db, config.freshness.max_days_without_new_file)
+    try:
+        freshness = source_freshness(home.state_db, config.freshness.max_days_without_new_file)
+    except StateInUse:  # a dbt this run left behind still has the build open
+        freshness = []
     alert = run_alert(outcome, [source for source in freshness if source.stale], str(home.root))
     if alert and config.alerts.destinations:
         try:

@@ -1,7 +1,11 @@
 """The build warehouse's life: start from the last published state, commit only on publish.
 
-A run works on a copy, so a run that fails or is killed leaves the state (and with it the
-ingest ledger) exactly as the last good run left it: its files simply load again next time.
+A run builds on the state file itself, under the build's name (a hard link), and changes
+what the state holds only when it commits: DuckDB writes a database's contents for good only
+at a checkpoint, and the build's connections hold checkpoints back until then
+(publish.duckdb_files.connect_build). So a run that fails or is killed leaves the state (and
+with it the ingest ledger) exactly as the last good run left it: its files simply load again
+next time.
 """
 
 from __future__ import annotations
@@ -19,12 +23,12 @@ from pathlib import Path
 
 import duckdb
 
-from publish.duckdb_files import DuckDBResources, connect, fsync
+from publish.duckdb_files import DuckDBResources, connect, connect_build, fsync
 
 
 def checkpoint(db: Path, resources: DuckDBResources) -> None:
     """Fold any write-ahead log into the file, so the file alone is the whole database."""
-    with connect(db, resources) as con:
+    with connect_build(db, resources) as con:
         con.execute("checkpoint")
 
 
@@ -50,11 +54,13 @@ def start_build(state_db: Path, build_db: Path, run_id: str) -> None:
         else:
             leftover.unlink()
     if state_db.exists():
-        # A scratch copy, so not fsynced: after a crash nothing reads it (the next run starts
-        # anew from the state), and commit_build fsyncs it when it becomes the state. Waiting
-        # for 2.7 GB of state to reach the disk cost 2 s of each run at 10M order lines;
-        # unforced, the kernel writes it back while dbt works.
-        shutil.copyfile(state_db, build_db)
+        # The state file itself under the build's name; its write-ahead log, which holds the
+        # run's changes until the commit, is the build's (pipeline.duckdb.wal here), so it
+        # went above with what a killed run left. Another file system: a copy.
+        try:
+            os.link(state_db, build_db)
+        except OSError:
+            shutil.copyfile(state_db, build_db)
         # The state and build hold contact points: owner-only, like the exports (and the
         # build folder is the owner's alone before the file exists).
         build_db.chmod(0o600)
@@ -102,8 +108,13 @@ def _running(pid: int) -> bool:
 
 
 def commit_build(build_db: Path, state_db: Path, resources: DuckDBResources) -> None:
-    """The published build becomes the state the next run starts from, in one rename."""
+    """The published build becomes the state the next run starts from: built on the state
+    file, in DuckDB's checkpoint (its header is written last, in one write); else (the first
+    run, or a copy) in one rename."""
     checkpoint(build_db, resources)
+    if state_db.exists() and os.path.samefile(build_db, state_db):
+        build_db.unlink()
+        return
     state_db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     replace_owner_only(build_db, state_db)
     fsync(state_db.parent)
@@ -176,7 +187,7 @@ def record_history_fingerprint(
     It also records after which ingest file this run parsed rows into the history (0 when it
     rebuilt it): the audit checks those staging rows, not the history earlier runs checked.
     """
-    with connect(build_db, resources) as con:
+    with connect_build(build_db, resources) as con:
         con.execute("create schema if not exists meta")
         con.execute(
             f"create or replace table {HISTORY_TABLE}"

@@ -10,7 +10,7 @@ from operations.preflight import OperatorError, check_first_run_has_exports
 from orchestration.defs.resources import DangolResource, RunLockResource
 from orchestration.failpoints import failpoint
 from publish.builds import start_build
-from publish.duckdb_files import connect
+from publish.duckdb_files import connect_build
 
 RAW_TABLES = raw_tables()
 
@@ -40,7 +40,7 @@ def landing_exports(
         raise dg.Failure(description=str(error)) from None
     build_db = paths.build_db
     start_build(paths.state_db, build_db, context.run.run_id)
-    with connect(build_db, dangol.duckdb) as con:
+    with connect_build(build_db, dangol.duckdb) as con:
         try:
             report = ingest_landing(
                 con,
@@ -89,7 +89,7 @@ def suppression_list(
     paths, config = dangol.paths, dangol.config
     path = config.suppression_list_path(paths.root)
     build_db = dangol.run_build(context.run.run_id)
-    with connect(build_db, dangol.duckdb) as build:
+    with connect_build(build_db, dangol.duckdb) as build:
         try:
             entries = load_suppression_list(build, path, config.ingest_settings())
         except SuppressionListError as error:

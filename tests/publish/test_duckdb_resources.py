@@ -44,15 +44,20 @@ def test_a_pipeline_connection_has_the_configured_memory_threads_and_spill_folde
     assert Path(spill).parent.stat().st_mode & 0o077 == 0
 
 
-def test_no_stage_opens_duckdb_but_through_the_helper():
-    opened = [
+def stage_lines_where(matches) -> list[str]:
+    """file:line of each line of the build's stages (the helper aside) that `matches`."""
+    return [
         f"{path.relative_to(REPO_ROOT)}:{number}"
         for package in BUILD_PACKAGES
         for path in (REPO_ROOT / package).rglob("*.py")
         if path != HELPER
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
-        if re.search(r"\bduckdb\.connect\(", line)
+        if matches(line)
     ]
+
+
+def test_no_stage_opens_duckdb_but_through_the_helper():
+    opened = stage_lines_where(lambda line: re.search(r"\bduckdb\.connect\(", line))
     assert opened == [], "open DuckDB with publish.duckdb_files.connect and the run's resources"
 
 
@@ -69,3 +74,12 @@ def test_dbt_gets_the_same_memory_and_threads_and_its_own_spill_folder_in_the_ho
     # dbt-duckdb opens DuckDB with them as its config, which takes them as text.
     settings = {key: str(value) for key, value in rendered["config_options"].items()}
     assert settings == {**pipeline, "temp_directory": str(spill)}
+
+
+def test_every_stage_writes_the_build_through_connect_build():
+    """A connection that writes the build and checkpoints would change the state before the
+    run commits (publish.builds): only connect_build holds DuckDB's checkpoints back."""
+    writes = stage_lines_where(
+        lambda line: re.search(r"\bconnect\(\s*build_db\b", line) and "read_only=True" not in line
+    )
+    assert writes == [], "write the build with publish.duckdb_files.connect_build"
