@@ -184,16 +184,18 @@ def _quarantined(landing: Path) -> list[QuarantinedFile]:
     return found
 
 
-def disk_usage(folder: Path) -> int:
-    """Bytes of the files under `folder`, links not followed (the parquet link is a release),
-    each file once: releases share their unchanged Parquet files by hard link."""
-    if not folder.is_dir():
-        return 0
+def disk_usage(*folders: Path) -> int:
+    """Bytes of the files under `folders`, links not followed (the parquet link is a release),
+    each file once: releases share their unchanged Parquet files by hard link, and a build is
+    the state file under another name."""
     files = {}
-    for path in folder.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            stat = path.lstat()
-            files[stat.st_dev, stat.st_ino] = stat.st_size
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in folder.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                stat = path.lstat()
+                files[stat.st_dev, stat.st_ino] = stat.st_size
     return sum(files.values())
 
 
@@ -222,7 +224,7 @@ def home_status(
         state_in_use=state_in_use,
         disk_bytes={
             "releases": disk_usage(home.warehouse_dir),
-            "state and builds": disk_usage(home.build_dir) + disk_usage(home.state_db.parent),
+            "state and builds": disk_usage(home.build_dir, home.state_db.parent),
             "exports": disk_usage(home.exports_dir),
             "reports": disk_usage(home.reports_dir),
             "dbt artifacts": disk_usage(home.dbt_artifacts_dir),

@@ -75,3 +75,14 @@ def test_disk_usage_counts_a_file_releases_share_once(tmp_path: Path):
     (tmp_path / "parquet").symlink_to(second)
 
     assert disk_usage(tmp_path) == 1010
+
+
+def test_disk_usage_counts_a_build_on_the_state_once(tmp_path: Path):
+    state, build = tmp_path / "state", tmp_path / "build"
+    state.mkdir()
+    build.mkdir()
+    (state / "pipeline.duckdb").write_bytes(b"s" * 1000)
+    os.link(state / "pipeline.duckdb", build / "pipeline.duckdb")  # a run builds on it
+    (build / "pipeline.duckdb.wal").write_bytes(b"w" * 10)
+
+    assert disk_usage(build, state) == 1010
