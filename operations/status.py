@@ -16,6 +16,7 @@ import duckdb
 from ingest.landing import QUARANTINE_DIR, Ledger, file_sha256, landing_files
 from ingest.presets import SOURCE_FAMILIES
 from operations.outcomes import RunOutcome
+from publish.duckdb_files import is_lock_conflict
 from publish.releases import PUBLISHED_NAME
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def _reading_state(state_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         con = duckdb.connect(str(state_db), read_only=True)
     except duckdb.IOException as error:
-        if "lock" not in str(error).lower():
+        if not is_lock_conflict(error):
             raise
         raise StateInUse(f"a run is building on {state_db}") from None
     with con:

@@ -68,6 +68,11 @@ def builds_on_the_state(build_db: Path | str) -> bool:
         return False
 
 
+def is_lock_conflict(error: duckdb.IOException) -> bool:
+    """DuckDB could not lock the file: another process has it open for writing (or reading)."""
+    return "lock" in str(error).lower()
+
+
 def hold_checkpoints(con: duckdb.DuckDBPyConnection) -> None:
     """Before the first write: this database checkpoints only when told to (`checkpoint`)."""
     for statement in HOLD_CHECKPOINTS:
@@ -83,7 +88,7 @@ def connect_build(
             con = connect(build_db, resources, read_only=read_only)
             break
         except duckdb.IOException as error:
-            if wait is None or "lock" not in str(error).lower():
+            if wait is None or not is_lock_conflict(error):
                 raise
             time.sleep(wait)
     if not read_only and builds_on_the_state(build_db):
