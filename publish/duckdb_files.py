@@ -5,7 +5,6 @@ the few SQL texts that cannot bind a value."""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,13 +110,12 @@ def fsync(path: Path) -> None:
         os.close(fd)
 
 
-def replace_by_copy(source: Path, target: Path, mode: int | None = None) -> None:
-    """Copy `source` over `target` so that `target` changes in one rename, never partly."""
+def replace_by_link(source: Path, target: Path) -> None:
+    """Make `target` another name of `source` (a hard link), replacing what `target` named in one
+    rename: a reader that opened the old file keeps it."""
     partial = target.with_name(f".{target.name}.partial")
-    shutil.copyfile(source, partial)
-    if mode is not None:
-        partial.chmod(mode)
-    fsync(partial)
+    partial.unlink(missing_ok=True)
+    os.link(source, partial)
     os.replace(partial, target)
     fsync(target.parent)
 

@@ -304,6 +304,52 @@ def test_a_release_from_before_monthly_tables_is_followed_by_one_written_by_mont
     )
 
 
+def test_the_published_file_is_the_releases_own_and_read_only(build_db: Path, tmp_path: Path):
+    warehouse = tmp_path / "warehouse"
+    first = publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
+    change_build(build_db)
+    second = publish_release(build_db, warehouse, run_id="run-two-0000", **PUBLISH)
+
+    # Another name of the release's file, not a copy of it; a rollback names the first's.
+    published = warehouse / "dangol.duckdb"
+    assert published.samefile(second.folder / "dangol.duckdb")
+    assert published.stat().st_mode & 0o777 == 0o444
+    rollback(warehouse)
+    assert published.samefile(first.folder / "dangol.duckdb")
+    assert second.folder.joinpath("dangol.duckdb").stat().st_nlink == 1
+    assert not list(warehouse.glob(".*partial"))
+
+
+def test_a_release_file_written_to_after_it_was_published_is_no_base(
+    build_db: Path, tmp_path: Path
+):
+    """A tool that could write to the published file anyway (run as root, or after a chmod)
+    changes the release the next one would start from: that one is written whole instead."""
+    warehouse = tmp_path / "warehouse"
+    grow_order_lines(build_db, 200)
+    publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
+    published = warehouse / "dangol.duckdb"
+    published.chmod(0o644)
+    with duckdb.connect(str(published)) as con:
+        con.execute("create table marts.scratch as select 1 as analysts_row")
+        con.execute("delete from marts.fct_order_lines where order_id = 'shopify-9'")
+    change_build(build_db)
+
+    second = publish_release(build_db, warehouse, run_id="run-two-0000", **PUBLISH)
+
+    assert set(second.table_writes.values()) == {TableWrite.WRITTEN}
+    assert "marts.scratch" not in tables(second.published)
+    assert marts_fingerprint(second.published, PUBLISH["resources"]) == (
+        marts_fingerprint(build_db, PUBLISH["resources"])
+    )
+    # Left alone, a release is the next one's base again.
+    change_build(build_db)
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("update marts.fct_order_lines set quantity = 4 where order_id = 'shopify-7'")
+    third = publish_release(build_db, warehouse, run_id="run-three-000", **PUBLISH)
+    assert third.table_writes["marts.fct_order_lines"] == TableWrite.PATCHED
+
+
 def test_a_kept_table_whose_snapshot_went_missing_gets_a_new_one(build_db: Path, tmp_path: Path):
     warehouse = tmp_path / "warehouse"
     first = publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
