@@ -569,13 +569,19 @@ def ingest_landing(
     run_id: str,
     settings: IngestSettings,
     on_file_loaded: Callable[[FileOutcome], None] | None = None,
+    scratch_dir: Path | None = None,
 ) -> IngestReport:
     """Load every file of `landing` not loaded before; quarantine bad files and then raise
-    IngestError naming every one of them with its first errors."""
+    IngestError naming every one of them with its first errors.
+
+    A file DuckDB cannot read in its encoding (CP949, say) is read from a UTF-8 copy, made in a
+    folder of its own inside `scratch_dir` and removed after: a run gives its owner-only build
+    folder, where a killed run's copy of a customer export is removed with the rest of its
+    build by the next run (None: the system's temporary folder)."""
     ensure_raw_schema(con)
     ledger = Ledger.read(con)
     report, problems = IngestReport(), []
-    with tempfile.TemporaryDirectory(prefix="dangol-ingest-") as work_dir:
+    with tempfile.TemporaryDirectory(prefix="dangol-ingest-", dir=scratch_dir) as work_dir:
         for family, path in landing_files(landing):
             landed = path.stat()
             if ledger.holds_unchanged(path, landed):

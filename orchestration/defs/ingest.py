@@ -48,6 +48,7 @@ def landing_exports(
                 run_id=context.run.run_id,
                 settings=config.ingest_settings(),
                 on_file_loaded=_file_loaded,
+                scratch_dir=build_db.parent,
             )
         except IngestError as error:
             # A user's file, not a bug: say which file and why, without a stack trace.

@@ -10,7 +10,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -33,6 +35,16 @@ def home(fixture_release: DangolHome, tmp_path: Path) -> DangolHome:
     return home
 
 
+@pytest.fixture
+def killed_runs_temp() -> Iterator[Path]:
+    """The system temporary folder of the runs these tests kill, apart from everyone's and
+    removed after: a process killed with SIGKILL removes none of its temporary folders. Short,
+    unlike tmp_path: the warm dbt's socket path in it must fit in 107 bytes."""
+    folder = Path(tempfile.mkdtemp(prefix="dangol-faults-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def dangol_run(home: DangolHome) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(DANGOL), "run", "--home", str(home.root), "--landing", str(home.landing)],
@@ -44,11 +56,12 @@ def dangol_run(home: DangolHome) -> subprocess.CompletedProcess:
     )
 
 
-def dangol_run_killed_at(home: DangolHome, failpoint: str | None, output: Path) -> int:
+def dangol_run_killed_at(home: DangolHome, failpoint: str | None, output: Path, temp: Path) -> int:
     """`dangol run` in a child forked from this process, leading a process group of its own
     (so the kill takes dbt down too), as `dangol_run` would start it, but with Dagster, dbt
     and great-expectations already imported: the six runs below would import them six times
-    (about 9 s each). Returns its exit status as subprocess does (-9 when killed)."""
+    (about 9 s each), and with `temp` as its system temporary folder. Returns its exit status
+    as subprocess does (-9 when killed)."""
     from data_quality import gate  # noqa: F401  (the run's warm gate, forked from the run)
     from orchestration import cli, runner  # noqa: F401  (imported once, before the fork)
     from orchestration.defs import build_definitions  # noqa: F401
@@ -59,6 +72,8 @@ def dangol_run_killed_at(home: DangolHome, failpoint: str | None, output: Path) 
         try:
             os.setsid()
             signal.alarm(600)  # a hung run ends, as subprocess.run's timeout would end it
+            os.environ["TMPDIR"] = str(temp)  # for the processes it starts
+            tempfile.tempdir = str(temp)  # this one chose its folder before the fork
             if failpoint:
                 os.environ["DANGOL_FAILPOINT"] = failpoint
             else:
@@ -90,16 +105,21 @@ def query(db: Path, sql: str):
         return con.execute(sql).fetchall()
 
 
-def test_a_run_killed_at_any_stage_leaves_a_whole_release_and_recovers(home: DangolHome):
+def test_a_run_killed_at_any_stage_leaves_a_whole_release_and_recovers(
+    home: DangolHome, killed_runs_temp: Path
+):
     """Killed at each stage in turn, on the same home: every next run gets past the point
     the last one died at, and one run after all of them recovers everything."""
     published_before, state_before = digest(home.published_db), digest(home.state_db)
 
     for point in FAILPOINTS:
         output = home.root.parent / f"killed-at-{point}.txt"
-        status = dangol_run_killed_at(home, point, output)
+        status = dangol_run_killed_at(home, point, output, killed_runs_temp)
 
         assert status == -signal.SIGKILL, (point, output.read_text()[-2000:])
+        if point == "ingest.file_loaded":
+            # Its UTF-8 copies of exports are in the owner-only build, which the next run clears.
+            assert list(home.build_dir.glob("dangol-ingest-*")), point
         assert digest(home.state_db) == state_before, point
         orders = query(home.published_db, "select count(*) from marts.fct_orders")[0][0]
         if point == "publish.activated":
@@ -109,7 +129,11 @@ def test_a_run_killed_at_any_stage_leaves_a_whole_release_and_recovers(home: Dan
             assert orders == 6, point
 
     output = home.root.parent / "recovered.txt"
-    assert dangol_run_killed_at(home, None, output) == 0, output.read_text()[-3000:]
+    assert dangol_run_killed_at(home, None, output, killed_runs_temp) == 0, output.read_text()[
+        -3000:
+    ]
+    assert not list(home.build_dir.glob("dangol-ingest-*"))
+    assert not list(killed_runs_temp.glob("dangol-ingest-*"))  # no copy of an export left there
     ledger = query(
         home.state_db, "select count(*), count(distinct file_sha256) from raw.ingest_files"
     )
