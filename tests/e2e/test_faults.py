@@ -129,9 +129,8 @@ def test_a_run_killed_at_any_stage_leaves_a_whole_release_and_recovers(
             assert orders == 6, point
 
     output = home.root.parent / "recovered.txt"
-    assert dangol_run_killed_at(home, None, output, killed_runs_temp) == 0, output.read_text()[
-        -3000:
-    ]
+    recovered = dangol_run_killed_at(home, None, output, killed_runs_temp)
+    assert recovered == 0, output.read_text()[-3000:]
     assert not list(home.build_dir.glob("dangol-ingest-*"))
     assert not list(killed_runs_temp.glob("dangol-ingest-*"))  # no copy of an export left there
     ledger = query(
