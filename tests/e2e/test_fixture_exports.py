@@ -1,6 +1,7 @@
 """The whole pipeline on the fixture exports of every shop: each order resolves to its latest
 state across exports and formats, and a file it cannot take blocks the release untouched."""
 
+import csv
 import hashlib
 import re
 import shutil
@@ -274,14 +275,16 @@ def rows_of(db: Path, query: str) -> list[tuple]:
 
 
 def fresh_run_over_every_file(
-    root: Path, config: Path, parse_of: DangolHome | None = None
+    root: Path, config: Path, parse_of: DangolHome | None = None, more: Path | None = None
 ) -> DangolHome:
-    """A new home's run over every file. `parse_of`: a home whose last run had the same config,
-    whose dbt parse the new home starts from (else dbt parses the whole project for a config
-    of its own: 13 s)."""
+    """A new home's run over every file (and the folder `more`, laid over them). `parse_of`: a
+    home whose last run had the same config, whose dbt parse the new home starts from (else dbt
+    parses the whole project for a config of its own: 13 s)."""
     fresh = DangolHome(root=root / "home", landing=root / "landing")
     shutil.copytree(FIXTURES / "landing", fresh.landing)
     shutil.copytree(EXPORTS, fresh.landing, dirs_exist_ok=True)
+    if more:
+        shutil.copytree(more, fresh.landing, dirs_exist_ok=True)
     if parse_of:
         fresh.dbt_parse_cache.parent.mkdir(parents=True)
         shutil.copyfile(parse_of.dbt_parse_cache, fresh.dbt_parse_cache)
@@ -326,6 +329,105 @@ def test_a_run_on_the_last_state_plus_new_files_equals_one_run_over_all_files(ru
         ("int_customer_identities", "*"),
     ]:
         assert f"OK created sql incremental model intermediate.{model} " in log, model
+        kept, rebuilt = (
+            rows_of(state, f"select {columns} from intermediate.{model}")
+            for state in (home.state_db, fresh.state_db)
+        )
+        assert kept and kept == rebuilt, model
+
+
+# A phone six new buyers give at checkout (a family's, or a shop's placeholder) and the order
+# known only by that phone; the first order's new version carries another email and no phone.
+FAMILY_PHONE, PHONE_ONLY_ORDER, MOVED_ORDER = "+821077778888", "shopify-5100000000005", "#1001"
+
+
+def write_identity_changing_export(landing: Path) -> None:
+    """A third Shopify export that takes identifiers apart instead of joining them."""
+    header = (FIXTURES / "landing" / "shop" / "orders_export_1.csv").open(encoding="utf-8")
+    columns = next(csv.reader(header))
+    header.close()
+    moved = [
+        row
+        for row in csv.DictReader((EXPORTS / "shop" / "orders_export_2.csv").open(encoding="utf-8"))
+        if row["Name"] == MOVED_ORDER
+    ]
+    for row in moved:
+        row.update({"Email": "minjun.work@example.com", "Billing Phone": ""})
+    new_buyers = [
+        {
+            **dict.fromkeys(columns, ""),
+            "Name": f"#20{n:02d}",
+            "Email": f"family.member{n}@example.com",
+            "Financial Status": "paid",
+            "Currency": "KRW",
+            "Subtotal": "9900.00",
+            "Total": "9900.00",
+            "Discount Amount": "0.00",
+            "Refunded Amount": "0.00",
+            "Created at": f"2026-04-2{n} 10:00:00 +0900",
+            "Lineitem quantity": "1",
+            "Lineitem name": "체험 세트 (Trial Kit)",
+            "Lineitem price": "9900.00",
+            "Billing Phone": "010-7777-8888",
+            "Id": f"51000000009{n:02d}",
+        }
+        for n in range(1, 7)
+    ]
+    shop = landing / "shop"
+    shop.mkdir(parents=True, exist_ok=True)
+    with (shop / "orders_export_3.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, columns)
+        writer.writeheader()
+        writer.writerows(moved + new_buyers)
+
+
+def test_a_later_export_that_takes_customers_apart_equals_one_run_over_all_files(
+    runs, tmp_path: Path
+):
+    """Identity resolution kept from build to build must take people apart as a build from
+    scratch does: an order's new version with another email leaves its customer, and a phone
+    that becomes shared (six buyers gave it) no longer joins anyone, so the order known only by
+    that phone becomes a customer of its own."""
+    home = copy_home(runs[0], tmp_path / "incremental")
+    more = tmp_path / "more"
+    write_identity_changing_export(more)
+    shutil.copytree(more, home.landing, dirs_exist_ok=True)
+    # Six new buyers are a swing in a fixture this small: the gate asks to accept it.
+    outcome = run_pipeline(home, DEFAULT_CONFIG, accept_anomalies=True)
+    assert outcome.published, outcome.problems
+
+    # What the export did, in the kept state: the phone is shared, the two orders moved.
+    with duckdb.connect(str(home.state_db), read_only=True) as con:
+        shared = con.execute(
+            "select count(*) from intermediate.int_identity_links"
+            " where right_identifier_type = 'phone' and right_identifier_value = ?"
+            " and not is_used",
+            [FAMILY_PHONE],
+        ).fetchone()[0]
+        assert shared >= 6
+        anchor = con.execute(
+            "select left_identifier_type from intermediate.int_identity_links"
+            " where right_identifier_type = 'order_id' and right_identifier_value = ?",
+            [PHONE_ONLY_ORDER],
+        ).fetchall()
+        assert anchor == [("order_id",)]
+        moved = con.execute(
+            "select order_id from intermediate.int_order_customer_changes order by order_id"
+        ).fetchall()
+        assert {"shopify-5100000000001", PHONE_ONLY_ORDER} <= {order for (order,) in moved}
+
+    fresh = fresh_run_over_every_file(tmp_path / "fresh", DEFAULT_CONFIG, runs[0], more)
+    incremental, from_scratch = (
+        published_marts(home.published_db),
+        published_marts(fresh.published_db),
+    )
+    assert incremental.keys() == from_scratch.keys()
+    for table, rows in from_scratch.items():
+        assert incremental[table] == rows, table
+    for model, columns in [
+        ("int_identity_links", "* exclude (source_record)"),
+        ("int_customer_identities", "*"),
+    ]:
         kept, rebuilt = (
             rows_of(state, f"select {columns} from intermediate.{model}")
             for state in (home.state_db, fresh.state_db)
