@@ -20,7 +20,13 @@
     relation) against the table, matched by unique_key, which must be unique. A key whose row
     differs in any column, or that is on one side only, is deleted and inserted; the others are
     left alone. One full join finds them all. The table must then hold as many rows as the
-    result: a repeated key would break that, and stops the build rather than keep wrong rows. -#}
+    result: a repeated key would break that, and stops the build rather than keep wrong rows.
+
+    Two configs let a model recompute part of its rows. `changed_keys_scope`: a condition on
+    the table's rows saying which of them the result covers (`{computed}` in it names the
+    result); the others are kept without being compared, and the rows in scope must then be as
+    many as the result. `changed_keys_ignore`: columns not compared (a marker of the build
+    that wrote the row: a row that did not change keeps the one it had). -#}
 {% macro get_incremental_changed_keys_sql(arg_dict) -%}
     {{ return(adapter.dispatch('changed_keys_sql')(arg_dict)) }}
 {%- endmacro %}
@@ -44,19 +50,24 @@
             "incremental_strategy 'changed_keys' needs a unique_key (model " ~ relation ~ ")"
         ) }}
     {%- endif -%}
-    {%- set key_names = keys | map('lower') | list -%}
+    {%- set not_compared = (keys + config.get('changed_keys_ignore', [])) | map('lower') | list -%}
     {%- set differences = [] -%}
-    {%- for column in arg_dict['dest_columns'] if column.name | lower not in key_names -%}
+    {%- for column in arg_dict['dest_columns'] if column.name | lower not in not_compared -%}
         {%- do differences.append(
             'kept.' ~ column.quoted ~ ' is distinct from computed.' ~ column.quoted
         ) -%}
     {%- endfor -%}
+    {%- set scope = config.get('changed_keys_scope') -%}
+    {%- set in_scope = (scope | replace('{computed}', new_rows | string)) if scope else 'true' -%}
     {%- set changes = new_rows.identifier ~ '__changed_keys' -%}
     create temp table {{ changes }} as
     select
-        kept.rowid as kept_row,
+        kept.kept_row,
         computed.rowid as computed_row
-    from {{ relation }} as kept
+    from (
+        select rowid as kept_row, * from {{ relation }}
+        where {{ in_scope }}
+    ) as kept
     full join {{ new_rows }} as computed
         on
         {%- for key in keys %}
@@ -64,7 +75,7 @@
             kept.{{ adapter.quote(key) }} is not distinct from computed.{{ adapter.quote(key) }}
         {%- endfor %}
     where
-        kept.rowid is null
+        kept.kept_row is null
         or computed.rowid is null
         {%- for difference in differences %}
         or {{ difference }}
@@ -81,7 +92,8 @@
     drop table {{ changes }};
 
     select case
-        when (select count(*) from {{ relation }}) <> (select count(*) from {{ new_rows }})
+        when (select count(*) from {{ relation }} where {{ in_scope }})
+            <> (select count(*) from {{ new_rows }})
             then error('{{ relation }}: its unique_key (' || '{{ keys | join(", ") }}'
                 || ') repeats in the rows the build computed, so its changed rows cannot be told')
     end

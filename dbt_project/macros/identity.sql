@@ -131,3 +131,41 @@
     {%- endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- Each order of `orders` with its best identifier by the anchor rule (`anchor_type`,
+    `anchor_value`): its email, phone or shop account unless the email or phone is in `shared`
+    (the order id is never shared, so an order always has a usable one), else its order id. -#}
+{% macro order_anchors(orders, shared) -%}
+    select
+        *,
+        case
+            when customer_email is not null and not is_email_shared then 'email'
+            when customer_phone is not null and not is_phone_shared then 'phone'
+            when customer_account is not null then 'shop_account'
+            else 'order_id'
+        end as anchor_type,
+        case
+            when customer_email is not null and not is_email_shared then customer_email
+            when customer_phone is not null and not is_phone_shared then customer_phone
+            when customer_account is not null then customer_account
+            else order_id
+        end as anchor_value
+    from (
+        select
+            {{ orders }}.order_id,
+            {{ orders }}.customer_email,
+            {{ orders }}.customer_phone,
+            {{ orders }}.customer_account,
+            shared_email.identifier_value is not null as is_email_shared,
+            shared_phone.identifier_value is not null as is_phone_shared
+        from {{ orders }}
+        left join {{ shared }} as shared_email
+            on
+                shared_email.identifier_type = 'email'
+                and {{ orders }}.customer_email = shared_email.identifier_value
+        left join {{ shared }} as shared_phone
+            on
+                shared_phone.identifier_type = 'phone'
+                and {{ orders }}.customer_phone = shared_phone.identifier_value
+    ) as order_identifiers
+{%- endmacro %}

@@ -1,13 +1,22 @@
 -- sqlfluff:ignore:parsing
 -- (its duckdb dialect does not know USING KEY, which duckdb__component_labels uses)
+{%- set is_order_row = "identifier_type = 'order_id' and anchor_identifier_type <> 'order_id'" %}
 {{ config(
     materialized=recomputed_table_materialization(),
     incremental_strategy='changed_keys',
     unique_key=['identifier_type', 'identifier_value'],
     on_schema_change='fail',
+    changed_keys_scope="not (" ~ is_order_row ~ ") or identifier_value in ("
+        ~ "select identifier_value from {computed} where identifier_type = 'order_id')",
+    changed_keys_ignore=['dbt_invocation_id'],
 ) }}
 -- Every identifier of a person mapped to one customer_id: the connected components of the
 -- identity links (A~B and B~C make A, B and C one customer).
+-- The components are found whole every build. An order that hangs off its anchor (most rows:
+-- the rows whose identifier is an order id and whose anchor is not) takes its anchor's
+-- customer; a build after the first works that out again only for the orders whose link this
+-- build wrote and those whose anchor's customer or anchor changed, and keeps the others
+-- (changed_keys_scope).
 with recursive
 
 links as (
@@ -100,6 +109,45 @@ identities as (
     from split
 ),
 
+{%- if is_incremental() %}
+
+-- The identifiers whose customer or anchor this build changed or found for the first time.
+identities_changed as (
+    select
+        identifier_type,
+        identifier_value
+    from (
+        select * from identities
+        except
+        select
+            identifier_type,
+            identifier_value,
+            anchor_identifier_type,
+            anchor_identifier_value,
+            customer_id
+        from {{ this }}
+        where not ({{ is_order_row }})
+    ) as changed
+),
+
+recomputed_order_links as (
+    select * from order_links
+    where
+        {{ made_in_this_build() }}
+        or exists (
+            select 1 from identities_changed
+            where
+                identities_changed.identifier_type = order_links.left_identifier_type
+                and identities_changed.identifier_value = order_links.left_identifier_value
+        )
+),
+{%- else %}
+
+recomputed_order_links as (
+    select * from order_links
+),
+{%- endif %}
+
 order_identities as (
     select
         order_links.right_identifier_type as identifier_type,
@@ -107,13 +155,21 @@ order_identities as (
         identities.anchor_identifier_type,
         identities.anchor_identifier_value,
         identities.customer_id
-    from order_links
+    from recomputed_order_links as order_links
     inner join identities
         on
             order_links.left_identifier_type = identities.identifier_type
             and order_links.left_identifier_value = identities.identifier_value
 )
 
-select * from identities
+-- Kept from the build that wrote the row (changed_keys_ignore): int_order_customer_changes
+-- looks at the orders whose customer this build wrote.
+select
+    *,
+    {{ this_build_marker() }}
+from identities
 union all
-select * from order_identities
+select
+    *,
+    {{ this_build_marker() }}
+from order_identities

@@ -7,10 +7,18 @@
     incremental_strategy='changed_keys',
     unique_key=link_columns,
     on_schema_change='fail',
+    changed_keys_scope="right_identifier_type <> 'order_id' or right_identifier_value in ("
+        ~ "select right_identifier_value from {computed} where right_identifier_type = 'order_id')",
+    changed_keys_ignore=['dbt_invocation_id'],
 ) }}
 -- Every link between two identifiers of one person, with the record and rule that made it.
 -- Records sharing a normalised email or phone meet at that identifier; the links say which
 -- record put which identifiers together.
+-- Each order's link to its own id (one row per order, most of the rows) depends on nothing but
+-- the order and whether its email and phone are shared: a build after the first recomputes it
+-- for the orders this build wrote and those whose email or phone became shared or stopped
+-- being shared, and keeps the others (changed_keys_scope; at 10M order lines a daily build
+-- computed and compared 3.3M of them). The other links are computed whole.
 with
 
 orders as (
@@ -159,44 +167,52 @@ other_links as (
     where anchor.rank_in_record = 1
 ),
 
--- An order's best identifier by the same rule: its email, phone or shop account unless shared
--- (the order id is never shared, so an order always has a usable one), else its order id.
-order_identifiers as (
-    select
-        orders.order_id,
-        orders.customer_email,
-        orders.customer_phone,
-        orders.customer_account,
-        shared_email.identifier_value is not null as is_email_shared,
-        shared_phone.identifier_value is not null as is_phone_shared
-    from orders
-    left join shared as shared_email
-        on
-            shared_email.identifier_type = 'email'
-            and orders.customer_email = shared_email.identifier_value
-    left join shared as shared_phone
-        on
-            shared_phone.identifier_type = 'phone'
-            and orders.customer_phone = shared_phone.identifier_value
+-- The orders whose link to their own id this build computes: all of them in a first build;
+-- after it, those this build wrote and those with an email or phone whose sharing changed. The
+-- identifiers shared before are those the kept links do not use: an order with a shared email
+-- or phone links it with is_used = false (it is never the order's anchor).
+{%- if is_incremental() %}
+previously_shared as (
+    select distinct
+        right_identifier_type as identifier_type,
+        right_identifier_value as identifier_value
+    from {{ this }}
+    where not is_used
 ),
 
-order_anchors as (
-    select
-        *,
-        case
-            when customer_email is not null and not is_email_shared then 'email'
-            when customer_phone is not null and not is_phone_shared then 'phone'
-            when customer_account is not null then 'shop_account'
-            else 'order_id'
-        end as anchor_type,
-        case
-            when customer_email is not null and not is_email_shared then customer_email
-            when customer_phone is not null and not is_phone_shared then customer_phone
-            when customer_account is not null then customer_account
-            else order_id
-        end as anchor_value
-    from order_identifiers
+sharing_changed as (
+    (select * from shared except select * from previously_shared)
+    union
+    (select * from previously_shared except select * from shared)
 ),
+
+own_id_orders as (
+    select * from orders
+    where
+        {{ made_in_this_build() }}
+        or customer_email in (
+            select identifier_value from sharing_changed where identifier_type = 'email'
+        )
+        or customer_phone in (
+            select identifier_value from sharing_changed where identifier_type = 'phone'
+        )
+),
+{%- endif %}
+
+-- An order's best identifier by the same rule: its email, phone or shop account unless shared
+-- (the order id is never shared, so an order always has a usable one), else its order id.
+-- Worked out for every order (their links to their email, phone and account are folded with
+-- the other records' links) and for the orders whose link to their own id is computed.
+order_anchors as (
+    {{ order_anchors('orders', 'shared') }}
+),
+
+{% if is_incremental() -%}
+own_id_anchors as (
+    {{ order_anchors('own_id_orders', 'shared') }}
+),
+
+{% endif -%}
 
 -- The anchor links each other identifier of the order; an order whose only usable identifier
 -- is its id links it to itself.
@@ -229,7 +245,7 @@ order_links as (
         true as is_used,
         case when anchor_type = 'order_id' then 'sole_identifier' else 'same_order' end
             as link_rule
-    from order_anchors
+    from {{ 'own_id_anchors' if is_incremental() else 'order_anchors' }}
 ),
 
 links as (
@@ -245,7 +261,10 @@ select
     {{ link }},
     min(source_model) as source_model,
     min(source_record) as source_record,
-    count(*) as records_count
+    count(*) as records_count,
+    -- Kept from the build that wrote the link (changed_keys_ignore): int_customer_identities
+    -- takes up the orders whose link this build wrote.
+    {{ this_build_marker() }}
 from links
 where right_identifier_type <> 'order_id'
 group by {{ link }}
@@ -254,6 +273,7 @@ select
     {{ link }},
     source_model,
     source_record,
-    cast(1 as bigint) as records_count
+    cast(1 as bigint) as records_count,
+    {{ this_build_marker() }}
 from links
 where right_identifier_type = 'order_id'
