@@ -45,6 +45,9 @@ from publish.duckdb_files import sql_string
 QUARANTINE_DIR = "_quarantine"
 FIRST_ERRORS_SHOWN = 5
 LANDED_SCHEMA = "raw_landed"
+# A file's rows as read, before they are numbered into the landed table (temporary: it spills,
+# if it must, into the run's owner-only spill folder).
+ROWS_READ = "rows_read"
 
 LINEAGE_COLUMNS = {
     "_extras": "json",
@@ -469,7 +472,14 @@ def _insert_rows(
     con, path, preset, source, selected, extras, sha256, file_seq, run_id, loaded_at
 ) -> tuple[int, int, list[str]]:
     con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
+    con.execute(f"drop table if exists {ROWS_READ}")
     landed = f"{LANDED_SCHEMA}.{preset.raw_table}"
+    # Each row's number in the file is its place in the order the rows were read in (DuckDB
+    # keeps the file's order), given as they move from a temporary table into the landed one.
+    # `row_number() over ()` in the read would fold DuckDB's parallel CSV reader into one
+    # thread (23 s instead of 16 s for a 10M-line export), and numbering the landed rows after
+    # the insert logged every row again at commit (10M lines: 13.8 s -> 10.2 s without).
+    con.execute(f"create temp table {ROWS_READ} as select * from {source.relation_sql}")
     # Types are applied in dbt staging; raw keeps the text exactly as the file had it.
     inserted = con.execute(
         f"""
@@ -480,9 +490,10 @@ def _insert_rows(
             $file_name as _source_file,
             $sha256 as _file_sha256,
             $file_seq as _ingest_file_seq,
+            rowid - (select min(rowid) from {ROWS_READ}) + 1 as _source_record,
             $run_id as _run_id,
             $loaded_at as _loaded_at
-        from {source.relation_sql}
+        from {ROWS_READ}
         """,
         {
             "file_name": path.name,
@@ -492,20 +503,7 @@ def _insert_rows(
             "loaded_at": loaded_at,
         },
     ).fetchone()[0]
-    # Each row's number in the file, from the order the insert appended the rows in (it keeps
-    # the file's order). `row_number() over ()` in the insert would number them as they are
-    # read and fold DuckDB's parallel CSV reader into one thread: 23 s instead of 16 s for a
-    # 10M-line export.
-    con.execute(
-        f"""
-        update {landed}
-        set _source_record = rowid - (
-            select min(rowid) from {landed} where _ingest_file_seq = $file_seq
-        ) + 1
-        where _ingest_file_seq = $file_seq
-        """,
-        {"file_seq": file_seq},
-    )
+    con.execute(f"drop table {ROWS_READ}")
     params = {"sha256": sha256, "file_name": path.name, "run_id": run_id}
     rejected = 0
     if source.reads_csv:
