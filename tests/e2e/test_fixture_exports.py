@@ -344,14 +344,10 @@ FAMILY_PHONE, PHONE_ONLY_ORDER, MOVED_ORDER = "+821077778888", "shopify-51000000
 
 def write_identity_changing_export(landing: Path) -> None:
     """A third Shopify export that takes identifiers apart instead of joining them."""
-    header = (FIXTURES / "landing" / "shop" / "orders_export_1.csv").open(encoding="utf-8")
-    columns = next(csv.reader(header))
-    header.close()
-    moved = [
-        row
-        for row in csv.DictReader((EXPORTS / "shop" / "orders_export_2.csv").open(encoding="utf-8"))
-        if row["Name"] == MOVED_ORDER
-    ]
+    with (EXPORTS / "shop" / "orders_export_2.csv").open(encoding="utf-8") as export:
+        rows = csv.DictReader(export)
+        columns = list(rows.fieldnames)
+        moved = [row for row in rows if row["Name"] == MOVED_ORDER]
     for row in moved:
         row.update({"Email": "minjun.work@example.com", "Billing Phone": ""})
     new_buyers = [
