@@ -471,8 +471,10 @@ def _unique_keys(names: list[str]) -> list[str]:
 def _insert_rows(
     con, path, preset, source, selected, extras, sha256, file_seq, run_id, loaded_at
 ) -> tuple[int, int, list[str]]:
-    con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
-    con.execute(f"drop table if exists {ROWS_READ}")
+    con.execute(
+        "drop table if exists reject_errors; drop table if exists reject_scans;"
+        f" drop table if exists {ROWS_READ}"
+    )
     landed = f"{LANDED_SCHEMA}.{preset.raw_table}"
     # Each row's number in the file is its place in the order the rows were read in (DuckDB
     # keeps the file's order), given as they move from a temporary table into the landed one.

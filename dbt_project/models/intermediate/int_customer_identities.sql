@@ -141,11 +141,6 @@ recomputed_order_links as (
                 and identities_changed.identifier_value = order_links.left_identifier_value
         )
 ),
-{%- else %}
-
-recomputed_order_links as (
-    select * from order_links
-),
 {%- endif %}
 
 order_identities as (
@@ -155,7 +150,7 @@ order_identities as (
         identities.anchor_identifier_type,
         identities.anchor_identifier_value,
         identities.customer_id
-    from recomputed_order_links as order_links
+    from {{ 'recomputed_order_links' if is_incremental() else 'order_links' }} as order_links
     inner join identities
         on
             order_links.left_identifier_type = identities.identifier_type
