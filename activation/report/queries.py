@@ -136,14 +136,27 @@ def rfm_cells(con: duckdb.DuckDBPyConnection) -> list[RfmCell]:
     )
 
 
+# The Pareto curve is drawn through about this many customers, whatever their number.
+PARETO_POINTS = 200
+
+
 def pareto_points(con: duckdb.DuckDBPyConnection) -> list[ParetoPoint]:
+    """The Pareto curve: every step-th customer by rank from the first, and the last, so about
+    PARETO_POINTS points. Thinned here, not in Python: at 10M order lines, reading all 333k
+    customers into records took 0.8 s of every run's report for a curve of 200 points."""
     return _records(
         con,
-        """
+        f"""
+        with customers as (
+            select count(*) as customers_count from marts.revenue_concentration
+        )
         select
             cumulative_customer_share as customer_share,
             cumulative_revenue_share as revenue_share
-        from marts.revenue_concentration
+        from marts.revenue_concentration, customers
+        where
+            (customer_rank - 1) % greatest(1, customers_count // {PARETO_POINTS}) = 0
+            or customer_rank = customers_count
         order by customer_rank
         """,
         ParetoPoint,

@@ -10,7 +10,7 @@ import pytest
 from markupsafe import escape
 
 from activation.report import render_report
-from activation.report.queries import channel_funnels
+from activation.report.queries import PARETO_POINTS, channel_funnels, pareto_points
 
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 MARKUP = '<script>alert("x")</script><b onmouseover="x">'
@@ -195,6 +195,28 @@ def test_the_funnel_never_adds_money_across_currencies(warehouse: Path):
 
     usd, krw = funnels["naver_search (USD)"], funnels["naver_search (KRW)"]
     assert (usd.cost, usd.revenue) == (100, 300) and (krw.cost, krw.revenue) == (80000, 90000)
+
+
+def test_the_pareto_curve_is_thinned_to_every_step_th_customer_and_the_last(warehouse: Path):
+    customers = 100_003  # 500 customers a step: ranks 1, 501, ... 99,501, then the last
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "create or replace table marts.revenue_concentration as"
+            " select customer_rank, customer_rank / ? as cumulative_customer_share,"
+            " sqrt(customer_rank / ?) as cumulative_revenue_share"
+            " from range(1, ? + 1) t(customer_rank)",
+            [customers, customers, customers],
+        )
+        points = pareto_points(con)
+
+    step = customers // PARETO_POINTS
+    ranks = [round(p.customer_share * customers) for p in points]
+    assert ranks == [*range(1, customers + 1, step), customers]
+    expected_shares = [(rank / customers) ** 0.5 for rank in ranks]
+    assert [p.revenue_share for p in points] == pytest.approx(expected_shares)
+    pareto = panels(render_report(warehouse, [MANIFEST], "en", NOW))["pareto"]
+    # The first thinned customer past the top 10%: rank 10,001, sqrt(0.1) of revenue.
+    assert "Top 10% of customers bring 32% of revenue" in pareto
 
 
 def test_a_release_without_a_prediction_says_why(warehouse: Path):
