@@ -478,6 +478,8 @@ def _insert_rows(
     landed = f"{LANDED_SCHEMA}.{preset.raw_table}"
     # Each row's number in the file is its place in the order the rows were read in (DuckDB
     # keeps the file's order), given as they move from a temporary table into the landed one.
+    # Counted from the table's first rowid, not from 0: a temporary table's rowids go on from
+    # those of the connection's earlier ones (`rowid + 1` numbered a test's first row 1000001).
     # `row_number() over ()` in the read would fold DuckDB's parallel CSV reader into one
     # thread (23 s instead of 16 s for a 10M-line export), and numbering the landed rows after
     # the insert logged every row again at commit (ingest of 10M lines: 13.2-13.4 -> 10.6-11.3 s).
