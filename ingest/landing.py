@@ -478,8 +478,9 @@ def _insert_rows(
     landed = f"{LANDED_SCHEMA}.{preset.raw_table}"
     # Each row's number in the file is its place in the order the rows were read in (DuckDB
     # keeps the file's order), given as they move from a temporary table into the landed one.
-    # Counted from the table's first rowid, not from 0: a temporary table's rowids go on from
-    # those of the connection's earlier ones (`rowid + 1` numbered a test's first row 1000001).
+    # Counted from the table's first rowid, not from 0: it is made inside the file's
+    # transaction, whose uncommitted rows DuckDB numbers from a large offset (`rowid + 1` gave
+    # a test's first row the number 36028797018960001).
     # `row_number() over ()` in the read would fold DuckDB's parallel CSV reader into one
     # thread (23 s instead of 16 s for a 10M-line export), and numbering the landed rows after
     # the insert logged every row again at commit (ingest of 10M lines: 13.2-13.4 -> 10.6-11.3 s).
