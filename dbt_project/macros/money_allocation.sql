@@ -4,18 +4,20 @@
     total <= total weight. A group whose weights are all 0 gets no share. -#}
 {% macro allocated_share(total, weight, running_weight, total_weight) -%}
     coalesce(
-        cast(round(
-            {{ divide(total ~ ' * ' ~ running_weight, 'nullif(' ~ total_weight ~ ', 0)') }}, 2
-        ) as decimal(18, 2))
-        - cast(round(
-            {{ divide(
-                total ~ ' * (' ~ running_weight ~ ' - ' ~ weight ~ ')',
-                'nullif(' ~ total_weight ~ ', 0)'
-            ) }},
-            2
-        ) as decimal(18, 2)),
+        {{ rounded_running_share(total, running_weight, total_weight) }}
+        - {{ rounded_running_share(
+            total, '(' ~ running_weight ~ ' - ' ~ weight ~ ')', total_weight
+        ) }},
         0
     )
+{%- endmacro %}
+
+{#- The rounded share of `total` for the rows up to one (running_weight of total_weight): what
+    the rows' allocated_share add up to there (null when total_weight is 0). -#}
+{% macro rounded_running_share(total, running_weight, total_weight) -%}
+    cast(round(
+        {{ divide(total ~ ' * ' ~ running_weight, 'nullif(' ~ total_weight ~ ', 0)') }}, 2
+    ) as decimal(18, 2))
 {%- endmacro %}
 
 {#- A ratio for the funnel: null, not an error or infinity, when there is nothing to divide by. -#}
