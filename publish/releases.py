@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -426,13 +427,11 @@ def _write_release(
     resources: DuckDBResources,
     base: _PatchBase | None,
 ) -> dict[str, TableWrite]:
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)  # holding the base's copy when there is a base
     parquet = folder / PARQUET_LINK
     parquet.mkdir()
     db = folder / PUBLISHED_NAME
     kept = base.contents if base else {}
-    if base:
-        shutil.copyfile(base.db, db)
     writes = {}
     with connect(":memory:", resources) as con:
         # A release's rows have no order: without keeping it, DuckDB copies tables and writes
@@ -549,33 +548,46 @@ def publish_release(
     resources: DuckDBResources,
     before_activation: Callable[[], None] | None = None,
 ) -> Release:
-    contents = marts_contents(build_db, resources)
-    current = published_release_id(warehouse_dir)
-    if current and current[1] == fingerprint(contents):
-        # Same data as what BI tools already read: publishing again would change nothing.
-        release_id = current[0]
-        return Release(
-            release_id=release_id,
-            folder=warehouse_dir / "releases" / release_id,
-            published=warehouse_dir / PUBLISHED_NAME,
-            fingerprint=current[1],
-            contents=contents,
-            unchanged=True,
-        )
     releases = warehouse_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     release_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{run_id[:8]}"
-    release = Release(
-        release_id=release_id,
-        folder=releases / release_id,
-        published=warehouse_dir / PUBLISHED_NAME,
-        fingerprint=fingerprint(contents),
-        contents=contents,
-    )
     partial = releases / f".{release_id}.partial"
     shutil.rmtree(partial, ignore_errors=True)
+    current = published_release_id(warehouse_dir)
     base = _patch_base(warehouse_dir, storage_version)
-    writes = _write_release(build_db, partial, release, run_id, storage_version, resources, base)
+    try:
+        # The copy of the release a new one patches is disk writes, the build's hashes are CPU:
+        # done side by side (at 10M order lines the copy of 830 MB took 2-2.5 s of a daily
+        # publish, the hashes 1.6 s). The copy is thrown away when nothing changed.
+        with ThreadPoolExecutor(max_workers=1) as copier:
+            base_copied = copier.submit(_copy_base, base, partial) if base else None
+            contents = marts_contents(build_db, resources)
+            if base_copied:
+                base_copied.result()
+        if current and current[1] == fingerprint(contents):
+            # Same data as what BI tools already read: publishing again would change nothing.
+            shutil.rmtree(partial, ignore_errors=True)
+            return Release(
+                release_id=current[0],
+                folder=releases / current[0],
+                published=warehouse_dir / PUBLISHED_NAME,
+                fingerprint=current[1],
+                contents=contents,
+                unchanged=True,
+            )
+        release = Release(
+            release_id=release_id,
+            folder=releases / release_id,
+            published=warehouse_dir / PUBLISHED_NAME,
+            fingerprint=fingerprint(contents),
+            contents=contents,
+        )
+        writes = _write_release(
+            build_db, partial, release, run_id, storage_version, resources, base
+        )
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     os.replace(partial, release.folder)
     fsync(releases)
     if before_activation:
@@ -583,6 +595,11 @@ def publish_release(
     activate_release(warehouse_dir, release_id)
     prune_releases(warehouse_dir, keep_releases)
     return replace(release, table_writes=writes)
+
+
+def _copy_base(base: _PatchBase, folder: Path) -> None:
+    folder.mkdir(parents=True)
+    shutil.copyfile(base.db, folder / PUBLISHED_NAME)
 
 
 def activate_release(warehouse_dir: Path, release_id: str) -> None:
