@@ -565,7 +565,8 @@ def publish_release(
             contents = marts_contents(build_db, resources)
             if base_copied:
                 base_copied.result()
-        if current and current[1] == fingerprint(contents):
+        content_fingerprint = fingerprint(contents)
+        if current and current[1] == content_fingerprint:
             # Same data as what BI tools already read: publishing again would change nothing.
             shutil.rmtree(partial, ignore_errors=True)
             return Release(
@@ -580,7 +581,7 @@ def publish_release(
             release_id=release_id,
             folder=releases / release_id,
             published=warehouse_dir / PUBLISHED_NAME,
-            fingerprint=fingerprint(contents),
+            fingerprint=content_fingerprint,
             contents=contents,
         )
         writes = _write_release(
