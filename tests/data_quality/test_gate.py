@@ -3,6 +3,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from data_quality.gate import run_audit
 from data_quality.suites import ERROR, WARN, Threshold
@@ -144,6 +145,30 @@ def test_lost_events_misattributed_orders_unstaged_customers_and_lapsed_vips_blo
         "customers",
         "vip_is_not_lapsed",
     }
+
+
+@pytest.mark.parametrize(
+    ("mart", "failing_column"),
+    [
+        ("dim_customers", "orders_net_revenue"),
+        ("customer_rfm", "buyers"),
+        ("revenue_concentration_summary", "total_net_revenue"),
+        ("fct_engagement_events", "loaded_events"),
+        ("customer_loyalty", "customers"),
+    ],
+)
+def test_a_mart_emptied_whole_blocks_instead_of_passing_with_no_rows(
+    build_db: Path, mart: str, failing_column: str
+):
+    # A check that compares a mart with its sources must still see a row when the mart lost
+    # every one: a suite over no rows would pass whatever it expects.
+    execute(build_db, f"delete from marts.{mart}")
+
+    report, audits = audit(build_db)
+
+    suite = audits[f"marts.{mart}.great_expectations_suite"]
+    assert not report.passed
+    assert failing_column in {f.column for f in suite.blocking_failures}
 
 
 def test_a_row_missing_from_a_raw_table_blocks(build_db: Path):
