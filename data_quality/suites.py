@@ -27,6 +27,10 @@ from dataclasses import dataclass, field, replace
 ERROR, WARN = "error", "warn"
 # A few minutes of clock skew between the shop and this machine is not a future order.
 FUTURE_TOLERANCE_MINUTES = 24 * 60
+# How many whole minutes an order lies ahead of this machine's clock. Epoch arithmetic, not
+# date_diff('minute', ...), which works through the calendar row by row: at 10M order lines
+# (3.3M orders) 1.18 s against 0.09 s for each of the two suites that ask.
+MINUTES_IN_FUTURE = "(epoch_ms(ordered_at) - epoch_ms(now())) // 60000"
 # The orders to audit: those whose latest version came from a file after
 # `$orders_audited_after_file_seq` (bound by the gate), which this run's dbt build parsed, the
 # rows of the order facts it made anew. At 0 (a rebuild, or checks the history has not passed)
@@ -170,9 +174,9 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
         AuditTarget(
             asset=("staging", "stg_shopify__orders"),
             check_name=suite,
-            query="""
+            query=f"""
                 select subtotal_amount, discount_amount, refund_amount,
-                    date_diff('minute', now(), ordered_at) as minutes_in_future
+                    {MINUTES_IN_FUTURE} as minutes_in_future
                 from staging.stg_shopify__orders
                 where ingest_file_seq > $parsed_after_file_seq
             """,
@@ -230,7 +234,7 @@ def audit_targets(t: QualityThresholds, raw_tables: list[str]) -> list[AuditTarg
             check_name=suite,
             query=f"""
                 select currency, gross_amount, net_amount, items_count,
-                    date_diff('minute', now(), ordered_at) as minutes_in_future
+                    {MINUTES_IN_FUTURE} as minutes_in_future
                 from marts.fct_orders
                 where {ORDERS_TO_AUDIT}
             """,

@@ -195,6 +195,9 @@ def test_negative_quantities_implausible_amounts_and_future_dates_block(build_db
     assert [f.column for f in lines.blocking_failures] == ["quantity"]
     orders = audits["staging.stg_shopify__orders.great_expectations_suite"]
     assert {f.column for f in orders.blocking_failures} == {"minutes_in_future", "subtotal_amount"}
+    # The order 30 days ahead, not the orders of March 2026.
+    [future] = [f for f in orders.blocking_failures if f.column == "minutes_in_future"]
+    assert future.unexpected_count == 1
 
 
 def test_staging_rows_are_audited_by_the_run_that_parsed_them(build_db: Path):
