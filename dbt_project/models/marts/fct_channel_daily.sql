@@ -1,5 +1,5 @@
 -- Ad stats per channel, campaign and day beside the shop orders attributed to them
--- (int_orders_attributed), each its customer's first purchase or a repeat one. A day,
+-- (fct_orders.channel and campaign), each its customer's first purchase or a repeat one. A day,
 -- channel and campaign in several stats files takes the newest file's numbers; stats are
 -- null where there is no stats row, orders 0 where none.
 with
@@ -8,12 +8,11 @@ channel_stats as (
     select * from {{ ref('stg_sns__channel_daily_stats') }}
 ),
 
+-- Each order carries its channel and campaign: no join of every order to its attribution
+-- here (3.3M orders: this model alone 1.01-1.32 -> 0.52-0.65 s, alternated; fct_orders, which
+-- joins only the orders it takes up, 3.6-3.8 -> 4.3-4.6 s when it is built whole).
 orders as (
     select * from {{ ref('fct_orders') }}
-),
-
-order_channels as (
-    select * from {{ ref('int_orders_attributed') }}
 ),
 
 -- A customer's first purchase as customer_first_purchases tells it (a cancelled order is no
@@ -28,8 +27,8 @@ attributed_orders as (
         orders.currency,
         orders.is_purchase,
         orders.net_amount,
-        order_channels.channel,
-        order_channels.campaign,
+        orders.channel,
+        orders.campaign,
         coalesce(
             orders.is_purchase and orders.order_id = first_purchases.first_order_id, false
         ) as is_first_purchase,
@@ -37,7 +36,6 @@ attributed_orders as (
             orders.is_purchase and orders.order_id != first_purchases.first_order_id, false
         ) as is_repeat_purchase
     from orders
-    inner join order_channels on orders.order_id = order_channels.order_id
     left join first_purchases on orders.customer_id = first_purchases.customer_id
 ),
 

@@ -39,13 +39,26 @@ statuses as (
     from orders
 ),
 
+-- The channel and campaign the order's visit came from. int_orders_attributed takes up the
+-- orders int_orders_deduplicated replaced, as this model does, so a kept row's stay right.
+order_channels as (
+    select
+        order_id,
+        channel,
+        campaign
+    from {{ ref('int_orders_attributed') }}
+),
+
 amounts as (
     select
         statuses.*,
         order_customers.customer_id,
-        statuses.merchandise_amount as gross_amount
+        statuses.merchandise_amount as gross_amount,
+        order_channels.channel,
+        order_channels.campaign
     from statuses
     left join order_customers on statuses.order_id = order_customers.order_id
+    left join order_channels on statuses.order_id = order_channels.order_id
 ),
 
 final as (
@@ -64,7 +77,9 @@ final as (
             as net_amount,
         status in ('paid', 'partially_refunded') as is_purchase,
         order_name,
-        items_count
+        items_count,
+        channel,
+        campaign
     from amounts
 )
 
@@ -82,5 +97,7 @@ select
     cast(net_amount as decimal(18, 2)) as net_amount,
     cast(is_purchase as boolean) as is_purchase,
     cast(order_name as {{ dbt.type_string() }}) as order_name,
-    cast(items_count as integer) as items_count
+    cast(items_count as integer) as items_count,
+    cast(channel as {{ dbt.type_string() }}) as channel,
+    cast(campaign as {{ dbt.type_string() }}) as campaign
 from final
