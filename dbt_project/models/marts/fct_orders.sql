@@ -40,7 +40,8 @@ statuses as (
 ),
 
 -- The channel and campaign the order's visit came from. int_orders_attributed takes up the
--- orders int_orders_deduplicated replaced, as this model does, so a kept row's stay right.
+-- orders int_orders_deduplicated replaced, as this model does: an order's attribution comes
+-- from its latest version alone, so the channel of a row kept from an earlier build stays right.
 order_channels as (
     select
         order_id,
