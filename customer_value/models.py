@@ -158,13 +158,28 @@ def _maximise(log_likelihood, start: np.ndarray, names: tuple[str, ...]):
     return values, -float(result.fun)
 
 
+def _distinct_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """The distinct rows of the columns, sorted by the first column, then the next..., and how
+    often each occurs: what np.unique(np.column_stack(columns), axis=0, return_counts=True)
+    gives, without sorting the rows as one structured value each (333k buyers: 0.8 -> 0.25 s)."""
+    order = np.lexsort(columns[::-1])
+    ordered = [column[order] for column in columns]
+    # A row starts a run of equal rows where any column changes from the row before.
+    starts = np.zeros(len(order), dtype=bool)
+    starts[:1] = True
+    for column in ordered:
+        starts[1:] |= column[1:] != column[:-1]
+    first = np.flatnonzero(starts)
+    return tuple(column[first] for column in ordered), np.diff(np.append(first, len(order)))
+
+
 def fit_bg_nbd(x, t_x, T) -> BetaGeo:
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     # Summing the likelihood over distinct (x, t_x, T) triples is exact and much faster.
-    triples, counts = np.unique(np.column_stack([x, t_x, T]), axis=0, return_counts=True)
+    triples, counts = _distinct_rows(x, t_x, T)
     start = np.log([1.0, max(float(np.mean(T)), 1.0), 1.0, 1.0])
     values, log_likelihood = _maximise(
-        bg_nbd_log_likelihood(*triples.T, counts), start, ("r", "alpha", "a", "b")
+        bg_nbd_log_likelihood(*triples, counts), start, ("r", "alpha", "a", "b")
     )
     return BetaGeo(*values, log_likelihood=log_likelihood)
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from customer_value.clv import predict
+from customer_value.models import _distinct_rows
 from orchestration.config import ClvConfig
 
 SETTINGS = ClvConfig().settings()
@@ -80,3 +81,21 @@ def test_enough_buyers_get_a_prediction_each():
     assert len(result.customer_clv) == 800
     assert result.customer_clv["p_alive"].between(0, 1).all()
     assert result.backtest_reason == "backtest: too few buyers: 0 (clv.min_buyers: 500)"
+
+
+def test_distinct_buyer_rows_are_numpys_in_the_same_order_with_their_counts():
+    """The BG/NBD sum runs over distinct (x, t_x, T) rows in this order: the same rows and
+    order as np.unique's keep every fit exactly as it was."""
+    rng = np.random.default_rng(11)
+    for customers in (1, 7, 5_000):
+        columns = (
+            rng.integers(0, 4, customers).astype(float),
+            rng.integers(0, 30, customers) / 7,
+            rng.integers(0, 9, customers) / 7,
+        )
+
+        rows, counts = _distinct_rows(*columns)
+
+        expected, expected_counts = np.unique(np.column_stack(columns), axis=0, return_counts=True)
+        assert np.array_equal(np.column_stack(rows), expected)
+        assert np.array_equal(counts, expected_counts)
