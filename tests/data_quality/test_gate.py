@@ -343,3 +343,14 @@ def test_no_prediction_publishes_with_a_warning_naming_the_reason(build_db: Path
     assert report.passed and fitted.verdict == Verdict.WARNED
     assert audits["marts.customer_clv.great_expectations_suite"].passed
     assert reason in report.summary()
+
+
+def test_a_target_that_cannot_be_read_fails_the_audit_and_lets_go_of_the_build(build_db: Path):
+    # Targets are read ahead, in a thread of their own, while earlier ones are checked: a read
+    # that fails is the audit's error, and no reader is left holding the build open.
+    execute(build_db, "drop table marts.customer_rfm")
+
+    with pytest.raises(duckdb.CatalogException, match="customer_rfm"):
+        audit(build_db)
+
+    execute(build_db, "create table marts.written_after_the_audit as select 1 as x")
