@@ -11,7 +11,7 @@
 
 {#- Net revenue is money kept: nothing for cancelled or not-yet-paid orders, and a refund beyond
     the merchandise paid back shipping, which is not revenue either. fct_orders and the shares
-    of its lines (int_order_lines_latest) take it from here, so they always agree. -#}
+    of its lines (fct_order_lines) take it from here, so they always agree. -#}
 {% macro order_net_amount(status, merchandise_amount, discount_amount, refund_amount) -%}
     case
         when {{ status }} in ('paid', 'partially_refunded', 'refunded')

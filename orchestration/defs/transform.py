@@ -36,6 +36,7 @@ from orchestration.manifest import (
 )
 from orchestration.warm_dbt import warm_dbt
 from publish.builds import (
+    drop_retired_relations,
     history_fingerprint,
     needs_full_refresh,
     record_dbt_process,
@@ -83,6 +84,8 @@ def dangol_dbt_models(
     refresh = needs_full_refresh(build_db, history, dangol.duckdb)
     if refresh:
         context.log.info("Rebuilding incremental models in full: new code or dangol.yaml")
+        if dropped := drop_retired_relations(build_db, dangol.duckdb):
+            context.log.info(f"Dropped what models the project no longer has left: {dropped}")
     refresh_args = ["--full-refresh"] if refresh else []
     yield from _dbt_build(
         context, dbt, dangol, build_db, refresh_args, "dbt build: models and tests"

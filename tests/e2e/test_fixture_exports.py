@@ -73,7 +73,6 @@ def test_a_later_run_on_the_same_home_reuses_dbts_parse(runs):
     ("model", "key"),
     [
         ("intermediate/int_orders_deduplicated", "order_id"),
-        ("intermediate/int_order_lines_latest", "order_id"),
         ("intermediate/int_orders_attributed", "order_id"),
         ("marts/fct_orders", "order_id"),
         ("marts/fct_order_lines", "order_id"),

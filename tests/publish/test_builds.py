@@ -12,8 +12,16 @@ import duckdb
 
 from orchestration.config import DangolHome
 from orchestration.dbt_process import WORKDIR_FLAG
-from publish.builds import build_owned_by, commit_build, record_dbt_process, start_build
+from publish.builds import (
+    RETIRED_RELATIONS,
+    build_owned_by,
+    commit_build,
+    drop_retired_relations,
+    record_dbt_process,
+    start_build,
+)
 from publish.duckdb_files import connect_build
+from tests.conftest import duckdb_resources
 
 
 def published_state(home: DangolHome) -> None:
@@ -162,3 +170,23 @@ def test_a_build_waits_for_a_reader_of_the_state_and_status_says_a_run_builds(tm
             check=True,
         )
     assert asked.stdout == f"a run is building on {home.state_db}\n"
+
+
+def test_a_rebuild_drops_what_models_the_project_no_longer_has_left(tmp_path: Path):
+    home = DangolHome(root=tmp_path, landing=tmp_path / "landing")
+    published_state(home)
+    [retired] = RETIRED_RELATIONS
+    schema = retired.split(".")[0]
+    with duckdb.connect(str(home.state_db)) as con:
+        con.execute(f"create schema {schema}")
+        con.execute(f"create table {retired} as select 'o1-1' as order_line_id")
+        con.execute(f"create table {schema}.int_orders_deduplicated as select 'o1' as order_id")
+    start_build(home.state_db, home.build_db, "run-2")
+
+    assert drop_retired_relations(home.build_db, duckdb_resources(tmp_path)) == [retired]
+    assert drop_retired_relations(home.build_db, duckdb_resources(tmp_path)) == []
+    with duckdb.connect(str(home.build_db), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables"
+        ).fetchall()
+    assert sorted(tables) == [("intermediate.int_orders_deduplicated",), ("main.published",)]

@@ -5,15 +5,16 @@
     refresh, a build that wrote no rows, and `dbt test` on its own (no row carries its
     invocation) test every key (keys_written_in_this_build).
     `written_in` names another model whose written rows give the keys, for a model that carries
-    no marker but takes its rows from one that does (fct_order_lines, a published mart, inserts
-    the lines int_order_lines_latest wrote; the lines it re-inserts for a re-keyed order are
-    kept upstream rows, whose keys that model's own test proved unique). -#}
-{% test unique_where_written(model, column_name, written_in=none) %}
+    no marker, and `written_by` the column they share when it is not the tested one:
+    fct_order_lines, a published mart, writes the lines of the orders int_orders_deduplicated
+    wrote (the lines it re-inserts for a re-keyed order are its own kept rows, whose keys an
+    earlier build's test proved unique). -#}
+{% test unique_where_written(model, column_name, written_in=none, written_by=none) %}
     with
 
     tested as (
         {{ keys_written_in_this_build(
-            model, column_name, written_in if written_in is not none else model
+            model, column_name, written_in if written_in is not none else model, written_by
         ) }}
     )
 

@@ -23,7 +23,7 @@ renamed as (
 -- Line rows carry only the order's Name; its Id sits on the first row of the same file, so
 -- a line's order is found among the rows of its Name in its file (not by joining the file to
 -- itself: 10.5 -> 6.8 s at 10M lines). A line's number in its order is given where the order's
--- latest version is chosen (int_order_lines_latest).
+-- latest version is chosen (fct_order_lines).
 select
     order_name,
     product_name,
