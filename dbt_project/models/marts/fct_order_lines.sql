@@ -22,6 +22,12 @@
         where ingest_file_seq in (select ingest_file_seq from latest_versions)
     {%- endif -%}
 {%- endset %}
+{#- A line's own columns, as recomputed_lines names them. -#}
+{%- set line_columns = [
+    'order_line_id', 'order_id', 'line_number', 'product_key', 'product_name', 'product_sku',
+    'quantity', 'gross_amount', 'discount_amount', 'refunded_or_cancelled_amount', 'net_amount',
+    'is_returned_or_cancelled',
+] %}
 with
 
 latest_versions as (
@@ -261,18 +267,9 @@ recomputed_lines as (
 -- file brought again: its lines as the last build left them.
 re_keyed_lines as (
     select
-        order_line_id,
-        order_id,
-        line_number,
-        product_key,
-        product_name,
-        product_sku,
-        quantity,
-        gross_amount,
-        discount_amount,
-        refunded_or_cancelled_amount,
-        net_amount,
-        is_returned_or_cancelled
+        {%- for column in line_columns %}
+            {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from {{ this }}
     where
         order_id in (select order_id from {{ ref('int_order_customer_changes') }})
