@@ -3,8 +3,8 @@
     by key too, never deleted). `written_in` names the model whose marked rows (this_build_marker)
     give the keys written, as in unique_where_written: fct_order_lines carries no marker and
     writes the lines of the orders int_orders_deduplicated wrote (10M order lines: each daily
-    build probed all of them against fct_orders, 2.5 s). A full refresh, a build that wrote no rows, and
-    `dbt test` on its own test every row (keys_written_in_this_build). -#}
+    build probed all of them against fct_orders, 2.5 s). A full refresh, a build that wrote no
+    rows, and `dbt test` on its own test every row (keys_written_in_this_build). -#}
 {% test relationships_where_written(model, column_name, to, field, written_in) %}
     with
 
