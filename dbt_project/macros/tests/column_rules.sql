@@ -6,8 +6,16 @@
     A failing row names the rule, the column (or key) and how many rows break it; never a value
     of the row, so it can go into alerts and `dangol status`. The rules mean what dbt's mean: a
     single-column key ignores nulls (dbt's unique), a key of several columns counts them
-    (unique_combination_of_columns); a null is never an unexpected value (accepted_values). -#}
-{% test column_rules(model, not_null=[], unique=[], accepted_values={}, quote_values=true) %}
+    (unique_combination_of_columns); a null is never an unexpected value (accepted_values).
+    `where_written`: the model marks the rows a build writes (this_build_marker) and keeps the
+    others as they were, so a build checks the rows it wrote, and each key it wrote against the
+    whole table (a kept row passed the test of the build that wrote it; only a written row can
+    break a rule or collide with another). At 10M order lines int_customer_identities' rules
+    took 0.3 s of every daily build's critical path grouping 3.7M keys. A full refresh, a build
+    that wrote no rows, and `dbt test` on its own check every row, as unique_where_written does. -#}
+{% test column_rules(
+    model, not_null=[], unique=[], accepted_values={}, quote_values=true, where_written=false
+) %}
     {%- set counted = [] -%}
     {%- for column in not_null -%}
         {%- do counted.append(("not_null", column, "count(*) - count(" ~ column ~ ")")) -%}
@@ -43,7 +51,25 @@
             "column_rules names no not_null, unique or accepted_values column") }}
     {%- endif %}
 
+    {%- set written_only = where_written and not flags.FULL_REFRESH %}
+
     with
+
+    {% if written_only -%}
+        written_rows as (
+            select * from {{ model }}
+            where {{ made_in_this_build() }}
+        ),
+    {%- endif %}
+    {#- Inline, not a CTE: DuckDB would materialize a whole table used twice. -#}
+    {%- set checked_rows -%}
+        (
+            select * from written_rows
+            union all
+            select * from {{ model }}
+            where not exists (select 1 from written_rows)
+        ) as checked_rows
+    {%- endset %}
 
     {% if counted -%}
         column_counts as (
@@ -51,7 +77,7 @@
                 {%- for rule, column, expression in counted %}
                     {{ expression }} as broken_{{ loop.index }}{{ "," if not loop.last }}
                 {%- endfor %}
-            from {{ model }}
+            from {{ checked_rows if written_only else model }}
         ),
     {%- endif %}
 
@@ -60,7 +86,24 @@
             select count(*) as keys_more_than_once
             from (
                 select {{ key | join(", ") }}
-                from {{ model }}
+                from (
+                    {%- if written_only %}
+                        select {{ key | join(", ") }} from {{ model }} as kept
+                        where exists (
+                            select 1 from written_rows
+                            where
+                                {%- for column in key %}
+                                    {% if not loop.first %}and {% endif -%}
+                                    written_rows.{{ column }} is not distinct from kept.{{ column }}
+                                {%- endfor %}
+                        )
+                        union all
+                        select {{ key | join(", ") }} from {{ model }}
+                        where not exists (select 1 from written_rows)
+                    {%- else %}
+                        select {{ key | join(", ") }} from {{ model }}
+                    {%- endif %}
+                ) as keyed
                 {%- if key | length == 1 %}
                     where {{ key[0] }} is not null
                 {%- endif %}

@@ -10,21 +10,27 @@
 -- re-keys old orders); every other order's row depends on that order alone and stays as it was.
 with
 
--- The person behind each order, resolved across shops, the CRM and memberships.
-order_customers as (
-    select
-        identifier_value as order_id,
-        customer_id
-    from {{ ref('int_customer_identities') }}
-    where identifier_type = 'order_id'
-),
-
 {% if is_incremental() -%}
 changed_orders as (
     {{ orders_to_take_up(ref('int_orders_deduplicated'), ref('int_order_customer_changes')) }}
 ),
 
 {% endif -%}
+-- The person behind each order, resolved across shops, the CRM and memberships. A build after
+-- the first looks up only the orders it takes up: joined whole, the 3.3M identities and
+-- attributions of a 10M-line history made this model 0.40 s alone in a daily build (0.24 s
+-- filtered first).
+order_customers as (
+    select
+        identifier_value as order_id,
+        customer_id
+    from {{ ref('int_customer_identities') }}
+    where identifier_type = 'order_id'
+    {%- if is_incremental() %}
+        and identifier_value in (select order_id from changed_orders)
+    {%- endif %}
+),
+
 orders as (
     select * from {{ ref('int_orders_deduplicated') }}
     {%- if is_incremental() %}
@@ -48,6 +54,9 @@ order_channels as (
         channel,
         campaign
     from {{ ref('int_orders_attributed') }}
+    {%- if is_incremental() %}
+        where order_id in (select order_id from changed_orders)
+    {%- endif %}
 ),
 
 amounts as (
