@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from dagster._core.instance.ref import InstanceRef
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from orchestration.dagster_storage import OPEN_FILES, PooledSqliteEventLogStorage
 from orchestration.serve import prepare_dagster_home
@@ -84,3 +85,30 @@ def test_the_written_dagster_yaml_names_this_storage(tmp_path, key):
     settings = prepare_dagster_home(tmp_path / "dagster").read_text("utf-8")
     expected = {"module": "orchestration.dagster_storage", "class": "DangolSqliteStorage"}[key]
     assert f"{key}: {expected}" in settings
+
+
+def test_a_table_found_once_is_not_looked_for_again_until_a_wipe(tmp_path, monkeypatch):
+    dagster_home = tmp_path / "dagster"
+    prepare_dagster_home(dagster_home)
+    with _instance(dagster_home) as instance:
+        storage = instance.event_log_storage
+        _materialize(instance)
+        looked_up: list[str] = []
+        dagsters_own = SqliteEventLogStorage.has_table
+
+        def counted(self, table_name: str) -> bool:
+            looked_up.append(table_name)
+            return dagsters_own(self, table_name)
+
+        monkeypatch.setattr(SqliteEventLogStorage, "has_table", counted)
+        _materialize(instance)  # stores an asset check result: asks for its table
+        assert storage.has_table("asset_check_executions")
+        assert "asset_check_executions" not in looked_up  # found by the first run already
+
+        assert not storage.has_table("no_such_table")
+        assert not storage.has_table("no_such_table")
+        assert looked_up.count("no_such_table") == 2  # not found: asked each time
+
+        storage.wipe()
+        assert storage.has_table("asset_check_executions")
+        assert "asset_check_executions" in looked_up
