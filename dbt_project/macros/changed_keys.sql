@@ -26,7 +26,11 @@
     the table's rows saying which of them the result covers (`{computed}` in it names the
     result); the others are kept without being compared, and the rows in scope must then be as
     many as the result. `changed_keys_ignore`: columns not compared (a marker of the build
-    that wrote the row: a row that did not change keeps the one it had). -#}
+    that wrote the row: a row that did not change keeps the one it had).
+    `changed_keys_keep_removed`: the keys of the rows a build deleted go into a table beside the
+    model (removed_rows_relation), marked with the build, so that a model built on this one can
+    take up what went away as well as what arrived (int_customer_identities: a link removed
+    can take a customer apart). A full refresh leaves that table empty (removed_rows_table). -#}
 {% macro get_incremental_changed_keys_sql(arg_dict) -%}
     {{ return(adapter.dispatch('changed_keys_sql')(arg_dict)) }}
 {%- endmacro %}
@@ -81,6 +85,17 @@
         or {{ difference }}
         {%- endfor %};
 
+    {%- if config.get('changed_keys_keep_removed', false) %}
+    create or replace table {{ removed_rows_relation(relation) }} as
+    select
+        {%- for key in keys %}
+        {{ adapter.quote(key) }},
+        {%- endfor %}
+        {{ this_build_marker() }}
+    from {{ relation }}
+    where rowid in (select kept_row from {{ changes }} where kept_row is not null);
+    {%- endif %}
+
     delete from {{ relation }}
     where rowid in (select kept_row from {{ changes }} where kept_row is not null);
 
@@ -97,4 +112,33 @@
             then error('{{ relation }}: its unique_key (' || '{{ keys | join(", ") }}'
                 || ') repeats in the rows the build computed, so its changed rows cannot be told')
     end
+{%- endmacro %}
+
+{#- The table beside a model with changed_keys_keep_removed: the keys its last build deleted. -#}
+{% macro removed_rows_relation(relation) -%}
+    {{ return(relation.incorporate(path={'identifier': relation.identifier ~ '__removed'})) }}
+{%- endmacro %}
+
+{#- A post_hook of such a model: a build that made the model whole (a full refresh, the first
+    build) deleted nothing, and leaves the table of removed keys empty, so that it is there for
+    the models built on it. Other engines build the model as a table and keep no such table. -#}
+{% macro removed_rows_table() -%}
+    {{ return(adapter.dispatch('removed_rows_table')()) }}
+{%- endmacro %}
+
+{% macro default__removed_rows_table() -%}
+{%- endmacro %}
+
+{% macro duckdb__removed_rows_table() -%}
+    {%- if not is_incremental() -%}
+        {%- set keys = config.get('unique_key') -%}
+        create or replace table {{ removed_rows_relation(this) }} as
+        select
+            {%- for key in ([keys] if keys is string else keys) %}
+            {{ adapter.quote(key) }},
+            {%- endfor %}
+            {{ this_build_marker() }}
+        from {{ this }}
+        where false
+    {%- endif -%}
 {%- endmacro %}

@@ -339,10 +339,14 @@ def test_a_run_on_the_last_state_plus_new_files_equals_one_run_over_all_files(ru
 # A phone six new buyers give at checkout (a family's, or a shop's placeholder) and the order
 # known only by that phone; the first order's new version carries another email and no phone.
 FAMILY_PHONE, PHONE_ONLY_ORDER, MOVED_ORDER = "+821077778888", "shopify-5100000000005", "#1001"
+# A new buyer whose email no other record carries, and who gives another one in the order's
+# next version: the first email then leaves the identity graph.
+ONCE_EMAIL, ONCE_ORDER = "only.once@example.com", "#3001"
 
 
-def write_identity_changing_export(landing: Path) -> None:
-    """A third Shopify export that takes identifiers apart instead of joining them."""
+def write_identity_changing_export(landing: Path, later: Path) -> None:
+    """A third Shopify export that takes identifiers apart instead of joining them, into
+    `landing`, and a fourth into `later`."""
     with (EXPORTS / "shop" / "orders_export_2.csv").open(encoding="utf-8") as export:
         rows = csv.DictReader(export)
         columns = list(rows.fieldnames)
@@ -369,12 +373,20 @@ def write_identity_changing_export(landing: Path) -> None:
         }
         for n in range(1, 7)
     ]
+    once = {**new_buyers[0], "Name": ONCE_ORDER, "Id": "5100000003001", "Billing Phone": ""}
+    once["Email"] = ONCE_EMAIL
     shop = landing / "shop"
     shop.mkdir(parents=True, exist_ok=True)
+    (later / "shop").mkdir(parents=True, exist_ok=True)
     with (shop / "orders_export_3.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, columns)
         writer.writeheader()
-        writer.writerows(moved + new_buyers)
+        writer.writerows([*moved, *new_buyers, once])
+    # The next export: that order again, the buyer's mind changed about the email.
+    with (later / "shop" / "orders_export_4.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, columns)
+        writer.writeheader()
+        writer.writerow({**once, "Email": "changed.mind@example.com"})
 
 
 def test_a_later_export_that_takes_customers_apart_equals_one_run_over_all_files(
@@ -383,10 +395,11 @@ def test_a_later_export_that_takes_customers_apart_equals_one_run_over_all_files
     """Identity resolution kept from build to build must take people apart as a build from
     scratch does: an order's new version with another email leaves its customer, and a phone
     that becomes shared (six buyers gave it) no longer joins anyone, so the order known only by
-    that phone becomes a customer of its own."""
+    that phone becomes a customer of its own; an email no record carries any more leaves the
+    graph (only the link a build removed says so: int_identity_links keeps its keys)."""
     home = copy_home(runs[0], tmp_path / "incremental")
-    more = tmp_path / "more"
-    write_identity_changing_export(more)
+    more, later = tmp_path / "more", tmp_path / "later"
+    write_identity_changing_export(more, later)
     shutil.copytree(more, home.landing, dirs_exist_ok=True)
     # Six new buyers are a swing in a fixture this small: the gate asks to accept it.
     outcome = run_pipeline(home, DEFAULT_CONFIG, accept_anomalies=True)
@@ -411,7 +424,19 @@ def test_a_later_export_that_takes_customers_apart_equals_one_run_over_all_files
             "select order_id from intermediate.int_order_customer_changes order by order_id"
         ).fetchall()
         assert {"shopify-5100000000001", PHONE_ONLY_ORDER} <= {order for (order,) in moved}
+    once = (
+        "select count(*) from intermediate.int_customer_identities"
+        f" where identifier_value = '{ONCE_EMAIL}'"
+    )
+    assert rows_of(home.state_db, once) == [(1,)]
 
+    # The next run: the order's new version leaves ONCE_EMAIL on no record.
+    shutil.copytree(later, home.landing, dirs_exist_ok=True)
+    outcome = run_pipeline(home, DEFAULT_CONFIG)
+    assert outcome.published, outcome.problems
+    assert rows_of(home.state_db, once) == [(0,)]
+
+    shutil.copytree(later, more, dirs_exist_ok=True)
     fresh = fresh_run_over_every_file(tmp_path / "fresh", DEFAULT_CONFIG, runs[0], more)
     incremental, from_scratch = (
         published_marts(home.published_db),

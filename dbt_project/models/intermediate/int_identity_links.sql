@@ -10,6 +10,8 @@
     changed_keys_scope="right_identifier_type <> 'order_id' or right_identifier_value in ("
         ~ "select right_identifier_value from {computed} where right_identifier_type = 'order_id')",
     changed_keys_ignore=['dbt_invocation_id'],
+    changed_keys_keep_removed=true,
+    post_hook="{{ removed_rows_table() }}",
 ) }}
 -- Every link between two identifiers of one person, with the record and rule that made it.
 -- Records sharing a normalised email or phone meet at that identifier; the links say which
