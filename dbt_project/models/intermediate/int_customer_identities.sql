@@ -100,14 +100,27 @@ touched_anchors as (
             and kept_identities.identifier_value = touched_identifiers.identifier_value
 ),
 
-untouched_identities as (
-    select kept_identities.*
+-- Each kept identifier, and whether its component is found again.
+kept_components as (
+    select
+        kept_identities.*,
+        touched_anchors.anchor_identifier_type is not null as is_regrouped
     from kept_identities
     left join touched_anchors
         on
             kept_identities.anchor_identifier_type = touched_anchors.anchor_identifier_type
             and kept_identities.anchor_identifier_value = touched_anchors.anchor_identifier_value
-    where touched_anchors.anchor_identifier_type is null
+),
+
+untouched_identities as (
+    select
+        identifier_type,
+        identifier_value,
+        anchor_identifier_type,
+        anchor_identifier_value,
+        customer_id
+    from kept_components
+    where not is_regrouped
 ),
 
 -- Every identifier of those components, and the touched ones new to the graph. A link of the
@@ -115,13 +128,10 @@ untouched_identities as (
 -- identifiers of one component last build.
 regrouped_identifiers as (
     select
-        kept_identities.identifier_type,
-        kept_identities.identifier_value
-    from kept_identities
-    inner join touched_anchors
-        on
-            kept_identities.anchor_identifier_type = touched_anchors.anchor_identifier_type
-            and kept_identities.anchor_identifier_value = touched_anchors.anchor_identifier_value
+        identifier_type,
+        identifier_value
+    from kept_components
+    where is_regrouped
     union
     select
         identifier_type,
