@@ -86,14 +86,9 @@
         {%- endfor %};
 
     {%- if config.get('changed_keys_keep_removed', false) %}
-    create or replace table {{ removed_rows_relation(relation) }} as
-    select
-        {%- for key in keys %}
-        {{ adapter.quote(key) }},
-        {%- endfor %}
-        {{ this_build_marker() }}
-    from {{ relation }}
-    where rowid in (select kept_row from {{ changes }} where kept_row is not null);
+    {{ write_removed_rows(
+        relation, keys, 'rowid in (select kept_row from ' ~ changes ~ ' where kept_row is not null)'
+    ) }};
     {%- endif %}
 
     delete from {{ relation }}
@@ -132,13 +127,19 @@
 {% macro duckdb__removed_rows_table() -%}
     {%- if not is_incremental() -%}
         {%- set keys = config.get('unique_key') -%}
-        create or replace table {{ removed_rows_relation(this) }} as
-        select
-            {%- for key in ([keys] if keys is string else keys) %}
-            {{ adapter.quote(key) }},
-            {%- endfor %}
-            {{ this_build_marker() }}
-        from {{ this }}
-        where false
+        {{ write_removed_rows(this, [keys] if keys is string else keys, 'false') }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The keys of `relation`'s rows that `rows` picks, marked with this build, as its table of
+    removed keys. -#}
+{% macro write_removed_rows(relation, keys, rows) -%}
+    create or replace table {{ removed_rows_relation(relation) }} as
+    select
+        {%- for key in keys %}
+        {{ adapter.quote(key) }},
+        {%- endfor %}
+        {{ this_build_marker() }}
+    from {{ relation }}
+    where {{ rows }}
 {%- endmacro %}

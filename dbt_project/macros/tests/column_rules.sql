@@ -61,15 +61,20 @@
             where {{ made_in_this_build() }}
         ),
     {%- endif %}
-    {#- Inline, not a CTE: DuckDB would materialize a whole table used twice. -#}
-    {%- set checked_rows -%}
-        (
-            select * from written_rows
-            union all
-            select * from {{ model }}
-            where not exists (select 1 from written_rows)
-        ) as checked_rows
-    {%- endset %}
+    {#- The rows the row rules count. Inline, not a CTE: DuckDB would materialize a whole table
+        used twice. -#}
+    {%- if written_only -%}
+        {%- set checked_rows -%}
+            (
+                select * from written_rows
+                union all
+                select * from {{ model }}
+                where not exists (select 1 from written_rows)
+            ) as checked_rows
+        {%- endset -%}
+    {%- else -%}
+        {%- set checked_rows = model -%}
+    {%- endif %}
 
     {% if counted -%}
         column_counts as (
@@ -77,7 +82,7 @@
                 {%- for rule, column, expression in counted %}
                     {{ expression }} as broken_{{ loop.index }}{{ "," if not loop.last }}
                 {%- endfor %}
-            from {{ checked_rows if written_only else model }}
+            from {{ checked_rows }}
         ),
     {%- endif %}
 
