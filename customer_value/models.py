@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 # Parameters the data cannot support sit at the edge of this range; the fit rejects them.
 SANE_PARAMETER_RANGE = (1e-4, 1e4)
@@ -65,19 +65,46 @@ def _dropout_odds(model: BetaGeo, x, t_x, T) -> np.ndarray:
 
 def bg_nbd_log_likelihood(x, t_x, T, weights):
     """FHL 2005 equation 6 summed over customers (weights: how many customers share a row), as
-    a function of the log-parameters. Terms of x alone are computed once per distinct x."""
+    a function of the log-parameters; with `gradient=True`, also its gradient in them, so the
+    fit takes one evaluation a step instead of five (a numeric gradient). Terms of x alone
+    are computed once per distinct x, and weighed by the customers of each x."""
     distinct, by_x = np.unique(x, return_inverse=True)
     repeat = x > 0
+    customers, customers_of_x = float(np.sum(weights)), np.bincount(by_x, weights)
+    weighted_x = weights * x
 
-    def log_likelihood(log_params: np.ndarray) -> float:
+    def log_likelihood(log_params: np.ndarray, gradient: bool = False):
         r, alpha, a, b = np.exp(log_params)
         of_x = gammaln(r + distinct) - gammaln(r) + betaln(a, b + distinct) - betaln(a, b)
-        common = of_x[by_x] + r * np.log(alpha)
-        still_alive = -(r + x) * np.log(alpha + T)
+        log_alpha_T, log_alpha_t_x = np.log(alpha + T), np.log(alpha + t_x)
+        still_alive = -(r + x) * log_alpha_T
         with np.errstate(divide="ignore", invalid="ignore"):
             odds_of_x = np.log(a) - np.log(np.maximum(b + distinct - 1, 1e-300))
-            dropped = np.where(repeat, odds_of_x[by_x] - (r + x) * np.log(alpha + t_x), -np.inf)
-        return float(np.sum(weights * (common + np.logaddexp(still_alive, dropped))))
+            dropped = np.where(repeat, odds_of_x[by_x] - (r + x) * log_alpha_t_x, -np.inf)
+        either = np.logaddexp(still_alive, dropped)
+        value = float(of_x @ customers_of_x + customers * r * np.log(alpha) + weights @ either)
+        if not gradient:
+            return value
+        # A customer's likelihood is (alive) + (dropped out): each term's derivative counts
+        # by its share of the sum; the shares of customers who never bought again are all alive.
+        share_dropped = np.exp(dropped - either)
+        weighted_dropped = weights * share_dropped
+        dropped_customers = float(np.sum(weighted_dropped))
+        to_T, to_t_x = 1.0 / (alpha + T), 1.0 / (alpha + t_x)
+        rate_slope = to_T + share_dropped * (to_t_x - to_T)
+        with np.errstate(divide="ignore"):
+            to_b_of_x = np.where(distinct > 0, 1.0 / np.maximum(b + distinct - 1, 1e-300), 0.0)
+        d_r = (
+            (digamma(r + distinct) - digamma(r)) @ customers_of_x + customers * np.log(alpha)
+            - weights @ log_alpha_T + weighted_dropped @ (log_alpha_T - log_alpha_t_x)
+        )  # fmt: skip
+        d_alpha = customers * r / alpha - r * (weights @ rate_slope) - weighted_x @ rate_slope
+        d_a = (digamma(a + b) - digamma(a + b + distinct)) @ customers_of_x + dropped_customers / a
+        d_b = (
+            digamma(b + distinct) - digamma(a + b + distinct) - digamma(b) + digamma(a + b)
+        ) @ customers_of_x - weighted_dropped @ to_b_of_x[by_x]
+        # In the log-parameters: d/d(log θ) = θ d/dθ.
+        return value, np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
     return log_likelihood
 
@@ -124,13 +151,20 @@ def gamma_gamma_log_likelihood(x, mean_spend):
     return log_likelihood
 
 
-def _maximise(log_likelihood, start: np.ndarray, names: tuple[str, ...]):
-    """L-BFGS-B on log-parameters (positivity for free), within the sane range."""
+def _maximise(log_likelihood, start: np.ndarray, names: tuple[str, ...], has_gradient=False):
+    """L-BFGS-B on log-parameters (positivity for free), within the sane range; with the
+    likelihood's own gradient when it has one (`gradient=True` gives value and gradient)."""
     bounds = [tuple(np.log(SANE_PARAMETER_RANGE))] * len(start)
     negative = lambda p: -log_likelihood(p)  # noqa: E731
+
+    def negative_with_slope(p):
+        value, slope = log_likelihood(p, gradient=True)
+        return -value, -slope
+
     result = minimize(
-        negative,
+        negative_with_slope if has_gradient else negative,
         start,
+        jac=has_gradient,
         method="L-BFGS-B",
         bounds=bounds,
         options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
@@ -179,7 +213,10 @@ def fit_bg_nbd(x, t_x, T) -> BetaGeo:
     triples, counts = _distinct_rows(x, t_x, T)
     start = np.log([1.0, max(float(np.mean(T)), 1.0), 1.0, 1.0])
     values, log_likelihood = _maximise(
-        bg_nbd_log_likelihood(*triples, counts), start, ("r", "alpha", "a", "b")
+        bg_nbd_log_likelihood(*triples, counts),
+        start,
+        ("r", "alpha", "a", "b"),
+        has_gradient=True,
     )
     return BetaGeo(*values, log_likelihood=log_likelihood)
 

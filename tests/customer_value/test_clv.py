@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from customer_value.clv import predict
-from customer_value.models import _distinct_rows
+from customer_value.models import _distinct_rows, bg_nbd_log_likelihood
 from orchestration.config import ClvConfig
 
 SETTINGS = ClvConfig().settings()
@@ -99,3 +99,26 @@ def test_distinct_buyer_rows_are_numpys_in_the_same_order_with_their_counts():
         expected, expected_counts = np.unique(np.column_stack(columns), axis=0, return_counts=True)
         assert np.array_equal(np.column_stack(rows), expected)
         assert np.array_equal(counts, expected_counts)
+
+
+@pytest.mark.parametrize("parameters", [(0.243, 4.414, 0.793, 2.426), (2.0, 0.5, 3.0, 0.8)])
+def test_the_bg_nbd_likelihoods_gradient_is_its_slope(parameters):
+    # The fit follows the likelihood's own gradient (one evaluation a step): it must be the
+    # slope a central difference measures, in every log-parameter.
+    frame = summary(3_000)
+    x = frame["repeat_purchase_days"].to_numpy(dtype=float)
+    T = frame["tenure_days"].to_numpy(dtype=float) / 7
+    t_x = T - frame["recency_days"].to_numpy(dtype=float) / 7
+    triples, counts = _distinct_rows(x, t_x, T)
+    log_likelihood = bg_nbd_log_likelihood(*triples, counts)
+    at = np.log(parameters)
+
+    value, gradient = log_likelihood(at, gradient=True)
+
+    step = 1e-6
+    measured = [
+        (log_likelihood(at + step * unit) - log_likelihood(at - step * unit)) / (2 * step)
+        for unit in np.eye(len(at))
+    ]
+    assert value == pytest.approx(log_likelihood(at))
+    assert gradient == pytest.approx(measured, rel=1e-5, abs=1e-3)
