@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_value.clv import predict
+from customer_value.clv import (
+    Summary,
+    _days_until_one_expected_purchase,
+    expected_purchases_by_day,
+    fit,
+    predict,
+)
 from customer_value.models import _distinct_rows, bg_nbd_log_likelihood
 from orchestration.config import ClvConfig
 
@@ -122,3 +128,29 @@ def test_the_bg_nbd_likelihoods_gradient_is_its_slope(parameters):
     ]
     assert value == pytest.approx(log_likelihood(at))
     assert gradient == pytest.approx(measured, rel=1e-5, abs=1e-3)
+
+
+def test_the_next_order_date_is_the_first_week_expected_purchases_reach_one():
+    # Found by halving the weekly grid: the same day as walking every week of it, down to
+    # regulars who buy again within the first week.
+    drawn = summary(5_000, seed=11)
+    models = fit(Summary.from_frame(drawn), SETTINGS)
+    regulars = drawn.head(3).assign(repeat_purchase_days=60, tenure_days=90, recency_days=1)
+    buyers = Summary.from_frame(pd.concat([drawn, regulars], ignore_index=True))
+    grid = np.append(np.arange(7.0, 365.0, 7.0), 365.0)
+    walked = expected_purchases_by_day(models, buyers, grid)
+    within_horizon = walked[:, -1]
+
+    days = _days_until_one_expected_purchase(models, buyers, within_horizon)
+
+    searched = within_horizon >= 1.0
+    assert 0 < searched.sum() < len(searched)  # some customers reach one, some do not
+    assert np.isnan(days[~searched]).all()
+    assert (days[-3:] <= 7).all()
+    for row in np.flatnonzero(searched):
+        first = int(np.argmax(walked[row] >= 1.0))
+        before_day, before = (grid[first - 1], walked[row, first - 1]) if first else (0.0, 0.0)
+        expected_day = np.ceil(
+            before_day + (1 - before) / (walked[row, first] - before) * (grid[first] - before_day)
+        )
+        assert days[row] == expected_day
