@@ -78,8 +78,10 @@ def bg_nbd_log_likelihood(x, t_x, T, weights):
         of_x = gammaln(r + distinct) - gammaln(r) + betaln(a, b + distinct) - betaln(a, b)
         log_alpha_T, log_alpha_t_x = np.log(alpha + T), np.log(alpha + t_x)
         still_alive = -(r + x) * log_alpha_T
+        # b + x - 1 of the dropout odds, kept positive (the x = 0 row never uses it).
+        b_of_x = np.maximum(b + distinct - 1, 1e-300)
         with np.errstate(divide="ignore", invalid="ignore"):
-            odds_of_x = np.log(a) - np.log(np.maximum(b + distinct - 1, 1e-300))
+            odds_of_x = np.log(a) - np.log(b_of_x)
             dropped = np.where(repeat, odds_of_x[by_x] - (r + x) * log_alpha_t_x, -np.inf)
         either = np.logaddexp(still_alive, dropped)
         value = float(of_x @ customers_of_x + customers * r * np.log(alpha) + weights @ either)
@@ -92,8 +94,7 @@ def bg_nbd_log_likelihood(x, t_x, T, weights):
         dropped_customers = float(np.sum(weighted_dropped))
         to_T, to_t_x = 1.0 / (alpha + T), 1.0 / (alpha + t_x)
         rate_slope = to_T + share_dropped * (to_t_x - to_T)
-        with np.errstate(divide="ignore"):
-            to_b_of_x = np.where(distinct > 0, 1.0 / np.maximum(b + distinct - 1, 1e-300), 0.0)
+        to_b_of_x = np.where(distinct > 0, 1.0 / b_of_x, 0.0)
         d_r = (
             (digamma(r + distinct) - digamma(r)) @ customers_of_x + customers * np.log(alpha)
             - weights @ log_alpha_T + weighted_dropped @ (log_alpha_T - log_alpha_t_x)
