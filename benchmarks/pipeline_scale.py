@@ -322,7 +322,13 @@ class Goals:
                 f" (at most 2 x floor + 20 s = {limit:.1f} s)",
             )
             share = m.daily.seconds / m.full.seconds
-            judge(share <= 0.3, f"daily run at {size:,} lines {share:.0%} of a full run (30%)")
+            daily = f"daily run at {size:,} lines {share:.0%} of a full run"
+            # The goal is a daily file on the largest history (10M lines); on a smaller one the
+            # fixed cost of a run is most of both runs, which says nothing of the daily's cost.
+            if size == max(self.sizes):
+                judge(share <= 0.3, f"{daily} (30%)")
+            else:
+                lines.append(f"- not a goal: {daily} (the goal is the largest history's)")
             judge(
                 m.nothing_new.seconds <= 5,
                 f"nothing new at {size:,} lines {m.nothing_new.seconds:.1f} s (seconds)",
