@@ -268,6 +268,8 @@ class KpisConfig(_Strict):
 class PublishConfig(_Strict):
     keep_releases: int = Field(default=5, ge=1, le=100)
     duckdb_storage_version: str = Field(default="v1.0.0", pattern=r"^v\d+\.\d+\.\d+$")
+    # Off: releases have no Parquet copy of the marts, for homes whose tools all read DuckDB.
+    parquet_snapshot: bool = True
 
 
 class ThresholdConfig(_Strict):

@@ -63,6 +63,7 @@ def duckdb_resources(folder: Path):
 PUBLISH = {
     "keep_releases": PublishConfig().keep_releases,
     "storage_version": PublishConfig().duckdb_storage_version,
+    "parquet_snapshot": PublishConfig().parquet_snapshot,
     # Per test process (xdist workers run side by side); these small builds never spill.
     "resources": duckdb_resources(Path(tempfile.gettempdir()) / f"dangol-spill-{os.getpid()}"),
 }

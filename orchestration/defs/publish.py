@@ -35,6 +35,7 @@ def published_warehouse(
         keep_releases=dangol.config.publish.keep_releases,
         before_activation=lambda: failpoint("publish.release_written"),
         storage_version=dangol.config.publish.duckdb_storage_version,
+        parquet_snapshot=dangol.config.publish.parquet_snapshot,
         resources=dangol.duckdb,
     )
     failpoint("publish.activated")

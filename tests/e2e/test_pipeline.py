@@ -778,11 +778,18 @@ def test_every_list_holds_only_fresh_opt_ins_for_its_channel(
         assert segment["members"] == segment["people"] + sum(segment["excluded"].values())
 
 
-def test_a_second_run_with_no_new_files_publishes_the_same_numbers(
+def test_a_second_run_with_no_new_files_publishes_the_same_numbers_with_parquet_off(
     published_home: DangolHome, tmp_path: Path
 ):
     home = DangolHome(root=tmp_path / "home", landing=published_home.landing)
     shutil.copytree(published_home.root, home.root, symlinks=True)
+    # The second run also leaves the Parquet snapshot out (publish.parquet_snapshot), which
+    # changes nothing a BI tool reads in the DuckDB file.
+    settings = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    settings["publish"]["parquet_snapshot"] = False
+    config = tmp_path / "no_parquet.yaml"
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    assert (home.warehouse_dir / "parquet").is_dir()
     marts = [
         "fct_orders",
         "dim_customers",
@@ -814,9 +821,13 @@ def test_a_second_run_with_no_new_files_publishes_the_same_numbers(
     before = {m: query(home.published_db, f"from marts.{m} order by all") for m in marts}
     files_before = query(home.state_db, "select count(*) as n from raw.ingest_files")["n"][0]
 
-    outcome = run_pipeline(home, DEFAULT_CONFIG)
+    outcome = run_pipeline(home, config)
 
     assert outcome.published, outcome.problems
+    # No snapshot, and no link left naming the first release's.
+    assert not (home.warehouse_dir / "parquet").exists()
+    release = home.warehouse_dir / "releases" / str(outcome.release_id)
+    assert (release / "dangol.duckdb").is_file() and not (release / "parquet").exists()
     for mart in marts:
         pd.testing.assert_frame_equal(
             query(home.published_db, f"from marts.{mart} order by all"), before[mart]

@@ -233,6 +233,67 @@ def test_a_release_patches_the_few_rows_that_changed_and_reuses_unchanged_tables
     assert {path.stat().st_mode & 0o777 for path in files} == {0o444}
 
 
+def test_without_parquet_a_release_is_whole_in_duckdb_and_no_tool_reads_an_older_snapshot(
+    build_db: Path, tmp_path: Path
+):
+    warehouse = tmp_path / "warehouse"
+    grow_order_lines(build_db, 200)
+    first = publish_release(build_db, warehouse, run_id="run-one-0000", **PUBLISH)
+    assert (warehouse / "parquet").resolve() == (first.folder / "parquet").resolve()
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("update marts.fct_order_lines set quantity = 2 where order_id = 'shopify-7'")
+        con.execute("delete from marts.dim_customers where customer_id = 'c2'")
+
+    second = publish_release(
+        build_db, warehouse, run_id="run-two-0000", **{**PUBLISH, "parquet_snapshot": False}
+    )
+
+    assert not (second.folder / "parquet").exists()
+    # The link went with it: it would have named the first release's snapshot, unlike the data.
+    assert not (warehouse / "parquet").exists() and not (warehouse / "parquet").is_symlink()
+    # Patched and kept as with a snapshot: the DuckDB file holds exactly the build's rows.
+    assert second.table_writes["marts.fct_order_lines"] == TableWrite.PATCHED
+    assert second.table_writes["marts.fct_orders"] == TableWrite.KEPT
+    assert marts_fingerprint(second.published, PUBLISH["resources"]) == marts_fingerprint(
+        build_db, PUBLISH["resources"]
+    )
+    assert published_rows(second.published, "marts.fct_order_lines") == published_rows(
+        build_db, "marts.fct_order_lines"
+    )
+    # A rollback to the release with a snapshot brings its link back, and forward takes it away.
+    rollback(warehouse, first.release_id)
+    assert (warehouse / "parquet").resolve() == (first.folder / "parquet").resolve()
+    rollback(warehouse, second.release_id)
+    assert not (warehouse / "parquet").is_symlink()
+
+
+def test_parquet_turned_on_again_is_written_whole_even_when_the_data_did_not_change(
+    build_db: Path, tmp_path: Path
+):
+    warehouse = tmp_path / "warehouse"
+    grow_order_lines(build_db, 200)
+    first = publish_release(
+        build_db, warehouse, run_id="run-one-0000", **{**PUBLISH, "parquet_snapshot": False}
+    )
+
+    second = publish_release(build_db, warehouse, run_id="run-two-0000", **PUBLISH)
+
+    # Same rows, but what was published lacks what is asked for now: a new release.
+    assert not second.unchanged and second.release_id != first.release_id
+    assert (warehouse / "parquet").resolve() == (second.folder / "parquet").resolve()
+    lines = published_rows(build_db, "marts.fct_order_lines")
+    snapshot = second.folder / "parquet" / "marts.fct_order_lines"
+    assert parquet_rows(snapshot, without="ordered_month") == lines
+    with duckdb.connect() as con:
+        customers = con.execute(
+            f"select count(*) from '{second.folder}/parquet/marts.dim_customers.parquet'"
+        ).fetchone()[0]
+    assert customers == second.table_rows["marts.dim_customers"] > 0
+    # And a third run with the same rows and the same setting keeps that release.
+    third = publish_release(build_db, warehouse, run_id="run-three-000", **PUBLISH)
+    assert third.unchanged and third.release_id == second.release_id
+
+
 def test_a_month_whose_rows_all_went_leaves_the_release_and_its_snapshot(
     build_db: Path, tmp_path: Path
 ):
