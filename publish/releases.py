@@ -471,12 +471,14 @@ def _write_release(
                     parquet / name if parquet_snapshot else None,
                 )
                 continue
-            snapshot = parquet / f"{name}.parquet"
-            if kept.get(name) == content and not parquet_snapshot:
-                writes[name] = TableWrite.KEPT  # the base's rows, in the base's copied file
-                continue
-            if kept.get(name) == content and (base.parquet / snapshot.name).exists():
-                os.link(base.parquet / snapshot.name, snapshot)
+            snapshot = parquet / f"{name}.parquet" if parquet_snapshot else None
+            # The base's rows are in the base's copied file; its Parquet file, when one is
+            # wanted, is shared.
+            if kept.get(name) == content and (
+                snapshot is None or (base.parquet / snapshot.name).exists()
+            ):
+                if snapshot:
+                    os.link(base.parquet / snapshot.name, snapshot)
                 writes[name] = TableWrite.KEPT
                 continue
             same_columns = name in kept and kept[name].columns == content.columns
@@ -485,7 +487,7 @@ def _write_release(
             else:
                 _write_whole(con, name)
                 writes[name] = TableWrite.WRITTEN
-            if parquet_snapshot:
+            if snapshot:
                 con.execute(f"copy {_quoted(name)} to {sql_string(str(snapshot))} (format parquet)")
         patched = base.patched_releases + 1 if base else 0
         con.execute("create schema if not exists meta")
